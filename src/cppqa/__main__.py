@@ -1,0 +1,3 @@
+from cppqa.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,271 @@
+"""The command line: ``cppqa ask | chat | index | eval``. The only place that prints and exits.
+
+Heavy libraries (torch, sentence-transformers, faiss) are imported inside the
+commands that need them, so ``cppqa --help`` and argument errors are instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from cppqa import __version__
+from cppqa.errors import CppqaError
+
+if TYPE_CHECKING:
+    from cppqa.config import Settings
+    from cppqa.dialogue import Turn
+    from cppqa.qa import QA
+    from cppqa.records import Answer
+
+EXAMPLES = """\
+examples:
+  cppqa ask "When was the party declared illegal?"
+  cppqa ask --json "Who is the General Secretary of the Party?"
+  printf 'When was the CPP formed?\\nWhere?\\n' | cppqa ask --json -
+  cppqa chat
+  cppqa index
+  cppqa eval --json
+"""
+NOT_FOUND = "I couldn't find that in the document."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", metavar="DIR", help="corpus folder (default: ./corpus; "
+                        "env CPPQA_CORPUS_DIR)")
+    common.add_argument("--index", metavar="DIR", help="index folder (default: ./index; "
+                        "env CPPQA_INDEX_DIR)")
+    common.add_argument("--model", metavar="DIR", help="a local sentence-transformers folder "
+                        "(default: the packaged all-MiniLM-L6-v2; env CPPQA_MODEL)")
+    common.add_argument("--no-rebuild", action="store_true",
+                        help="fail instead of rebuilding a missing or stale index")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+
+    parser = argparse.ArgumentParser(
+        prog="cppqa",
+        description="Ask questions about the documents in corpus/ and get exact quotes back, "
+        "with where they come from.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cppqa {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ask = commands.add_parser(
+        "ask", parents=[common], help="answer one question (or one per line from stdin)",
+        description="Answer a question with a verbatim span of the corpus and its source. "
+        "With QUESTION '-', read one question per line from stdin.",
+    )
+    ask.add_argument("question", metavar="QUESTION", help="the question, or - for stdin")
+    ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
+    ask.set_defaults(run=_ask)
+
+    chat = commands.add_parser(
+        "chat", parents=[common], help="an interactive conversation with follow-up questions",
+        description="Ask successive questions; follow-ups ('when did he...', 'and in 1958?') "
+        "use the conversation. Type /new to start over, /quit or Ctrl-D to leave. With "
+        "--json, read turns from stdin and print one JSON object per turn; a blank line "
+        "starts a new conversation.",
+    )
+    chat.add_argument("--json", action="store_true", help="read turns from stdin, print JSON")
+    chat.set_defaults(run=_chat)
+
+    index = commands.add_parser(
+        "index", parents=[common], help="(re)build the index of the corpus",
+        description="Split the corpus into sentences and passages, embed them and save the "
+        "index atomically.",
+    )
+    index.set_defaults(run=_index)
+
+    evaluate = commands.add_parser(
+        "eval", parents=[common], help="score the system on the project's own QA set",
+        description="Run eval/qa.jsonl and eval/conversations.jsonl and print evidence@1/@3, "
+        "MRR, answer accuracy, conciseness, abstention and follow-up accuracy.",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.add_argument("--split", choices=["all", "dev", "heldout"], default="all",
+                          help="which part of the set to run (default: all)")
+    evaluate.add_argument("--data", metavar="DIR", help="folder with qa.jsonl and "
+                          "conversations.jsonl (default: ./eval)")
+    evaluate.set_defaults(run=_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="cppqa: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("sentence_transformers", "transformers", "huggingface_hub", "bm25s", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        return int(args.run(args))
+    except CppqaError as exc:
+        print(f"cppqa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cppqa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from cppqa.config import Settings
+
+    return Settings.from_env(corpus_dir=args.corpus, index_dir=args.index, model=args.model)
+
+
+def _load(args: argparse.Namespace) -> QA:
+    _quiet_libraries()
+    from cppqa.qa import QA
+
+    return QA.load(_settings(args), rebuild=not args.no_rebuild, progress=True)
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def _ask(args: argparse.Namespace) -> int:
+    if args.question == "-":
+        qa = _load(args)
+        return _each_line(sys.stdin, lambda line: qa.ask(line), args.json, new_on_blank=False)
+    if not args.question.strip():
+        raise CppqaError("the question is empty; type a question about the document")
+    qa = _load(args)
+    answer = qa.ask(args.question)
+    print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render(answer))
+    return 0
+
+
+def _each_line(
+    stream: TextIO, answer: Callable[[str], Answer], as_json: bool, *, new_on_blank: bool,
+    on_blank: Callable[[], None] | None = None,
+) -> int:
+    """Answer each input line; a bad question prints an error object and carries on."""
+    failures = 0
+    for line in _lines(stream):
+        if not line.strip():
+            if on_blank:
+                on_blank()
+            continue
+        try:
+            result = answer(line)
+        except CppqaError as exc:
+            failures += 1
+            if as_json:
+                print(json.dumps({"question": line, "error": str(exc)}, ensure_ascii=False))
+            else:
+                print(f"cppqa: error: {exc}", file=sys.stderr)
+            continue
+        print(json.dumps(result.to_json(), ensure_ascii=False) if as_json else render(result))
+        sys.stdout.flush()
+    return 1 if failures else 0
+
+
+def _lines(stream: TextIO) -> Iterator[str]:
+    for raw in stream:
+        yield raw.rstrip("\r\n")
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from cppqa.dialogue import Turn
+
+    qa = _load(args)
+    history: list[Turn] = []
+
+    def turn(question: str) -> Answer:
+        answer = qa.ask(question, history)
+        sentence = answer.sources[0].passage.text if answer.sources and answer.text else None
+        history.append(Turn(question, answer.query, answer.text, sentence))
+        return answer
+
+    if args.json:
+        return _each_line(sys.stdin, turn, True, new_on_blank=True, on_blank=history.clear)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Ask about the document. /new starts over, /quit leaves.")
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            return 0
+        command = line.strip().lower()
+        if command in {"/quit", "/exit", "quit", "exit"}:
+            return 0
+        if command == "/new" or not command:
+            history.clear()
+            continue
+        try:
+            answer = turn(line)
+        except CppqaError as exc:
+            print(f"cppqa: error: {exc}", file=sys.stderr)
+            continue
+        if answer.query != answer.question:
+            print(f"(understood as: {answer.query})")
+        print(render(answer), end="\n\n")
+
+
+def _index(args: argparse.Namespace) -> int:
+    _quiet_libraries()
+    from cppqa.embed import load_embedder
+    from cppqa.index import Index
+
+    settings = _settings(args)
+    started = time.perf_counter()
+    index = Index.build(settings, load_embedder(settings.model), progress=True)
+    index.save(settings.index_dir)
+    counts = index.manifest["counts"]
+    print(
+        f"Indexed {counts['documents']} document(s): {counts['sentences']} sentences, "
+        f"{counts['chunks']} passages, {index.manifest['dimension']}-d vectors from "
+        f"{index.manifest['model']['name']}, in {time.perf_counter() - started:.1f} s "
+        f"→ {settings.index_dir}"
+    )
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cppqa.evaluate import evaluate, format_report
+
+    qa = _load(args)
+    report = evaluate(qa, Path(args.data) if args.data else Path("eval"), split=args.split)
+    print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_report(report))
+    return 0
+
+
+def render(answer: Answer) -> str:
+    """The human-readable form of an answer: answer, marked sentence, source."""
+    if answer.text is None:
+        lines = [NOT_FOUND, "Nearest passages (not an answer):"]
+        for n, source in enumerate(answer.sources, start=1):
+            p = source.passage
+            lines.append(f"  {n}. {p.doc}:{p.start}-{p.end}  \"{p.text}\"")
+        return "\n".join(lines)
+    source = answer.sources[0].passage
+    assert answer.start is not None and answer.end is not None
+    at, to = answer.start - source.start, answer.end - source.start
+    marked = f"{source.text[:at]}**{source.text[at:to]}**{source.text[to:]}"
+    return "\n".join([
+        f"Answer: {answer.text}",
+        f"  \"{marked}\"",
+        f"Source: {source.doc}:{source.start}-{source.end}  (confidence {answer.confidence:.2f})",
+    ])
+
+

@@ -1,0 +1,85 @@
+"""One frozen ``Settings`` object with every default; ``CPPQA_*`` variables override them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from cppqa.errors import CppqaError
+
+
+def _project_root() -> Path:
+    """The checkout this package lives in (src layout), else the working directory."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "corpus").is_dir() else Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of cppqa, in one place.
+
+    >>> Settings().chunk_sentences
+    3
+    """
+
+    corpus_dir: Path = _project_root() / "corpus"
+    index_dir: Path = _project_root() / "index"
+    #: A local sentence-transformers folder; None means the packaged all-MiniLM-L6-v2.
+    model: str | None = None
+    #: Passages are windows of this many sentences, sharing ``chunk_overlap`` with the next.
+    chunk_sentences: int = 3
+    chunk_overlap: int = 1
+    #: How many sources an answer lists.
+    top_k: int = 3
+    #: Reciprocal rank fusion constant (Cormack et al. 2009 found k=60 robust).
+    rrf_k: int = 60
+    #: Answers whose confidence is below this are withheld (calibrated on eval/).
+    min_confidence: float = 0.35
+    #: Longest question accepted, in characters.
+    max_question_chars: int = 1000
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``CPPQA_<FIELD>`` environment variables, then non-None ``overrides``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"CPPQA_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, raw, getattr(cls(), f.name))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = replace(cls(), **values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.chunk_sentences < 1:
+            raise CppqaError(f"chunk_sentences must be at least 1, got {self.chunk_sentences}")
+        if not 0 <= self.chunk_overlap < self.chunk_sentences:
+            raise CppqaError(
+                f"chunk_overlap must be in [0, chunk_sentences), got {self.chunk_overlap}"
+            )
+        if self.top_k < 1:
+            raise CppqaError(f"top_k must be at least 1, got {self.top_k}")
+        if self.max_question_chars < 1:
+            raise CppqaError(f"max_question_chars must be positive, got {self.max_question_chars}")
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, Path) or name.endswith("_dir"):
+            return Path(raw).expanduser()
+        if isinstance(default, bool):
+            return raw.lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        raise CppqaError(
+            f"CPPQA_{name.upper()}={raw!r} is not a valid {type(default).__name__}"
+        ) from None
+    return raw

@@ -1,0 +1,262 @@
+"""Choose the answering sentence and the shortest verbatim span in it that answers.
+
+The expected answer type comes from the question's wording ("when" → a date,
+"who" → a person, "how long" → a duration...); spans of that type are found in
+the sentence by patterns. Untyped questions ("what is X?") answer with the
+part of the sentence that the question does not already say.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from cppqa.terms import STOPWORDS, stem, words
+
+
+class AnswerType(Enum):
+    """What kind of span a question asks for."""
+
+    WHEN = "a date or time"
+    DURATION = "a duration"
+    COUNT = "a number"
+    WHO = "a person"
+    WHERE = "a place"
+    NAME = "a name"
+    LIST = "a list"
+    EXPANSION = "what an acronym stands for"
+    OTHER = "a phrase"
+
+
+# Order matters: the first pattern that matches the question decides.
+_QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), t)
+    for p, t in (
+        (r"\bstand(?:s)? for\b|\bfull form\b|\babbreviation\b", AnswerType.EXPANSION),
+        (r"\bhow long\b|\bfor how many (?:years|months|days|decades)\b|\bhow many years\b|"
+         r"\bsince when\b", AnswerType.DURATION),
+        (r"\bhow many\b|\bhow much\b|\bnumber of\b", AnswerType.COUNT),
+        (r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|date|month|day)\b|"
+         r"\bin what year\b|\byear\b|\bdate\b", AnswerType.WHEN),
+        (r"\bwhere\b|\bwhich (?:place|city|province|country|town|region)\b|"
+         r"\bin what (?:place|city|province)\b|\bplace\b", AnswerType.WHERE),
+        (r"\bwho(?:m|se)?\b|\bwhich (?:general|comrade|leader|person|man|woman|member)\b",
+         AnswerType.WHO),
+        (r"\b(?:what|which) (?:\w+ ){0,2}(?:fronts|organi[sz]ations|groups|bodies|unions|"
+         r"associations|platforms)\b|\blist\b", AnswerType.LIST),
+        (r"\bcalled\b|\bname of\b|\bnamed\b|\bwhat is the name\b|\b(?:which|what) "
+         r"(?:\w+ ){0,2}(?:organ|newspaper|paper|case|meeting|body|organi[sz]ation|congress|"
+         r"front|federation|committee|association|party)\b", AnswerType.NAME),
+    )
+)
+
+_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
+           "December")
+_TYPE_SPANS: dict[AnswerType, re.Pattern[str]] = {
+    AnswerType.WHEN: re.compile(
+        rf"\b(?:{_MONTHS})\s+\d{{1,2}},\s+\d{{4}}\b|\b(?:{_MONTHS})\s+\d{{4}}\b|"
+        r"\b(?:1[5-9]|20)\d{2}s?\b|"
+        r"\b(?:in the time|during the (?:[\w-]+ ){0,3}(?:tenure|time|era|rule|reign)) of "
+        r"(?:General |President |Prime Minister )?[A-Z][\w-]*(?: [A-Z][\w-]*)*"
+    ),
+    AnswerType.DURATION: re.compile(
+        r"\b(?:the (?:last|past|next|first) )?\d+ (?:years?|months?|weeks?|days?|decades?)\b|"
+        r"\bsince \d{4}\b"
+    ),
+    AnswerType.COUNT: re.compile(
+        r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+        r"twenty|thirty|forty|fifty|hundred|thousand|million)\b",
+        re.IGNORECASE,
+    ),
+    AnswerType.WHERE: re.compile(
+        r"\b(?:in|at)\s+(?:(?:the|a|an)\s+)?(?:[a-z][\w'-]*\s+){0,3}?(?:of\s+|in\s+)?"
+        r"(?!General\b|Comrade\b)[A-Z][\w'-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w'-]*)*"
+        r"(?:\s+\([A-Z]+\))?|\ball over the \w+|\bthroughout the \w+|\bunderground\b"
+    ),
+    AnswerType.LIST: re.compile(
+        r"(?:[\w'’-]+ ){0,5}[\w'’-]+(?:, (?:[\w'’-]+ ){0,5}[\w'’-]+){1,}"
+        r",? and (?:[\w'’-]+ ){0,5}[\w'’-]+"
+    ),
+}
+# Capitalised names, joined by "of", "and", "the", "ul" ("Zia ul Haq"), with an (ACRONYM).
+_NAME = re.compile(
+    r"(?<![\w'-])[A-Z][\w'’-]*(?:\s+(?:(?:of|and|the|ul|al|for)\s+)*[A-Z][\w'’-]*)*"
+    r"(?:\s+\([A-Z]{2,}\))?"
+)
+TITLES = frozenset({"comrade", "general", "president", "mr", "mrs", "dr", "prime", "minister"})
+#: Words that make a name an organisation, not a person.
+ORGANISATION_WORDS = frozenset(
+    "party committee federation association front congress meeting case union council league "
+    "army bureaucracy parties".split()
+)
+_LIST_LEAD = re.compile(r"^.*\b(?:including|such as|of|like|on)\s+|^.*:\s*", re.IGNORECASE)
+_PLACE_TIME = re.compile(r"\b(?:time|tenure|era|rule|reign)\b")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a sentence, by offsets into the sentence text."""
+
+    start: int
+    end: int
+
+
+def classify(question: str) -> AnswerType:
+    """The answer type a question asks for.
+
+    >>> classify("When was the party declared illegal?")
+    <AnswerType.WHEN: 'a date or time'>
+    >>> classify("what is the party organ called")
+    <AnswerType.NAME: 'a name'>
+    """
+    for pattern, kind in _QUESTION_TYPES:
+        if pattern.search(question):
+            return kind
+    return AnswerType.OTHER
+
+
+def typed_spans(sentence: str, kind: AnswerType, subject: frozenset[str]) -> list[Span]:
+    """Spans of ``sentence`` that have the shape ``kind`` asks for."""
+    if kind in (AnswerType.WHO, AnswerType.NAME):
+        return _names(sentence, kind, subject)
+    if kind is AnswerType.COUNT:
+        found = [Span(*m.span()) for m in _TYPE_SPANS[kind].finditer(sentence)]
+        return [s for s in found if not re.fullmatch(r"\d{4}", sentence[s.start:s.end])]
+    if kind is AnswerType.LIST:
+        return [_trim_list(sentence, m) for m in _TYPE_SPANS[kind].finditer(sentence)]
+    if kind is AnswerType.WHERE:
+        return [
+            Span(*m.span()) for m in _TYPE_SPANS[kind].finditer(sentence)
+            if not _PLACE_TIME.search(m.group()) and not re.search(r"\d", m.group())
+        ]
+    pattern = _TYPE_SPANS.get(kind)
+    return [] if pattern is None else [Span(*m.span()) for m in pattern.finditer(sentence)]
+
+
+def _names(sentence: str, kind: AnswerType, subject: frozenset[str]) -> list[Span]:
+    spans = []
+    for match in _NAME.finditer(sentence):
+        start, text = match.start(), match.group()
+        # Drop sentence-initial and title words: "The", "Comrade", "General".
+        while True:
+            first = text.split(" ", 1)[0]
+            low = first.lower()
+            if " " in text and (low in STOPWORDS or low in TITLES or start == 0 and
+                                low not in subject and not _looks_like_name(first)):
+                cut = len(first) + 1
+                start, text = start + cut, text[cut:]
+                continue
+            break
+        low_words = set(words(text))
+        if not text or text.lower() in subject or (low_words <= subject):
+            continue
+        if start == 0 and (text.lower() in STOPWORDS or " " not in text):
+            continue  # a capital only because the sentence starts there
+        is_org = bool(low_words & ORGANISATION_WORDS) or text.isupper()
+        if kind is AnswerType.WHO:
+            titled = sentence[:start].rstrip().split(" ")[-1].lower() in TITLES
+            if is_org or (" " not in text and not titled):
+                continue
+        spans.append(Span(start, start + len(text)))
+    return spans
+
+
+def _looks_like_name(word: str) -> bool:
+    return word.lower() not in STOPWORDS and len(word) > 2 and not word.endswith("ly")
+
+
+def _trim_list(sentence: str, match: re.Match[str]) -> Span:
+    lead = _LIST_LEAD.match(match.group())
+    offset = lead.end() if lead else 0
+    return Span(match.start() + offset, match.end())
+
+
+def novel(span_text: str, question_stems: set[str]) -> bool:
+    """Whether a span says something the question does not already say."""
+    stems = {stem(w) for w in words(span_text) if w not in STOPWORDS}
+    return bool(stems - question_stems)
+
+
+def choose_span(
+    sentence: str, kind: AnswerType, question: str, question_stems: set[str],
+    subject: frozenset[str],
+) -> Span | None:
+    """The best short answer in ``sentence``, or None when only the sentence will do."""
+    if kind is AnswerType.EXPANSION:
+        return _expansion_span(sentence, question)
+    spans = [s for s in typed_spans(sentence, kind, subject)
+             if novel(sentence[s.start:s.end], question_stems)]
+    if spans:
+        anchor = _anchors(sentence, question_stems)
+        return min(spans, key=lambda s: (_distance(s, anchor), s.start))
+    if kind in (AnswerType.OTHER, AnswerType.NAME, AnswerType.LIST, AnswerType.WHO):
+        return _head_noun_span(sentence, question, question_stems) or _predicate_span(
+            sentence, question_stems
+        )
+    return None
+
+
+def _expansion_span(sentence: str, question: str) -> Span | None:
+    for acronym in re.findall(r"\b[A-Z]{2,8}\b", question):
+        for m in re.finditer(rf"((?:[A-Z][\w'-]*\s+(?:(?:of|and|the|for)\s+)*)+)\({acronym}\)",
+                             sentence):
+            return Span(m.start(1), m.end(1) - 1)
+    return None
+
+
+def _anchors(sentence: str, question_stems: set[str]) -> list[int]:
+    return [m.start() for m in re.finditer(r"\w+", sentence)
+            if stem(m.group().lower()) in question_stems]
+
+
+def _distance(span: Span, anchors: list[int]) -> int:
+    if not anchors:
+        return 0
+    return min(0 if span.start <= a < span.end else min(abs(a - span.start), abs(a - span.end))
+               for a in anchors)
+
+
+def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> Span | None:
+    """For "which/what (kind of) X" questions: the modifiers before X in the sentence."""
+    m = re.search(r"\b(?:which|what)\s+(?:(?:kind|sort|type)\s+of\s+)?([a-z]\w+)",
+                  question, re.IGNORECASE)
+    if not m or m.group(1).lower() in STOPWORDS:
+        return None
+    head = stem(m.group(1).lower())
+    tokens = list(re.finditer(r"[\w'’-]+", sentence))
+    for i, token in enumerate(tokens):
+        if stem(token.group().lower()) != head:
+            continue
+        j = i
+        while j > 0:
+            prev = tokens[j - 1].group().lower()
+            gap = sentence[tokens[j - 1].end():tokens[j].start()]
+            if prev in STOPWORDS or stem(prev) in question_stems or gap.strip():
+                break
+            j -= 1
+        if j < i:
+            return Span(tokens[j].start(), token.end())
+    return None
+
+
+_COPULA = re.compile(r"\s(?:is|was|are|were|has been|have been)\s")
+
+
+def _predicate_span(sentence: str, question_stems: set[str]) -> Span | None:
+    """For "X is Y" sentences where the question says X: the Y part (or the X part)."""
+    m = _COPULA.search(sentence)
+    if not m:
+        return None
+    body_end = len(sentence.rstrip(".!?۔"))
+    left, right = Span(0, m.start()), Span(m.end(), body_end)
+
+    def covered(span: Span) -> float:
+        stems = {stem(w) for w in words(sentence[span.start:span.end]) if w not in STOPWORDS}
+        return len(stems & question_stems) / len(stems) if stems else 0.0
+
+    if covered(left) >= 0.5 > covered(right):
+        return right
+    if covered(right) >= 0.5 > covered(left):
+        return left
+    return None

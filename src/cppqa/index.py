@@ -1,0 +1,251 @@
+"""The index as one object: build, save atomically, load, and check it is current.
+
+On disk (``index/``):
+
+- ``sentences.faiss`` / ``chunks.faiss``: unit vectors of sentences and passages;
+- ``passages.json``: the sentence and passage records (doc, start, end, text);
+- ``manifest.json``: what built them (format, model and weights hash, corpus
+  file hashes, splitting parameters, dimension, counts, build time) and the
+  SHA-256 of every file above, checked on load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cppqa.config import Settings
+from cppqa.corpus import corpus_passages, load_corpus
+from cppqa.dense import FaissStore
+from cppqa.embed import Embedder, ModelInfo, describe_model
+from cppqa.errors import IndexStateError
+from cppqa.records import Document, Passage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+#: Bump when the files or the splitting change meaning; older indexes are rebuilt.
+FORMAT_VERSION = 1
+FILES = ("sentences.faiss", "chunks.faiss", "passages.json")
+
+
+@dataclass(frozen=True)
+class Index:
+    """Sentences and passages of the corpus with their vector stores."""
+
+    documents: tuple[Document, ...]
+    sentences: tuple[Passage, ...]
+    chunks: tuple[Passage, ...]
+    sentence_vectors: FaissStore
+    chunk_vectors: FaissStore
+    manifest: dict[str, Any]
+
+    @classmethod
+    def build(
+        cls, settings: Settings, embedder: Embedder, *, progress: bool = False
+    ) -> Index:
+        """Read the corpus, split it, embed every sentence and passage."""
+        documents = load_corpus(settings.corpus_dir)
+        sentences, chunks = corpus_passages(
+            documents, settings.chunk_sentences, settings.chunk_overlap
+        )
+        started = time.perf_counter()
+        texts = [p.text for p in sentences] + [p.text for p in chunks]
+        vectors = embedder.encode(texts, progress=progress)
+        manifest = {
+            "format": FORMAT_VERSION,
+            "model": {"name": embedder.name, "weights_sha256": embedder.weights_sha256},
+            "corpus": {d.doc: d.sha256 for d in documents},
+            "splitting": _splitting(settings),
+            "faiss": FaissStore.kind,
+            "dimension": int(vectors.shape[1]),
+            "counts": {
+                "documents": len(documents),
+                "sentences": len(sentences),
+                "chunks": len(chunks),
+            },
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "embed_seconds": round(time.perf_counter() - started, 3),
+        }
+        return cls(
+            documents=tuple(documents),
+            sentences=tuple(sentences),
+            chunks=tuple(chunks),
+            sentence_vectors=FaissStore.build(vectors[: len(sentences)]),
+            chunk_vectors=FaissStore.build(vectors[len(sentences):]),
+            manifest=manifest,
+        )
+
+    def save(self, folder: Path) -> None:
+        """Write to a sibling temporary folder, then swap it in with renames.
+
+        A crash at any point leaves either the old index or the new one in
+        place (``recover`` finishes a swap interrupted between its renames).
+        """
+        recover(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            self.sentence_vectors.save(tmp / "sentences.faiss")
+            self.chunk_vectors.save(tmp / "chunks.faiss")
+            records = {
+                "sentences": [p.to_json() for p in self.sentences],
+                "chunks": [[p.doc, p.start, p.end] for p in self.chunks],
+            }
+            _write_json(tmp / "passages.json", records)
+            manifest = {**self.manifest, "files": {n: _sha256(tmp / n) for n in FILES}}
+            _write_json(tmp / "manifest.json", manifest)
+            for name in (*FILES, "manifest.json"):
+                _fsync(tmp / name)
+            old = _old(folder)
+            if folder.exists():
+                folder.rename(old)
+            tmp.rename(folder)
+            _fsync(folder.parent)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path, settings: Settings, model: ModelInfo) -> Index:
+        """Read a saved index, refusing one that is damaged or stale.
+
+        Raises ``IndexStateError`` saying why; ``ensure_index`` turns that into
+        a rebuild.
+        """
+        recover(folder)
+        manifest = _read_manifest(folder)
+        problem = staleness(manifest, settings, model, folder)
+        if problem:
+            raise IndexStateError(problem)
+        records = json.loads((folder / "passages.json").read_text(encoding="utf-8"))
+        documents = tuple(load_corpus(settings.corpus_dir))
+        texts = {d.doc: d.text for d in documents}
+        sentences = tuple(Passage.from_json(r) for r in records["sentences"])
+        chunks = tuple(Passage(d, s, e, texts[d][s:e]) for d, s, e in records["chunks"])
+        for p in sentences:
+            if texts.get(p.doc, "")[p.start:p.end] != p.text:
+                raise IndexStateError(f"index record {p.doc}:{p.start}-{p.end} does not match")
+        index = cls(
+            documents=documents,
+            sentences=sentences,
+            chunks=chunks,
+            sentence_vectors=FaissStore.load(folder / "sentences.faiss"),
+            chunk_vectors=FaissStore.load(folder / "chunks.faiss"),
+            manifest=manifest,
+        )
+        if len(index.sentence_vectors) != len(sentences) or len(index.chunk_vectors) != len(chunks):
+            raise IndexStateError("index vectors and records disagree in number")
+        return index
+
+
+def ensure_index(
+    settings: Settings,
+    model: ModelInfo,
+    load_embedder: Callable[[], Embedder],
+    *,
+    rebuild: bool = True,
+    progress: bool = False,
+) -> Index:
+    """Load the index, rebuilding it (with a warning) when missing, damaged or stale.
+
+    With ``rebuild=False`` a missing or stale index raises ``IndexStateError``.
+    """
+    try:
+        return Index.load(settings.index_dir, settings, model)
+    except IndexStateError as exc:
+        if not rebuild:
+            raise IndexStateError(
+                f"{exc}; run `cppqa index` to rebuild it, or drop --no-rebuild"
+            ) from None
+        log.warning("%s; rebuilding the index in %s", exc, settings.index_dir)
+    index = Index.build(settings, load_embedder(), progress=progress)
+    index.save(settings.index_dir)
+    return index
+
+
+def staleness(
+    manifest: dict[str, Any], settings: Settings, model: ModelInfo, folder: Path
+) -> str | None:
+    """Why an index built with ``manifest`` cannot serve ``settings`` now, or None."""
+    if manifest.get("format") != FORMAT_VERSION:
+        return f"index format {manifest.get('format')} is not the current {FORMAT_VERSION}"
+    if manifest.get("model", {}).get("weights_sha256") != model.weights_sha256:
+        return f"index was built with another model ({manifest.get('model', {}).get('name')})"
+    if manifest.get("splitting") != _splitting(settings):
+        return "index was built with other splitting parameters"
+    current = {d.doc: d.sha256 for d in load_corpus(settings.corpus_dir)}
+    built = manifest.get("corpus", {})
+    if current != built:
+        changed = sorted(set(current) ^ set(built)) or sorted(
+            doc for doc in current if current[doc] != built.get(doc)
+        )
+        return f"index is stale: corpus changed ({', '.join(changed)})"
+    files = manifest.get("files", {})
+    for name in FILES:
+        path = folder / name
+        if not path.is_file():
+            return f"index file {name} is missing"
+        if _sha256(path) != files.get(name):
+            return f"index file {name} is damaged (checksum mismatch)"
+    return None
+
+
+def recover(folder: Path) -> None:
+    """Finish a swap that a crash interrupted: restore or drop the previous index."""
+    old = _old(folder)
+    if old.exists():
+        if folder.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.rename(folder)
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise IndexStateError(f"no index in {str(folder)!r}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise IndexStateError(f"index manifest {str(path)!r} is damaged") from None
+    if not isinstance(manifest, dict):
+        raise IndexStateError(f"index manifest {str(path)!r} is damaged")
+    return manifest
+
+
+def _splitting(settings: Settings) -> dict[str, Any]:
+    return {"chunk_sentences": settings.chunk_sentences, "chunk_overlap": settings.chunk_overlap}
+
+
+def _old(folder: Path) -> Path:
+    return folder.with_name(f"{folder.name}.old")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def _fsync(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

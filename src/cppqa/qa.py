@@ -1,0 +1,172 @@
+"""The facade: ``QA.load()`` once, then ``qa.ask(question, history=...)`` → ``Answer``.
+
+>>> qa = QA.load()                                       # doctest: +SKIP
+>>> answer = qa.ask("Who is the General Secretary of the Party?")   # doctest: +SKIP
+>>> answer.text, answer.sources[0].passage.doc           # doctest: +SKIP
+('Imdad Qazi', 'communist-party-of-pakistan.txt')
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cppqa.config import Settings
+from cppqa.dialogue import Resolution, Turn, resolve
+from cppqa.embed import Embedder, ModelInfo, describe_model, load_embedder
+from cppqa.errors import QuestionError
+from cppqa.extract import AnswerType, choose_span, classify
+from cppqa.index import Index, ensure_index
+from cppqa.records import Answer, Source
+from cppqa.retrieve import Candidate, Retriever
+from cppqa.terms import words
+
+log = logging.getLogger(__name__)
+
+# Weights of the evidence for a sentence (tuned on the dev part of eval/qa.jsonl).
+DENSE_WEIGHT, COVERAGE_WEIGHT, TYPE_BONUS = 1.0, 0.6, 0.15
+_MULTIWORD_NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+")
+
+
+@dataclass(frozen=True)
+class _Scored:
+    candidate: Candidate
+    score: float
+    typed: bool
+
+
+class QA:
+    """Answers questions from an index of the corpus."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.retriever = Retriever(index, embedder, settings.rrf_k)
+        self._subject = frozenset(self.retriever.subject)
+        self._lower_text = [d.text.lower() for d in index.documents]
+
+    @classmethod
+    def load(
+        cls,
+        settings: Settings | None = None,
+        *,
+        rebuild: bool = True,
+        progress: bool = False,
+        embedder: Embedder | None = None,
+    ) -> QA:
+        """Load (or build) the index and the model named by ``settings``."""
+        settings = settings or Settings.from_env()
+        if embedder is None:
+            info = describe_model(settings.model)
+            holder: list[Embedder] = []
+
+            def get() -> Embedder:
+                if not holder:
+                    holder.append(load_embedder(settings.model))
+                return holder[0]
+
+            index = ensure_index(settings, info, get, rebuild=rebuild, progress=progress)
+            return cls(index, get(), settings)
+        fake = ModelInfo(embedder.name, Path("."), embedder.weights_sha256)
+        index = ensure_index(settings, fake, lambda: embedder, rebuild=rebuild, progress=progress)
+        return cls(index, embedder, settings)
+
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """Answer ``question``; ``history`` holds the earlier turns of a conversation.
+
+        Raises ``QuestionError`` for a question that cannot be asked (empty,
+        too long, no words).
+        """
+        question = self.validate(question)
+        resolution = resolve(question, history)
+        query = self.retriever.prepare(resolution.query)
+        candidates = self.retriever.search(query, k=max(8, self.settings.top_k))
+        if resolution.wants_more:
+            used = {t.sentence for t in history}
+            candidates = [c for c in candidates
+                          if self.index.sentences[c.sentence].text not in used] or candidates
+        kind = classify(resolution.query)
+        scored = sorted(
+            (self._score(c, kind, query.stems) for c in candidates), key=lambda s: -s.score
+        )
+        sources = tuple(
+            Source(self.index.sentences[s.candidate.sentence], round(s.score, 4))
+            for s in scored[: self.settings.top_k]
+        )
+        best = scored[0]
+        confidence = self._confidence(best)
+        refusal = self._refusal(resolution, kind, best, confidence)
+        if refusal:
+            log.info("abstaining on %r: %s", question, refusal)
+            return Answer(question, resolution.query, None, confidence, sources)
+        sentence = sources[0].passage
+        span = choose_span(sentence.text, kind, query.text,
+                           set(query.stems) | self._subject_stems(), self._subject)
+        if span is None:
+            return Answer(question, resolution.query, sentence.text, confidence, sources,
+                          sentence.start)
+        return Answer(question, resolution.query, sentence.text[span.start:span.end],
+                      confidence, sources, sentence.start + span.start)
+
+    def validate(self, question: str) -> str:
+        """The question cleaned of control characters, or a ``QuestionError``."""
+        if not isinstance(question, str):
+            raise QuestionError(f"a question must be text, not {type(question).__name__}")
+        cleaned = question.encode("utf-8", "replace").decode("utf-8")
+        cleaned = "".join(
+            " " if unicodedata.category(ch)[0] == "C" else ch for ch in cleaned
+        )
+        cleaned = re.sub(r"\s+", " ", cleaned).strip()
+        if not cleaned:
+            raise QuestionError("the question is empty; type a question about the document")
+        limit = self.settings.max_question_chars
+        if len(cleaned) > limit:
+            raise QuestionError(
+                f"the question is {len(cleaned):,} characters long; the limit is {limit:,}"
+            )
+        if not words(cleaned):
+            raise QuestionError(f"the question {cleaned!r} has no words to search for")
+        return cleaned
+
+    def _score(self, c: Candidate, kind: AnswerType, stems: tuple[str, ...]) -> _Scored:
+        from cppqa.extract import typed_spans
+
+        text = self.index.sentences[c.sentence].text
+        typed = kind is AnswerType.OTHER or bool(typed_spans(text, kind, self._subject))
+        score = DENSE_WEIGHT * c.dense + COVERAGE_WEIGHT * c.coverage + TYPE_BONUS * typed
+        return _Scored(c, score, typed)
+
+    def _confidence(self, best: _Scored) -> float:
+        # Cosine similarity of MiniLM for a relevant sentence is ~0.4-0.8; coverage is 0-1.
+        raw = 0.5 * (best.candidate.dense - 0.1) / 0.6 + 0.5 * best.candidate.coverage
+        return max(0.0, min(1.0, raw))
+
+    def _refusal(
+        self, resolution: Resolution, kind: AnswerType, best: _Scored, confidence: float
+    ) -> str | None:
+        """Why the corpus cannot answer, or None."""
+        unknown = self.retriever.vocabulary.unknown_words(resolution.query)
+        content = [w for w in words(resolution.query) if w not in unknown]
+        known = self.retriever.vocabulary
+        if unknown and not any(known.knows(w) and w not in _STOP for w in content):
+            return f"no word of the question occurs in the corpus ({', '.join(unknown)})"
+        for name in _MULTIWORD_NAME.findall(resolution.query):
+            if not any(name.lower() in t for t in self._lower_text) and not any(
+                a in name.lower() for a in self._subject if len(a) > 3
+            ):
+                return f"the corpus never mentions {name!r}"
+        if kind is AnswerType.COUNT and not best.typed:
+            return "the question asks for a number and the passage has none"
+        if confidence < self.settings.min_confidence:
+            return f"confidence {confidence:.2f} is below {self.settings.min_confidence}"
+        return None
+
+    def _subject_stems(self) -> set[str]:
+        return self.retriever._subject_stems()
+
+
+from cppqa.terms import STOPWORDS as _STOP  # noqa: E402

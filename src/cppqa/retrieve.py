@@ -1,0 +1,166 @@
+"""Hybrid retrieval of sentences: dense (FAISS) and lexical (BM25), fused by rank.
+
+Three rankings are fused: the question against each sentence's vector, against
+each passage's vector (a sentence inherits its best passage's rank, which
+brings in context such as "she" meaning the party), and BM25 over stems.
+Words that every sentence shares (the document's subject: "the party", "CPP")
+are dropped from the query first, so they cannot decide the ranking.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cppqa.fusion import reciprocal_rank_fusion
+from cppqa.lexical import LexicalIndex
+from cppqa.terms import STOPWORDS, Vocabulary, content_stems, stem, words
+
+if TYPE_CHECKING:
+    from cppqa.embed import Embedder
+    from cppqa.index import Index
+
+#: A stem in at least this share of sentences is the document's subject, not a clue.
+SUBJECT_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question prepared for search."""
+
+    text: str  # as understood: acronyms expanded, typos fixed
+    focus: str  # without the subject's aliases, for the dense model
+    stems: tuple[str, ...]  # content stems, subject dropped
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence found for a query, with the evidence for it."""
+
+    sentence: int
+    fused: float
+    dense: float
+    lexical: float
+    coverage: float  # IDF-weighted share of the query's stems found in the sentence
+
+
+class Retriever:
+    """Searches an ``Index`` with an ``Embedder``."""
+
+    def __init__(self, index: Index, embedder: Embedder, rrf_k: int = 60) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.rrf_k = rrf_k
+        texts = [p.text for p in index.sentences]
+        self.vocabulary = Vocabulary.learn(texts)
+        self._sentence_stems = [set(content_stems(t)) for t in texts]
+        self.subject = self._subject_aliases()
+        self.lexical = LexicalIndex([content_stems(t) for t in texts])
+        self._chunk_of = self._sentence_chunks()
+
+    def prepare(self, question: str) -> Query:
+        text = self.vocabulary.normalise_query(question)
+        focus = self.strip_subject(text) or text
+        stems = tuple(s for s in content_stems(text) if s not in self._subject_stems())
+        return Query(text=text, focus=focus, stems=stems)
+
+    def search(self, query: Query, k: int = 8) -> list[Candidate]:
+        """The ``k`` best sentences, best first."""
+        n = len(self.index.sentences)
+        vector = self.embedder.encode([query.focus])
+        depth = min(n, max(50, 4 * k))
+        dense_scores, dense_ids = self.index.sentence_vectors.search(vector, depth)
+        chunk_scores, chunk_ids = self.index.chunk_vectors.search(
+            vector, min(len(self.index.chunks), depth)
+        )
+        dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0]) if i >= 0}
+        chunk_rank: list[int] = []
+        for c in chunk_ids[0]:
+            for s in self._chunk_of.get(int(c), ()):
+                if s not in chunk_rank:
+                    chunk_rank.append(s)
+        bm25 = self.lexical.scores(list(query.stems))
+        lexical_rank = [int(i) for i in np.argsort(-bm25)[:depth] if bm25[i] > 0]
+        fused = reciprocal_rank_fusion(
+            [[int(i) for i in dense_ids[0] if i >= 0], chunk_rank, lexical_rank], self.rrf_k
+        )
+        best = sorted(fused, key=lambda i: -fused[i])[:k]
+        return [
+            Candidate(
+                sentence=i,
+                fused=fused[i],
+                dense=dense.get(i, 0.0),
+                lexical=float(bm25[i]),
+                coverage=self.coverage(query, i),
+            )
+            for i in best
+        ]
+
+    def coverage(self, query: Query, sentence: int) -> float:
+        if not query.stems:
+            return 0.0
+        have = self._sentence_stems[sentence]
+        weights = [self.vocabulary.idf(s) for s in query.stems]
+        hit = sum(w for s, w in zip(query.stems, weights) if s in have)
+        return hit / sum(weights)
+
+    def _subject_aliases(self) -> list[str]:
+        """The document's subject: the acronym mentioned in the most sentences, and its forms.
+
+        Its expansion's head ("communist party") and head noun ("party") count
+        too, when that noun fills at least ``SUBJECT_SHARE`` of the sentences.
+        """
+        vocab = self.vocabulary
+        texts = [p.text.lower() for p in self.index.sentences]
+
+        def mentions(item: tuple[str, str]) -> int:
+            acronym, expansion = item
+            return sum(bool(re.search(rf"\b{acronym}\b", t)) or expansion in t for t in texts)
+
+        self._others: list[str] = []
+        if not vocab.acronyms:
+            return []
+        acronym, expansion = max(sorted(vocab.acronyms.items()), key=mentions)
+        head = expansion.split(" of ")[0].split()
+        aliases = [expansion, acronym]
+        if head and vocab.frequency[stem(head[-1])] / max(vocab.sentence_count, 1) >= SUBJECT_SHARE:
+            aliases += [" ".join(head), head[-1]]
+        self._others = [e for a, e in vocab.acronyms.items() if a != acronym]
+        return sorted(set(aliases), key=len, reverse=True)
+
+    def strip_subject(self, text: str) -> str:
+        """``text`` without the subject's aliases, leaving other expansions whole.
+
+        "Was the CPP formed at a congress of the Communist Party of India?"
+        becomes "Was formed at a congress of the Communist Party of India?".
+        """
+        protected = [
+            m.span()
+            for other in self._others
+            for m in re.finditer(re.escape(other), text, re.IGNORECASE)
+        ]
+        alternatives = "|".join(re.escape(a) for a in self.subject) or r"(?!x)x"
+        pattern = re.compile(rf"\b(?:the\s+)?(?:{alternatives})(?:'s)?\b", re.IGNORECASE)
+
+        def drop(match: re.Match[str]) -> str:
+            inside = any(a < match.end() and match.start() < b for a, b in protected)
+            return match.group() if inside else " "
+
+        return re.sub(r"\s+", " ", pattern.sub(drop, text)).strip()
+
+    def _subject_stems(self) -> set[str]:
+        return {stem(w) for a in self.subject for w in words(a) if w not in STOPWORDS}
+
+    def _sentence_chunks(self) -> dict[int, list[int]]:
+        """For each passage, the sentence ids inside it."""
+        position = {(p.doc, p.start): i for i, p in enumerate(self.index.sentences)}
+        out: dict[int, list[int]] = {}
+        for c, chunk in enumerate(self.index.chunks):
+            out[c] = [
+                i for (doc, start), i in position.items()
+                if doc == chunk.doc and chunk.start <= start < chunk.end
+            ]
+        return out

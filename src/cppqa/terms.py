@@ -1,0 +1,166 @@
+"""Words of the corpus: tokens, stems, stopwords, acronyms and typo correction.
+
+``Vocabulary`` is learned from the corpus sentences alone, so a new document
+brings its own acronyms ("Communist Party of Pakistan (CPP)" → ``cpp``) and
+its own spelling.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_ACRONYM_DEF = re.compile(r"((?:[A-Z][\w'’-]*\s+(?:(?:of|and|the|for)\s+)*){1,8})\(([A-Z]{2,8})\)")
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each else few for
+    from further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just me more most my myself no nor not now of off on once only or other our ours
+    out over own same she should so some such than that the their theirs them themselves then
+    there these they this those through to too under until up very was we were what when where
+    which while who whom whose why will with would you your yours tell me please know give name
+    named happen happened happens did does s t""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer  # PyStemmer: Snowball English (Porter 2)
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lowercased word tokens; hyphenated words split ("pay-role" → pay, role)."""
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word.removesuffix("'s")))
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words that carry meaning (stopwords dropped)."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+@dataclass
+class Vocabulary:
+    """Corpus statistics: sentence frequency of stems, acronyms, words for typo fixing."""
+
+    sentence_count: int = 0
+    frequency: Counter[str] = field(default_factory=Counter)
+    surface: set[str] = field(default_factory=set)
+    acronyms: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def learn(cls, sentences: Iterable[str]) -> Vocabulary:
+        vocab = cls()
+        texts = list(sentences)
+        vocab.sentence_count = len(texts)
+        for text in texts:
+            tokens = words(text)
+            vocab.surface.update(tokens)
+            # "pay-role" is also known as "payrole", so "payroll" can find it.
+            vocab.surface.update(w.lower().replace("-", "") for w in re.findall(r"\w+-\w+", text))
+            vocab.frequency.update({stem(w) for w in tokens})
+        whole = " ".join(texts)
+        for match in _ACRONYM_DEF.finditer(whole):
+            vocab.acronyms[match.group(2).lower()] = _expansion(match.group(1), match.group(2))
+        for acronym in set(_ACRONYM.findall(whole)):
+            key = acronym.lower()
+            if key not in vocab.acronyms and (found := _initials_phrase(whole, acronym)):
+                vocab.acronyms[key] = found
+        return vocab
+
+    def idf(self, stem_: str) -> float:
+        """Smoothed inverse sentence frequency (Robertson-Spärck Jones, +1 to stay positive)."""
+        df = self.frequency.get(stem_, 0)
+        return math.log(1 + (self.sentence_count - df + 0.5) / (df + 0.5))
+
+    def knows(self, word: str) -> bool:
+        return word in self.surface or stem(word) in self.frequency
+
+    def correct(self, word: str) -> str | None:
+        """The corpus word closest to a misspelt ``word``, or None when nothing is close."""
+        if self.knows(word) or len(word) < 4 or word.isdigit():
+            return word if self.knows(word) else None
+        from rapidfuzz import fuzz, process
+
+        best = process.extractOne(word, self.surface, scorer=fuzz.ratio, score_cutoff=80)
+        return None if best is None else str(best[0])
+
+    def normalise_query(self, question: str) -> str:
+        """Expand acronyms and fix typos, word by word, keeping the rest as typed."""
+
+        def fix(match: re.Match[str]) -> str:
+            token = match.group()
+            low = token.lower()
+            if low in self.acronyms and (token.isupper() or not self.knows(low)):
+                return f"{token} {self.acronyms[low]}"
+            if low in STOPWORDS or self.knows(low):
+                return token
+            fixed = self.correct(low)
+            return token if fixed is None else fixed
+
+        return _WORD.sub(fix, question)
+
+    def unknown_words(self, question: str) -> list[str]:
+        """Content words of ``question`` that the corpus never uses, even allowing for typos."""
+        out = []
+        for word in words(question):
+            if word in STOPWORDS or word in self.acronyms or word.isdigit():
+                continue
+            if self.correct(word) is None:
+                out.append(word)
+        return out
+
+
+def _expansion(phrase: str, acronym: str) -> str:
+    """Trim the words before an acronym to those its letters stand for."""
+    tokens = phrase.split()
+    letters = [c.lower() for c in acronym]
+    # Walk back from the end, matching capitalised words to letters.
+    picked: list[str] = []
+    remaining = letters[:]
+    for token in reversed(tokens):
+        if not remaining:
+            break
+        picked.append(token)
+        if token[0].lower() == remaining[-1] and token[0].isupper():
+            remaining.pop()
+    return " ".join(reversed(picked)).lower()
+
+
+def _initials_phrase(text: str, acronym: str) -> str | None:
+    """The run of words whose initials spell ``acronym`` ("CC" → "central committee").
+
+    Among several runs, the one whose neighbouring words best match the
+    acronym's own neighbours wins ("Another CC member" ~ "member of the
+    central committee"); ties go to a lowercase (common-noun) run.
+    """
+    letters = acronym.lower()
+    tokens = re.findall(r"[A-Za-z]+", text)
+    lowered = [t.lower() for t in tokens]
+
+    def context(i: int, n: int) -> set[str]:
+        near = lowered[max(0, i - 4):i] + lowered[i + n:i + n + 4]
+        return {w for w in near if w not in STOPWORDS}
+
+    around = set().union(*(context(i, 1) for i, t in enumerate(tokens) if t == acronym))
+    best: tuple[int, bool, str] | None = None
+    for i in range(len(tokens) - len(letters) + 1):
+        window = tokens[i:i + len(letters)]
+        if all(t[0].lower() == c and t.lower() not in STOPWORDS and len(t) > 2
+               for t, c in zip(window, letters)) and not any(t.isupper() for t in window):
+            key = (len(around & context(i, len(letters))), window[0].islower(), " ".join(window))
+            if best is None or key[:2] > best[:2]:
+                best = key
+    return None if best is None else best[2].lower()
