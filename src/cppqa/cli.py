@@ -38,14 +38,23 @@ NOT_FOUND = "I couldn't find that in the document."
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--corpus", metavar="DIR", help="corpus folder (default: ./corpus; "
-                        "env CPPQA_CORPUS_DIR)")
-    common.add_argument("--index", metavar="DIR", help="index folder (default: ./index; "
-                        "env CPPQA_INDEX_DIR)")
-    common.add_argument("--model", metavar="DIR", help="a local sentence-transformers folder "
-                        "(default: the packaged all-MiniLM-L6-v2; env CPPQA_MODEL)")
-    common.add_argument("--no-rebuild", action="store_true",
-                        help="fail instead of rebuilding a missing or stale index")
+    common.add_argument(
+        "--corpus", metavar="DIR", help="corpus folder (default: ./corpus; env CPPQA_CORPUS_DIR)"
+    )
+    common.add_argument(
+        "--index", metavar="DIR", help="index folder (default: ./index; env CPPQA_INDEX_DIR)"
+    )
+    common.add_argument(
+        "--model",
+        metavar="DIR",
+        help="a local sentence-transformers folder "
+        "(default: the packaged all-MiniLM-L6-v2; env CPPQA_MODEL)",
+    )
+    common.add_argument(
+        "--no-rebuild",
+        action="store_true",
+        help="fail instead of rebuilding a missing or stale index",
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
     parser = argparse.ArgumentParser(
@@ -59,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     ask = commands.add_parser(
-        "ask", parents=[common], help="answer one question (or one per line from stdin)",
+        "ask",
+        parents=[common],
+        help="answer one question (or one per line from stdin)",
         description="Answer a question with a verbatim span of the corpus and its source. "
         "With QUESTION '-', read one question per line from stdin.",
     )
@@ -68,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(run=_ask)
 
     chat = commands.add_parser(
-        "chat", parents=[common], help="an interactive conversation with follow-up questions",
+        "chat",
+        parents=[common],
+        help="an interactive conversation with follow-up questions",
         description="Ask successive questions; follow-ups ('when did he...', 'and in 1958?') "
         "use the conversation. Type /new to start over, /quit or Ctrl-D to leave. With "
         "--json, read turns from stdin and print one JSON object per turn; a blank line "
@@ -78,22 +91,33 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(run=_chat)
 
     index = commands.add_parser(
-        "index", parents=[common], help="(re)build the index of the corpus",
+        "index",
+        parents=[common],
+        help="(re)build the index of the corpus",
         description="Split the corpus into sentences and passages, embed them and save the "
         "index atomically.",
     )
     index.set_defaults(run=_index)
 
     evaluate = commands.add_parser(
-        "eval", parents=[common], help="score the system on the project's own QA set",
+        "eval",
+        parents=[common],
+        help="score the system on the project's own QA set",
         description="Run eval/qa.jsonl and eval/conversations.jsonl and print evidence@1/@3, "
         "MRR, answer accuracy, conciseness, abstention and follow-up accuracy.",
     )
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    evaluate.add_argument("--split", choices=["all", "dev", "heldout"], default="all",
-                          help="which part of the set to run (default: all)")
-    evaluate.add_argument("--data", metavar="DIR", help="folder with qa.jsonl and "
-                          "conversations.jsonl (default: ./eval)")
+    evaluate.add_argument(
+        "--split",
+        choices=["all", "dev", "heldout"],
+        default="all",
+        help="which part of the set to run (default: all)",
+    )
+    evaluate.add_argument(
+        "--data",
+        metavar="DIR",
+        help="folder with qa.jsonl and conversations.jsonl (default: ./eval)",
+    )
     evaluate.set_defaults(run=_eval)
     return parser
 
@@ -153,7 +177,11 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _each_line(
-    stream: TextIO, answer: Callable[[str], Answer], as_json: bool, *, new_on_blank: bool,
+    stream: TextIO,
+    answer: Callable[[str], Answer],
+    as_json: bool,
+    *,
+    new_on_blank: bool,
     on_blank: Callable[[], None] | None = None,
 ) -> int:
     """Answer each input line; a bad question prints an error object and carries on."""
@@ -256,16 +284,17 @@ def render(answer: Answer) -> str:
         lines = [NOT_FOUND, "Nearest passages (not an answer):"]
         for n, source in enumerate(answer.sources, start=1):
             p = source.passage
-            lines.append(f"  {n}. {p.doc}:{p.start}-{p.end}  \"{p.text}\"")
+            lines.append(f'  {n}. {p.doc}:{p.start}-{p.end}  "{p.text}"')
         return "\n".join(lines)
-    source = answer.sources[0].passage
+    passage = answer.sources[0].passage
     assert answer.start is not None and answer.end is not None
-    at, to = answer.start - source.start, answer.end - source.start
-    marked = f"{source.text[:at]}**{source.text[at:to]}**{source.text[to:]}"
-    return "\n".join([
-        f"Answer: {answer.text}",
-        f"  \"{marked}\"",
-        f"Source: {source.doc}:{source.start}-{source.end}  (confidence {answer.confidence:.2f})",
-    ])
-
-
+    at, to = answer.start - passage.start, answer.end - passage.start
+    marked = f"{passage.text[:at]}**{passage.text[at:to]}**{passage.text[to:]}"
+    where = f"{passage.doc}:{passage.start}-{passage.end}"
+    return "\n".join(
+        [
+            f"Answer: {answer.text}",
+            f'  "{marked}"',
+            f"Source: {where}  (confidence {answer.confidence:.2f})",
+        ]
+    )

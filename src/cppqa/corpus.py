@@ -19,9 +19,54 @@ SUFFIXES = (".txt", ".md")
 
 #: Words that end in '.' without ending a sentence (compared lowercased, without the final '.').
 ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st vs etc e.g i.e cf approx gen col lt capt maj sgt rev hon "
-    "no nos vol pp fig inc ltd co corp dept est govt jan feb mar apr jun jul aug sep sept "
-    "oct nov dec".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "cf",
+        "approx",
+        "gen",
+        "col",
+        "lt",
+        "capt",
+        "maj",
+        "sgt",
+        "rev",
+        "hon",
+        "no",
+        "nos",
+        "vol",
+        "pp",
+        "fig",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "dept",
+        "est",
+        "govt",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    ]
 )
 # A run of terminators, then closing quotes or brackets, then whitespace or the end.
 _END = re.compile(r"[.!?۔]+[\"'”’)\]]*(?=\s|$)")
@@ -88,8 +133,11 @@ def split_sentences(text: str, doc: str = "") -> list[Passage]:
 
 
 def _spans(text: str) -> Iterator[tuple[int, int]]:
-    cuts = sorted({m.end() for m in _END.finditer(text) if _is_boundary(text, m)} |
-                  {m.start() for m in _PARAGRAPH.finditer(text)} | {len(text)})
+    cuts = sorted(
+        {m.end() for m in _END.finditer(text) if _is_boundary(text, m)}
+        | {m.start() for m in _PARAGRAPH.finditer(text)}
+        | {len(text)}
+    )
     start = 0
     for cut in cuts:
         piece = text[start:cut]
@@ -101,16 +149,20 @@ def _spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _is_boundary(text: str, match: re.Match[str]) -> bool:
-    if text[match.end():].lstrip()[:1].islower():
+    if text[match.end() :].lstrip()[:1].islower():
         return False  # "approx. five", "e.g. the": a sentence rarely starts lowercase
     if not match.group().startswith("."):
         return True  # '!', '?' and the Urdu full stop always end a sentence
     if match.end() - match.start() > 1 and match.group()[1:2] == ".":
         return True  # an ellipsis
     word_start = match.start()
-    while word_start > 0 and not text[word_start - 1].isspace() and text[word_start - 1] not in "(\"'“‘":
+    while (
+        word_start > 0
+        and not text[word_start - 1].isspace()
+        and text[word_start - 1] not in "(\"'“‘"
+    ):
         word_start -= 1
-    word = text[word_start:match.start()]
+    word = text[word_start : match.start()]
     if word.lower() in ABBREVIATIONS:
         return False
     return not _INITIALS.match(word)
@@ -129,7 +181,7 @@ def chunk_sentences(sentences: list[Passage], size: int, overlap: int) -> list[P
     chunks: list[Passage] = []
     for doc_sentences in by_doc.values():
         for first in range(0, max(len(doc_sentences) - overlap, 1), step):
-            window = doc_sentences[first:first + size]
+            window = doc_sentences[first : first + size]
             chunks.append(Passage(window[0].doc, window[0].start, window[-1].end, ""))
     return chunks
 
@@ -141,7 +193,7 @@ def corpus_passages(
     texts = {d.doc: d.text for d in documents}
     sentences = [s for d in documents for s in split_sentences(d.text, d.doc)]
     chunks = [
-        Passage(c.doc, c.start, c.end, texts[c.doc][c.start:c.end])
+        Passage(c.doc, c.start, c.end, texts[c.doc][c.start : c.end])
         for c in chunk_sentences(sentences, size, overlap)
     ]
     return sentences, chunks

@@ -53,7 +53,7 @@ class FaissStore:
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and ids of the ``k`` nearest vectors for each query row (id -1: none)."""
-        return self._index.search(queries, min(k, len(self)))  # type: ignore[no-any-return]
+        return self._index.search(queries, min(k, len(self)))
 
     @property
     def dimension(self) -> int:

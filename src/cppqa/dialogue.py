@@ -17,14 +17,16 @@ from cppqa.extract import AnswerType, typed_spans
 
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
 _IMPERSONAL = re.compile(r"\b(it|its|they|them|their|theirs)\b", re.IGNORECASE)
-_EVENT = re.compile(r"\b(that|this|then|there)\b(?!\s+\w+\s+(?:was|is|were|are)\b)",
-                    re.IGNORECASE)
-_ELLIPSIS = re.compile(r"^\s*(?:and|but|also|what about|how about|and what about)\b[\s,]*",
-                       re.IGNORECASE)
-_ELSE = re.compile(r"\b(?:what|who|which|where) else\b|\banything else\b|\bany other\b",
-                   re.IGNORECASE)
-_WH = re.compile(r"\b(when|where|who|whom|whose|what|which|why|how(?: long| many| much)?)\b",
-                 re.IGNORECASE)
+_EVENT = re.compile(r"\b(that|this|then|there)\b(?!\s+\w+\s+(?:was|is|were|are)\b)", re.IGNORECASE)
+_ELLIPSIS = re.compile(
+    r"^\s*(?:and|but|also|what about|how about|and what about)\b[\s,]*", re.IGNORECASE
+)
+_ELSE = re.compile(
+    r"\b(?:what|who|which|where) else\b|\banything else\b|\bany other\b", re.IGNORECASE
+)
+_WH = re.compile(
+    r"\b(when|where|who|whom|whose|what|which|why|how(?: long| many| much)?)\b", re.IGNORECASE
+)
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
 _NO_SUBJECT: frozenset[str] = frozenset()
 
@@ -58,8 +60,8 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolution:
     changed = False
 
     ellipsis = _ELLIPSIS.match(text)
-    if ellipsis and len(text[ellipsis.end():].split()) <= 4:
-        text = _complete(text[ellipsis.end():], last.query)
+    if ellipsis and len(text[ellipsis.end() :].split()) <= 4:
+        text = _complete(text[ellipsis.end() :], last.query)
         changed = True
 
     person = _referent(last, AnswerType.WHO)
@@ -82,8 +84,11 @@ def _complete(fragment: str, previous: str) -> str:
     fragment = fragment.strip().rstrip("?").strip()
     wh = _WH.fullmatch(fragment)
     if wh:
-        return _WH.sub(fragment, previous, count=1) if _WH.search(previous) else (
-            f"{fragment} {previous}")
+        return (
+            _WH.sub(fragment, previous, count=1)
+            if _WH.search(previous)
+            else (f"{fragment} {previous}")
+        )
     year = _YEAR.search(fragment)
     if year and _YEAR.search(previous):
         return _YEAR.sub(year.group(), previous, count=1)
@@ -97,12 +102,14 @@ def _referent(turn: Turn, kind: AnswerType) -> str | None:
             continue
         spans = typed_spans(text, kind, _NO_SUBJECT)
         if spans:
-            return text[spans[0].start:spans[0].end]
+            return text[spans[0].start : spans[0].end]
     return None
 
 
 def _possessive(name: str, pronoun: str) -> str:
-    return f"{name}'s" if pronoun.lower() in {"his", "her", "its", "their", "hers", "theirs"} else name
+    return (
+        f"{name}'s" if pronoun.lower() in {"his", "her", "its", "their", "hers", "theirs"} else name
+    )
 
 
 def _context(turn: Turn) -> str:

@@ -34,25 +34,41 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
     (re.compile(p, re.IGNORECASE), t)
     for p, t in (
         (r"\bstand(?:s)? for\b|\bfull form\b|\babbreviation\b", AnswerType.EXPANSION),
-        (r"\bhow long\b|\bfor how many (?:years|months|days|decades)\b|\bhow many years\b|"
-         r"\bsince when\b", AnswerType.DURATION),
+        (
+            r"\bhow long\b|\bfor how many (?:years|months|days|decades)\b|\bhow many years\b|"
+            r"\bsince when\b",
+            AnswerType.DURATION,
+        ),
         (r"\bhow many\b|\bhow much\b|\bnumber of\b", AnswerType.COUNT),
-        (r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|date|month|day)\b|"
-         r"\bin what year\b|\byear\b|\bdate\b", AnswerType.WHEN),
-        (r"\bwhere\b|\bwhich (?:place|city|province|country|town|region)\b|"
-         r"\bin what (?:place|city|province)\b|\bplace\b", AnswerType.WHERE),
-        (r"\bwho(?:m|se)?\b|\bwhich (?:general|comrade|leader|person|man|woman|member)\b",
-         AnswerType.WHO),
-        (r"\b(?:what|which) (?:\w+ ){0,2}(?:fronts|organi[sz]ations|groups|bodies|unions|"
-         r"associations|platforms)\b|\blist\b", AnswerType.LIST),
-        (r"\bcalled\b|\bname of\b|\bnamed\b|\bwhat is the name\b|\b(?:which|what) "
-         r"(?:\w+ ){0,2}(?:organ|newspaper|paper|case|meeting|body|organi[sz]ation|congress|"
-         r"front|federation|committee|association|party)\b", AnswerType.NAME),
+        (
+            r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|date|month|day)\b|"
+            r"\bin what year\b|\byear\b|\bdate\b",
+            AnswerType.WHEN,
+        ),
+        (
+            r"\bwhere\b|\bwhich (?:place|city|province|country|town|region)\b|"
+            r"\bin what (?:place|city|province)\b|\bplace\b",
+            AnswerType.WHERE,
+        ),
+        (
+            r"\bwho(?:m|se)?\b|\bwhich (?:general|comrade|leader|person|man|woman|member)\b",
+            AnswerType.WHO,
+        ),
+        (
+            r"\b(?:what|which) (?:\w+ ){0,2}(?:fronts|organi[sz]ations|groups|bodies|unions|"
+            r"associations|platforms)\b|\blist\b",
+            AnswerType.LIST,
+        ),
+        (
+            r"\bcalled\b|\bname of\b|\bnamed\b|\bwhat is the name\b|\b(?:which|what) "
+            r"(?:\w+ ){0,2}(?:organ|newspaper|paper|case|meeting|body|organi[sz]ation|congress|"
+            r"front|federation|committee|association|party)\b",
+            AnswerType.NAME,
+        ),
     )
 )
 
-_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
-           "December")
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _TYPE_SPANS: dict[AnswerType, re.Pattern[str]] = {
     AnswerType.WHEN: re.compile(
         rf"\b(?:{_MONTHS})\s+\d{{1,2}},\s+\d{{4}}\b|\b(?:{_MONTHS})\s+\d{{4}}\b|"
@@ -87,8 +103,22 @@ _NAME = re.compile(
 TITLES = frozenset({"comrade", "general", "president", "mr", "mrs", "dr", "prime", "minister"})
 #: Words that make a name an organisation, not a person.
 ORGANISATION_WORDS = frozenset(
-    "party committee federation association front congress meeting case union council league "
-    "army bureaucracy parties".split()
+    [
+        "party",
+        "committee",
+        "federation",
+        "association",
+        "front",
+        "congress",
+        "meeting",
+        "case",
+        "union",
+        "council",
+        "league",
+        "army",
+        "bureaucracy",
+        "parties",
+    ]
 )
 _LIST_LEAD = re.compile(r"^.*\b(?:including|such as|of|like|on)\s+|^.*:\s*", re.IGNORECASE)
 _PLACE_TIME = re.compile(r"\b(?:time|tenure|era|rule|reign)\b")
@@ -122,12 +152,13 @@ def typed_spans(sentence: str, kind: AnswerType, subject: frozenset[str]) -> lis
         return _names(sentence, kind, subject)
     if kind is AnswerType.COUNT:
         found = [Span(*m.span()) for m in _TYPE_SPANS[kind].finditer(sentence)]
-        return [s for s in found if not re.fullmatch(r"\d{4}", sentence[s.start:s.end])]
+        return [s for s in found if not re.fullmatch(r"\d{4}", sentence[s.start : s.end])]
     if kind is AnswerType.LIST:
         return [_trim_list(sentence, m) for m in _TYPE_SPANS[kind].finditer(sentence)]
     if kind is AnswerType.WHERE:
         return [
-            Span(*m.span()) for m in _TYPE_SPANS[kind].finditer(sentence)
+            Span(*m.span())
+            for m in _TYPE_SPANS[kind].finditer(sentence)
             if not _PLACE_TIME.search(m.group()) and not re.search(r"\d", m.group())
         ]
     pattern = _TYPE_SPANS.get(kind)
@@ -142,8 +173,11 @@ def _names(sentence: str, kind: AnswerType, subject: frozenset[str]) -> list[Spa
         while True:
             first = text.split(" ", 1)[0]
             low = first.lower()
-            if " " in text and (low in STOPWORDS or low in TITLES or start == 0 and
-                                low not in subject and not _looks_like_name(first)):
+            if " " in text and (
+                low in STOPWORDS
+                or low in TITLES
+                or (start == 0 and low not in subject and not _looks_like_name(first))
+            ):
                 cut = len(first) + 1
                 start, text = start + cut, text[cut:]
                 continue
@@ -179,14 +213,20 @@ def novel(span_text: str, question_stems: set[str]) -> bool:
 
 
 def choose_span(
-    sentence: str, kind: AnswerType, question: str, question_stems: set[str],
+    sentence: str,
+    kind: AnswerType,
+    question: str,
+    question_stems: set[str],
     subject: frozenset[str],
 ) -> Span | None:
     """The best short answer in ``sentence``, or None when only the sentence will do."""
     if kind is AnswerType.EXPANSION:
         return _expansion_span(sentence, question)
-    spans = [s for s in typed_spans(sentence, kind, subject)
-             if novel(sentence[s.start:s.end], question_stems)]
+    spans = [
+        s
+        for s in typed_spans(sentence, kind, subject)
+        if novel(sentence[s.start : s.end], question_stems)
+    ]
     if spans:
         anchor = _anchors(sentence, question_stems)
         return min(spans, key=lambda s: (_distance(s, anchor), s.start))
@@ -199,28 +239,35 @@ def choose_span(
 
 def _expansion_span(sentence: str, question: str) -> Span | None:
     for acronym in re.findall(r"\b[A-Z]{2,8}\b", question):
-        for m in re.finditer(rf"((?:[A-Z][\w'-]*\s+(?:(?:of|and|the|for)\s+)*)+)\({acronym}\)",
-                             sentence):
+        for m in re.finditer(
+            rf"((?:[A-Z][\w'-]*\s+(?:(?:of|and|the|for)\s+)*)+)\({acronym}\)", sentence
+        ):
             return Span(m.start(1), m.end(1) - 1)
     return None
 
 
 def _anchors(sentence: str, question_stems: set[str]) -> list[int]:
-    return [m.start() for m in re.finditer(r"\w+", sentence)
-            if stem(m.group().lower()) in question_stems]
+    return [
+        m.start()
+        for m in re.finditer(r"\w+", sentence)
+        if stem(m.group().lower()) in question_stems
+    ]
 
 
 def _distance(span: Span, anchors: list[int]) -> int:
     if not anchors:
         return 0
-    return min(0 if span.start <= a < span.end else min(abs(a - span.start), abs(a - span.end))
-               for a in anchors)
+    return min(
+        0 if span.start <= a < span.end else min(abs(a - span.start), abs(a - span.end))
+        for a in anchors
+    )
 
 
 def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> Span | None:
     """For "which/what (kind of) X" questions: the modifiers before X in the sentence."""
-    m = re.search(r"\b(?:which|what)\s+(?:(?:kind|sort|type)\s+of\s+)?([a-z]\w+)",
-                  question, re.IGNORECASE)
+    m = re.search(
+        r"\b(?:which|what)\s+(?:(?:kind|sort|type)\s+of\s+)?([a-z]\w+)", question, re.IGNORECASE
+    )
     if not m or m.group(1).lower() in STOPWORDS:
         return None
     head = stem(m.group(1).lower())
@@ -231,7 +278,7 @@ def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> S
         j = i
         while j > 0:
             prev = tokens[j - 1].group().lower()
-            gap = sentence[tokens[j - 1].end():tokens[j].start()]
+            gap = sentence[tokens[j - 1].end() : tokens[j].start()]
             if prev in STOPWORDS or stem(prev) in question_stems or gap.strip():
                 break
             j -= 1
@@ -252,7 +299,7 @@ def _predicate_span(sentence: str, question_stems: set[str]) -> Span | None:
     left, right = Span(0, m.start()), Span(m.end(), body_end)
 
     def covered(span: Span) -> float:
-        stems = {stem(w) for w in words(sentence[span.start:span.end]) if w not in STOPWORDS}
+        stems = {stem(w) for w in words(sentence[span.start : span.end]) if w not in STOPWORDS}
         return len(stems & question_stems) / len(stems) if stems else 0.0
 
     if covered(left) >= 0.5 > covered(right):

@@ -12,7 +12,8 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = 60) -> di
     and individual Rank Learning Methods" (SIGIR 2009): ``k = 60`` damps the
     weight of the very top ranks so that no single ranking dominates.
 
-    >>> reciprocal_rank_fusion([[1, 2], [2, 3]], k=60)[2] > reciprocal_rank_fusion([[1, 2]], k=60)[1]
+    >>> fused = reciprocal_rank_fusion([[1, 2], [2, 3]], k=60)
+    >>> fused[2] > fused[1] > fused[3]
     True
     """
     fused: dict[int, float] = {}

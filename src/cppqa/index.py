@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from cppqa.config import Settings
 from cppqa.corpus import corpus_passages, load_corpus
 from cppqa.dense import FaissStore
-from cppqa.embed import Embedder, ModelInfo, describe_model
+from cppqa.embed import Embedder, ModelInfo
 from cppqa.errors import IndexStateError
 from cppqa.records import Document, Passage
 
@@ -51,9 +51,7 @@ class Index:
     manifest: dict[str, Any]
 
     @classmethod
-    def build(
-        cls, settings: Settings, embedder: Embedder, *, progress: bool = False
-    ) -> Index:
+    def build(cls, settings: Settings, embedder: Embedder, *, progress: bool = False) -> Index:
         """Read the corpus, split it, embed every sentence and passage."""
         documents = load_corpus(settings.corpus_dir)
         sentences, chunks = corpus_passages(
@@ -82,7 +80,7 @@ class Index:
             sentences=tuple(sentences),
             chunks=tuple(chunks),
             sentence_vectors=FaissStore.build(vectors[: len(sentences)]),
-            chunk_vectors=FaissStore.build(vectors[len(sentences):]),
+            chunk_vectors=FaissStore.build(vectors[len(sentences) :]),
             manifest=manifest,
         )
 
@@ -136,7 +134,7 @@ class Index:
         sentences = tuple(Passage.from_json(r) for r in records["sentences"])
         chunks = tuple(Passage(d, s, e, texts[d][s:e]) for d, s, e in records["chunks"])
         for p in sentences:
-            if texts.get(p.doc, "")[p.start:p.end] != p.text:
+            if texts.get(p.doc, "")[p.start : p.end] != p.text:
                 raise IndexStateError(f"index record {p.doc}:{p.start}-{p.end} does not match")
         index = cls(
             documents=documents,

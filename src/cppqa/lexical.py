@@ -6,6 +6,7 @@ thousands of passages), so nothing but JSON and FAISS is read from disk.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ class LexicalIndex:
     def __init__(self, passages_tokens: list[list[str]]) -> None:
         import bm25s
 
+        # bm25s sets its own logger to INFO on import; its progress notes are noise here.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._size = len(passages_tokens)
         self._bm25: Any = bm25s.BM25(k1=K1, b=B)
         self._bm25.index(passages_tokens, show_progress=False)

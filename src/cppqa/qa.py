@@ -87,8 +87,9 @@ class QA:
         candidates = self.retriever.search(query, k=max(8, self.settings.top_k))
         if resolution.wants_more:
             used = {t.sentence for t in history}
-            candidates = [c for c in candidates
-                          if self.index.sentences[c.sentence].text not in used] or candidates
+            candidates = [
+                c for c in candidates if self.index.sentences[c.sentence].text not in used
+            ] or candidates
         kind = classify(resolution.query)
         scored = sorted(
             (self._score(c, kind, query.stems) for c in candidates), key=lambda s: -s.score
@@ -104,22 +105,28 @@ class QA:
             log.info("abstaining on %r: %s", question, refusal)
             return Answer(question, resolution.query, None, confidence, sources)
         sentence = sources[0].passage
-        span = choose_span(sentence.text, kind, query.text,
-                           set(query.stems) | self._subject_stems(), self._subject)
+        span = choose_span(
+            sentence.text, kind, query.text, set(query.stems) | self._subject_stems(), self._subject
+        )
         if span is None:
-            return Answer(question, resolution.query, sentence.text, confidence, sources,
-                          sentence.start)
-        return Answer(question, resolution.query, sentence.text[span.start:span.end],
-                      confidence, sources, sentence.start + span.start)
+            return Answer(
+                question, resolution.query, sentence.text, confidence, sources, sentence.start
+            )
+        return Answer(
+            question,
+            resolution.query,
+            sentence.text[span.start : span.end],
+            confidence,
+            sources,
+            sentence.start + span.start,
+        )
 
     def validate(self, question: str) -> str:
         """The question cleaned of control characters, or a ``QuestionError``."""
         if not isinstance(question, str):
             raise QuestionError(f"a question must be text, not {type(question).__name__}")
         cleaned = question.encode("utf-8", "replace").decode("utf-8")
-        cleaned = "".join(
-            " " if unicodedata.category(ch)[0] == "C" else ch for ch in cleaned
-        )
+        cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in cleaned)
         cleaned = re.sub(r"\s+", " ", cleaned).strip()
         if not cleaned:
             raise QuestionError("the question is empty; type a question about the document")

@@ -73,10 +73,12 @@ class Retriever:
         vector = self.embedder.encode([query.focus])
         depth = min(n, max(50, 4 * k))
         dense_scores, dense_ids = self.index.sentence_vectors.search(vector, depth)
-        chunk_scores, chunk_ids = self.index.chunk_vectors.search(
+        _chunk_scores, chunk_ids = self.index.chunk_vectors.search(
             vector, min(len(self.index.chunks), depth)
         )
-        dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0]) if i >= 0}
+        dense = {
+            int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=False) if i >= 0
+        }
         chunk_rank: list[int] = []
         for c in chunk_ids[0]:
             for s in self._chunk_of.get(int(c), ()):
@@ -104,7 +106,7 @@ class Retriever:
             return 0.0
         have = self._sentence_stems[sentence]
         weights = [self.vocabulary.idf(s) for s in query.stems]
-        hit = sum(w for s, w in zip(query.stems, weights) if s in have)
+        hit = sum(w for s, w in zip(query.stems, weights, strict=False) if s in have)
         return hit / sum(weights)
 
     def _subject_aliases(self) -> list[str]:
@@ -160,7 +162,8 @@ class Retriever:
         out: dict[int, list[int]] = {}
         for c, chunk in enumerate(self.index.chunks):
             out[c] = [
-                i for (doc, start), i in position.items()
+                i
+                for (doc, start), i in position.items()
                 if doc == chunk.doc and chunk.start <= start < chunk.end
             ]
         return out

@@ -19,19 +19,153 @@ _ACRONYM_DEF = re.compile(r"((?:[A-Z][\w'’-]*\s+(?:(?:of|and|the|for)\s+)*){1,
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each else few for
-    from further had has have having he her here hers herself him himself his how i if in into is
-    it its itself just me more most my myself no nor not now of off on once only or other our ours
-    out over own same she should so some such than that the their theirs them themselves then
-    there these they this those through to too under until up very was we were what when where
-    which while who whom whose why will with would you your yours tell me please know give name
-    named happen happened happens did does s t""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "else",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "tell",
+        "me",
+        "please",
+        "know",
+        "give",
+        "name",
+        "named",
+        "happen",
+        "happened",
+        "happens",
+        "did",
+        "does",
+        "s",
+        "t",
+    ]
 )
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer():
     import Stemmer  # PyStemmer: Snowball English (Porter 2)
 
     return Stemmer.Stemmer("english")
@@ -151,15 +285,17 @@ def _initials_phrase(text: str, acronym: str) -> str | None:
     lowered = [t.lower() for t in tokens]
 
     def context(i: int, n: int) -> set[str]:
-        near = lowered[max(0, i - 4):i] + lowered[i + n:i + n + 4]
+        near = lowered[max(0, i - 4) : i] + lowered[i + n : i + n + 4]
         return {w for w in near if w not in STOPWORDS}
 
     around = set().union(*(context(i, 1) for i, t in enumerate(tokens) if t == acronym))
     best: tuple[int, bool, str] | None = None
     for i in range(len(tokens) - len(letters) + 1):
-        window = tokens[i:i + len(letters)]
-        if all(t[0].lower() == c and t.lower() not in STOPWORDS and len(t) > 2
-               for t, c in zip(window, letters)) and not any(t.isupper() for t in window):
+        window = tokens[i : i + len(letters)]
+        if all(
+            t[0].lower() == c and t.lower() not in STOPWORDS and len(t) > 2
+            for t, c in zip(window, letters, strict=False)
+        ) and not any(t.isupper() for t in window):
             key = (len(around & context(i, len(letters))), window[0].islower(), " ".join(window))
             if best is None or key[:2] > best[:2]:
                 best = key

@@ -1,0 +1,211 @@
+"""The project's own evaluation: ``cppqa eval`` over ``eval/*.jsonl``.
+
+Metrics (answerable = the document holds the answer):
+
+- evidence@1 / @3: the gold sentence is the first / among the first three sources;
+- MRR: mean of 1/rank of the gold sentence among the sources (0 when absent);
+- accuracy: some gold short answer is inside the answer (abstaining is wrong);
+- conciseness: accurate, and no longer than the shortest gold answer + 40 characters;
+- abstention precision / recall over all single questions; per category the
+  abstention rate (off- and near-topic) or false-refusal rate (answerable);
+- follow-up accuracy: conversation turns after the first answered right
+  (gold inside the answer, or abstaining where the document has no answer).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cppqa.dialogue import Turn
+from cppqa.errors import CppqaError
+
+if TYPE_CHECKING:
+    from cppqa.qa import QA
+    from cppqa.records import Answer
+
+CONCISE_SLACK = 40
+UNANSWERABLE = ("off_topic", "near_topic")
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise CppqaError(f"evaluation file {str(path)!r} does not exist")
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except ValueError as exc:
+                raise CppqaError(f"{path}:{n} is not valid JSON: {exc}") from None
+    return items
+
+
+def judge(answer: Answer, gold: list[str], evidence: str | None) -> dict[str, Any]:
+    """How one answer fares against its gold answers and evidence sentence."""
+    texts = [s.passage.text for s in answer.sources]
+    rank = next((i + 1 for i, t in enumerate(texts) if evidence and evidence.strip() in t), None)
+    if not gold:
+        return {"right": answer.text is None, "abstained": answer.text is None}
+    accurate = answer.text is not None and any(g in answer.text for g in gold)
+    concise = accurate and len(answer.text or "") <= min(map(len, gold)) + CONCISE_SLACK
+    return {
+        "right": accurate,
+        "abstained": answer.text is None,
+        "accurate": accurate,
+        "concise": concise,
+        "rank": rank,
+    }
+
+
+def evaluate(qa: QA, folder: Path, split: str = "all") -> dict[str, Any]:
+    """Run the evaluation set and return the metrics (and the misses) as a dict."""
+
+    def keep(item: dict[str, Any]) -> bool:
+        return split == "all" or item.get("split") == split
+
+    singles = [i for i in read_jsonl(folder / "qa.jsonl") if keep(i)]
+    conversations = [c for c in read_jsonl(folder / "conversations.jsonl") if keep(c)]
+    results: list[dict[str, Any]] = []
+    for item in singles:
+        answer = qa.ask(item["question"])
+        verdict = judge(answer, item["answers"], item.get("evidence"))
+        results.append({**item, **verdict, "got": answer.text, "confidence": answer.confidence})
+
+    turns: list[dict[str, Any]] = []
+    for conversation in conversations:
+        history: list[Turn] = []
+        for n, turn in enumerate(conversation["turns"]):
+            answer = qa.ask(turn["question"], history)
+            sentence = answer.sources[0].passage.text if answer.text else None
+            history.append(Turn(turn["question"], answer.query, answer.text, sentence))
+            verdict = judge(answer, turn["answers"], turn.get("evidence"))
+            turns.append(
+                {
+                    "id": f"{conversation['id']}.{n}",
+                    "question": turn["question"],
+                    "query": answer.query,
+                    "answers": turn["answers"],
+                    "got": answer.text,
+                    "follow_up": n > 0,
+                    **verdict,
+                }
+            )
+    return _report(results, turns, split)
+
+
+def _rate(items: list[dict[str, Any]], key: str) -> float | None:
+    return round(sum(bool(i[key]) for i in items) / len(items), 3) if items else None
+
+
+def _report(
+    results: list[dict[str, Any]], turns: list[dict[str, Any]], split: str
+) -> dict[str, Any]:
+    answerable = [r for r in results if r["category"] == "answerable"]
+    unanswerable = [r for r in results if r["category"] in UNANSWERABLE]
+    abstained = [r for r in results if r["abstained"]]
+    follow_ups = [t for t in turns if t["follow_up"]]
+    by_style: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in answerable:
+        by_style[r["style"]].append(r)
+
+    def ranking(items: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "n": len(items),
+            "evidence@1": _rate([{"k": i["rank"] == 1} for i in items], "k"),
+            "evidence@3": _rate(
+                [{"k": i["rank"] is not None and i["rank"] <= 3} for i in items], "k"
+            ),
+            "mrr": round(sum(1 / i["rank"] for i in items if i["rank"]) / len(items), 3)
+            if items
+            else None,
+            "accuracy": _rate(items, "accurate"),
+            "conciseness": _rate(items, "concise"),
+            "refused": _rate(items, "abstained"),
+        }
+
+    return {
+        "split": split,
+        "answerable": ranking(answerable),
+        "by_style": {style: ranking(items) for style, items in sorted(by_style.items())},
+        "abstention": {
+            "precision": round(
+                sum(r["category"] in UNANSWERABLE for r in abstained) / len(abstained), 3
+            )
+            if abstained
+            else None,
+            "recall": _rate(unanswerable, "abstained"),
+            **{
+                f"{c}_abstained": _rate([r for r in results if r["category"] == c], "abstained")
+                for c in UNANSWERABLE
+            },
+            "answerable_refused": _rate(answerable, "abstained"),
+        },
+        "follow_up": {
+            "n": len(follow_ups),
+            "accuracy": _rate(follow_ups, "right"),
+            "all_turns_accuracy": _rate(turns, "right"),
+        },
+        "misses": [
+            {k: r.get(k) for k in ("id", "category", "question", "answers", "got", "rank")}
+            for r in results
+            if not r["right"]
+            or (r["category"] == "answerable" and (r["rank"] != 1 or not r["concise"]))
+        ]
+        + [
+            {k: t.get(k) for k in ("id", "question", "query", "answers", "got")}
+            for t in turns
+            if not t["right"]
+        ],
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as aligned text tables."""
+    lines = [f"cppqa evaluation ({report['split']} split)", ""]
+    header = (
+        f"{'':<14}{'n':>5}{'ev@1':>7}{'ev@3':>7}{'MRR':>7}{'acc':>7}{'concise':>9}{'refused':>9}"
+    )
+    lines.append(header)
+    rows = [("answerable", report["answerable"])] + [
+        (f"  {style}", row) for style, row in report["by_style"].items()
+    ]
+    for name, row in rows:
+        lines.append(
+            f"{name:<14}{row['n']:>5}"
+            + "".join(
+                f"{_fmt(row[k]):>{w}}"
+                for k, w in (
+                    ("evidence@1", 7),
+                    ("evidence@3", 7),
+                    ("mrr", 7),
+                    ("accuracy", 7),
+                    ("conciseness", 9),
+                    ("refused", 9),
+                )
+            )
+        )
+    a, follow = report["abstention"], report["follow_up"]
+    lines += [
+        "",
+        f"abstention precision {_fmt(a['precision'])}  recall {_fmt(a['recall'])}",
+        f"  off-topic abstained {_fmt(a['off_topic_abstained'])}  near-topic abstained "
+        f"{_fmt(a['near_topic_abstained'])}  answerable refused {_fmt(a['answerable_refused'])}",
+        f"follow-up turns right {_fmt(follow['accuracy'])} "
+        f"(n={follow['n']}; all turns {_fmt(follow['all_turns_accuracy'])})",
+        "",
+        f"misses ({len(report['misses'])}):",
+    ]
+    for m in report["misses"]:
+        lines.append(
+            f"  {m['id']:<8} {m['question']!r} → {m.get('got')!r} "
+            f"(gold {m['answers']}, rank {m.get('rank', '-')})"
+            + (f" [as {m['query']!r}]" if m.get("query") and m["query"] != m["question"] else "")
+        )
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

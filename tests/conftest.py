@@ -1,0 +1,93 @@
+"""Shared fixtures: the real model loaded once per session, and a fast fake embedder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cppqa.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+INDEX = ROOT / "index"
+DOCUMENT = CORPUS / "communist-party-of-pakistan.txt"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+class FakeEmbedder:
+    """Hashes words into buckets: deterministic, instant, good enough for plumbing tests."""
+
+    name = "fake-hashing-embedder"
+    weights_sha256 = "0" * 64
+    dimension = 64
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        from cppqa.terms import words
+
+        self.calls += 1
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in words(text):
+                bucket = int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension
+                out[row, bucket] += 1.0
+            norm = np.linalg.norm(out[row]) or 1.0
+            out[row] /= norm
+        return out
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A copy of the shipped corpus and index in a temporary folder."""
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    if INDEX.is_dir():
+        shutil.copytree(INDEX, tmp_path / "index")
+    return tmp_path
+
+
+@pytest.fixture
+def settings(workdir: Path) -> Settings:
+    return Settings(corpus_dir=workdir / "corpus", index_dir=workdir / "index")
+
+
+@pytest.fixture(scope="session")
+def qa():  # type: ignore[no-untyped-def]
+    """The real system on the shipped corpus and index, loaded once per test session."""
+    from cppqa.qa import QA
+
+    return QA.load(Settings(corpus_dir=CORPUS, index_dir=INDEX), rebuild=False)
+
+
+def run_cli(
+    *args: str,
+    stdin: str | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m cppqa ARGS`` as a user would, capturing its output."""
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "cppqa", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=full_env,
+        timeout=timeout,
+    )
