@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cppqa.extract import AnswerType, typed_spans
+from cppqa.extract import AnswerType, classify, typed_spans
 
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
 _IMPERSONAL = re.compile(r"\b(it|its|they|them|their|theirs)\b", re.IGNORECASE)
@@ -28,7 +28,8 @@ _WH = re.compile(
     r"\b(when|where|who|whom|whose|what|which|why|how(?: long| many| much)?)\b", re.IGNORECASE
 )
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
-_NO_SUBJECT: frozenset[str] = frozenset()
+#: Question types whose short answer can be what a later "it" refers to.
+_NAMING = frozenset({AnswerType.WHO, AnswerType.NAME, AnswerType.OTHER})
 
 
 @dataclass(frozen=True)
@@ -46,71 +47,87 @@ class Resolution:
     """A question as understood, and whether it asks for something new ("what else")."""
 
     query: str
+    #: Words from the conversation that help the search but are not the question.
+    context: str = ""
     follow_up: bool = False
     wants_more: bool = False
 
 
-def resolve(question: str, history: Sequence[Turn]) -> Resolution:
-    """Rewrite ``question`` so it stands on its own, given the earlier turns."""
+def resolve(
+    question: str,
+    history: Sequence[Turn],
+    topic: str | None = None,
+    subject: frozenset[str] = frozenset(),
+) -> Resolution:
+    """Rewrite ``question`` so it stands on its own, given the earlier turns.
+
+    ``topic`` is what "it" and "they" mean when the last turn names nothing
+    (the document's subject, e.g. "the party"); names in ``subject`` are
+    never taken for what a pronoun points back to.
+    """
     if not history:
         return Resolution(question)
     last = history[-1]
     wants_more = bool(_ELSE.search(question))
     text = question.strip()
-    changed = False
+    context = ""
 
     ellipsis = _ELLIPSIS.match(text)
     if ellipsis and len(text[ellipsis.end() :].split()) <= 4:
-        text = _complete(text[ellipsis.end() :], last.query)
-        changed = True
+        text, context = _complete(text[ellipsis.end() :], last)
 
-    person = _referent(last, AnswerType.WHO)
+    person = _referent(last, AnswerType.WHO, subject)
     if person and _PERSONAL.search(text):
         text = _PERSONAL.sub(lambda m: _possessive(person, m.group(1)), text)
-        changed = True
-    thing = _referent(last, AnswerType.NAME)
-    if _IMPERSONAL.search(text) and thing:
+    thing = _thing(last, subject) or topic
+    if thing and _IMPERSONAL.search(text):
         text = _IMPERSONAL.sub(lambda m: _possessive(thing, m.group(1)), text)
-        changed = True
-    elif _IMPERSONAL.search(text) or _EVENT.search(text) or (wants_more and not changed):
+    if _EVENT.search(text) or _IMPERSONAL.search(text) or wants_more:
         # "When did that happen?": the event is what the last turn was about.
-        text = f"{text} ({_context(last)})"
-        changed = True
-    return Resolution(text, follow_up=changed, wants_more=wants_more)
+        context = _context(last)
+    return Resolution(
+        text, context, follow_up=text != question.strip() or bool(context), wants_more=wants_more
+    )
 
 
-def _complete(fragment: str, previous: str) -> str:
-    """Fill an elliptical fragment ("where?", "in 1958?") from the previous question."""
+def _complete(fragment: str, last: Turn) -> tuple[str, str]:
+    """Fill an elliptical fragment ("where?", "in 1958?") from the previous question.
+
+    Returns the question as understood and extra context for the search.
+    """
     fragment = fragment.strip().rstrip("?").strip()
-    wh = _WH.fullmatch(fragment)
-    if wh:
-        return (
-            _WH.sub(fragment, previous, count=1)
-            if _WH.search(previous)
-            else (f"{fragment} {previous}")
-        )
+    previous = last.query
+    if _WH.fullmatch(fragment) and _WH.search(previous):
+        return _WH.sub(fragment.lower(), previous, count=1), ""
     year = _YEAR.search(fragment)
     if year and _YEAR.search(previous):
-        return _YEAR.sub(year.group(), previous, count=1)
-    return f"{previous.rstrip('?')} {fragment}?"
+        return _YEAR.sub(year.group(), previous, count=1), ""
+    # "And the rest?": ask about the fragment, searching near the last answer.
+    return f"What about {fragment}?", _context(last)
 
 
-def _referent(turn: Turn, kind: AnswerType) -> str | None:
+def _referent(turn: Turn, kind: AnswerType, subject: frozenset[str]) -> str | None:
     """The person (or named thing) the last turn was about."""
     for text in (turn.answer, turn.query, turn.sentence):
         if not text:
             continue
-        spans = typed_spans(text, kind, _NO_SUBJECT)
+        spans = typed_spans(text, kind, subject)
         if spans:
             return text[spans[0].start : spans[0].end]
     return None
 
 
+def _thing(turn: Turn, subject: frozenset[str]) -> str | None:
+    """What "it" or "they" points back to: a short answer naming something, else a name."""
+    if turn.answer and len(turn.answer.split()) <= 6 and classify(turn.query) in _NAMING:
+        return turn.answer
+    return _referent(turn, AnswerType.NAME, subject)
+
+
 def _possessive(name: str, pronoun: str) -> str:
-    return (
-        f"{name}'s" if pronoun.lower() in {"his", "her", "its", "their", "hers", "theirs"} else name
-    )
+    possessive = pronoun.lower() in {"his", "her", "its", "their", "hers", "theirs"}
+    return f"{name}'s" if possessive else name
 
 
 def _context(turn: Turn) -> str:
-    return (turn.answer or "") + " " + turn.query if turn.answer else turn.query
+    return f"{turn.answer or ''} {turn.query}".strip()

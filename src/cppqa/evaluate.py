@@ -50,7 +50,9 @@ def judge(answer: Answer, gold: list[str], evidence: str | None) -> dict[str, An
     if not gold:
         return {"right": answer.text is None, "abstained": answer.text is None}
     accurate = answer.text is not None and any(g in answer.text for g in gold)
-    concise = accurate and len(answer.text or "") <= min(map(len, gold)) + CONCISE_SLACK
+    concise = any(
+        g in (answer.text or "") and len(answer.text or "") <= len(g) + CONCISE_SLACK for g in gold
+    )
     return {
         "right": accurate,
         "abstained": answer.text is None,

@@ -29,6 +29,9 @@ class AnswerType(Enum):
     OTHER = "a phrase"
 
 
+#: Types whose absence from the best passage means the document does not answer.
+TYPED = frozenset({AnswerType.WHEN, AnswerType.DURATION, AnswerType.COUNT, AnswerType.WHO})
+
 # Order matters: the first pattern that matches the question decides.
 _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
     (re.compile(p, re.IGNORECASE), t)
@@ -51,7 +54,8 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
             AnswerType.WHERE,
         ),
         (
-            r"\bwho(?:m|se)?\b|\bwhich (?:general|comrade|leader|person|man|woman|member)\b",
+            r"\bwho(?:m|se)?\b|"
+            r"\bwhich (?:\w+ )?(?:general|comrade|leader|person|man|woman|member)\b",
             AnswerType.WHO,
         ),
         (
@@ -146,6 +150,23 @@ def classify(question: str) -> AnswerType:
     return AnswerType.OTHER
 
 
+#: Nouns for groups of people: "who" may be answered by one ("the civil bureaucracy").
+PEOPLE_NOUNS = frozenset(
+    "bureaucracy leadership soldiers officers elements members workers peasants class rulers "
+    "generals public employees farmers writers journalists students youth women comrade "
+    "comrades people leader leaders".split()
+)
+
+
+def answers_type(sentence: str, kind: AnswerType, subject: frozenset[str]) -> bool:
+    """Whether ``sentence`` holds anything of the type ``kind`` asks for."""
+    if kind is AnswerType.OTHER:
+        return True
+    if typed_spans(sentence, kind, subject):
+        return True
+    return kind is AnswerType.WHO and bool(set(words(sentence)) & PEOPLE_NOUNS)
+
+
 def typed_spans(sentence: str, kind: AnswerType, subject: frozenset[str]) -> list[Span]:
     """Spans of ``sentence`` that have the shape ``kind`` asks for."""
     if kind in (AnswerType.WHO, AnswerType.NAME):
@@ -185,8 +206,8 @@ def _names(sentence: str, kind: AnswerType, subject: frozenset[str]) -> list[Spa
         low_words = set(words(text))
         if not text or text.lower() in subject or (low_words <= subject):
             continue
-        if start == 0 and (text.lower() in STOPWORDS or " " not in text):
-            continue  # a capital only because the sentence starts there
+        if text.lower() in STOPWORDS or start == 0 and " " not in text:
+            continue  # a capital only because a sentence starts there
         is_org = bool(low_words & ORGANISATION_WORDS) or text.isupper()
         if kind is AnswerType.WHO:
             titled = sentence[:start].rstrip().split(" ")[-1].lower() in TITLES
@@ -201,7 +222,7 @@ def _looks_like_name(word: str) -> bool:
 
 
 def _trim_list(sentence: str, match: re.Match[str]) -> Span:
-    lead = _LIST_LEAD.match(match.group())
+    lead = _LIST_LEAD.match(match.group().split(",", 1)[0])
     offset = lead.end() if lead else 0
     return Span(match.start() + offset, match.end())
 
@@ -291,7 +312,7 @@ _COPULA = re.compile(r"\s(?:is|was|are|were|has been|have been)\s")
 
 
 def _predicate_span(sentence: str, question_stems: set[str]) -> Span | None:
-    """For "X is Y" sentences where the question says X: the Y part (or the X part)."""
+    """For "X is Y" sentences where the question says X: the Y part."""
     m = _COPULA.search(sentence)
     if not m:
         return None
@@ -304,6 +325,4 @@ def _predicate_span(sentence: str, question_stems: set[str]) -> Span | None:
 
     if covered(left) >= 0.5 > covered(right):
         return right
-    if covered(right) >= 0.5 > covered(left):
-        return left
     return None

@@ -19,11 +19,11 @@ from cppqa.config import Settings
 from cppqa.dialogue import Resolution, Turn, resolve
 from cppqa.embed import Embedder, ModelInfo, describe_model, load_embedder
 from cppqa.errors import QuestionError
-from cppqa.extract import AnswerType, choose_span, classify
+from cppqa.extract import TYPED, AnswerType, answers_type, choose_span, classify
 from cppqa.index import Index, ensure_index
 from cppqa.records import Answer, Source
 from cppqa.retrieve import Candidate, Retriever
-from cppqa.terms import words
+from cppqa.terms import STOPWORDS, words
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ class QA:
         self.retriever = Retriever(index, embedder, settings.rrf_k)
         self._subject = frozenset(self.retriever.subject)
         self._lower_text = [d.text.lower() for d in index.documents]
+        # What "it" and "they" mean when the conversation names nothing else.
+        self._topic = self.retriever.topic
 
     @classmethod
     def load(
@@ -82,8 +84,8 @@ class QA:
         too long, no words).
         """
         question = self.validate(question)
-        resolution = resolve(question, history)
-        query = self.retriever.prepare(resolution.query)
+        resolution = resolve(question, history, self._topic, self._subject)
+        query = self.retriever.prepare(f"{resolution.query} {resolution.context}".strip())
         candidates = self.retriever.search(query, k=max(8, self.settings.top_k))
         if resolution.wants_more:
             used = {t.sentence for t in history}
@@ -106,7 +108,11 @@ class QA:
             return Answer(question, resolution.query, None, confidence, sources)
         sentence = sources[0].passage
         span = choose_span(
-            sentence.text, kind, query.text, set(query.stems) | self._subject_stems(), self._subject
+            sentence.text,
+            kind,
+            self.retriever.vocabulary.normalise_query(resolution.query),
+            set(query.stems) | self._subject_stems(),
+            self._subject,
         )
         if span is None:
             return Answer(
@@ -140,10 +146,8 @@ class QA:
         return cleaned
 
     def _score(self, c: Candidate, kind: AnswerType, stems: tuple[str, ...]) -> _Scored:
-        from cppqa.extract import typed_spans
-
         text = self.index.sentences[c.sentence].text
-        typed = kind is AnswerType.OTHER or bool(typed_spans(text, kind, self._subject))
+        typed = answers_type(text, kind, self._subject)
         score = DENSE_WEIGHT * c.dense + COVERAGE_WEIGHT * c.coverage + TYPE_BONUS * typed
         return _Scored(c, score, typed)
 
@@ -156,24 +160,20 @@ class QA:
         self, resolution: Resolution, kind: AnswerType, best: _Scored, confidence: float
     ) -> str | None:
         """Why the corpus cannot answer, or None."""
-        unknown = self.retriever.vocabulary.unknown_words(resolution.query)
-        content = [w for w in words(resolution.query) if w not in unknown]
-        known = self.retriever.vocabulary
-        if unknown and not any(known.knows(w) and w not in _STOP for w in content):
+        vocabulary = self.retriever.vocabulary
+        unknown = vocabulary.unknown_words(resolution.query)
+        known = [w for w in words(resolution.query) if w not in unknown and w not in STOPWORDS]
+        if unknown and not known:
             return f"no word of the question occurs in the corpus ({', '.join(unknown)})"
-        for name in _MULTIWORD_NAME.findall(resolution.query):
-            if not any(name.lower() in t for t in self._lower_text) and not any(
-                a in name.lower() for a in self._subject if len(a) > 3
-            ):
+        for name in _MULTIWORD_NAME.findall(vocabulary.normalise_query(resolution.query)):
+            name = re.sub(r"['’]s$", "", name)
+            if not any(name.lower() in t for t in self._lower_text):
                 return f"the corpus never mentions {name!r}"
-        if kind is AnswerType.COUNT and not best.typed:
-            return "the question asks for a number and the passage has none"
+        if kind in TYPED and not best.typed:
+            return f"the question asks for {kind.value} and the passage has none"
         if confidence < self.settings.min_confidence:
             return f"confidence {confidence:.2f} is below {self.settings.min_confidence}"
         return None
 
     def _subject_stems(self) -> set[str]:
         return self.retriever._subject_stems()
-
-
-from cppqa.terms import STOPWORDS as _STOP  # noqa: E402

@@ -70,15 +70,19 @@ class Retriever:
     def search(self, query: Query, k: int = 8) -> list[Candidate]:
         """The ``k`` best sentences, best first."""
         n = len(self.index.sentences)
-        vector = self.embedder.encode([query.focus])
+        # The question with and without the subject: the first matches what is
+        # specific, the second keeps phrases like "the party's newspaper" whole.
+        vectors = self.embedder.encode([query.focus, query.text])
         depth = min(n, max(50, 4 * k))
-        dense_scores, dense_ids = self.index.sentence_vectors.search(vector, depth)
+        dense_scores, dense_ids = self.index.sentence_vectors.search(vectors, depth)
         _chunk_scores, chunk_ids = self.index.chunk_vectors.search(
-            vector, min(len(self.index.chunks), depth)
+            vectors[:1], min(len(self.index.chunks), depth)
         )
-        dense = {
-            int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=False) if i >= 0
-        }
+        dense: dict[int, float] = {}
+        for row in range(2):
+            for i, score in zip(dense_ids[row], dense_scores[row], strict=True):
+                if i >= 0:
+                    dense[int(i)] = max(dense.get(int(i), -1.0), float(score))
         chunk_rank: list[int] = []
         for c in chunk_ids[0]:
             for s in self._chunk_of.get(int(c), ()):
@@ -132,6 +136,14 @@ class Retriever:
             aliases += [" ".join(head), head[-1]]
         self._others = [e for a, e in vocab.acronyms.items() if a != acronym]
         return sorted(set(aliases), key=len, reverse=True)
+
+    @property
+    def topic(self) -> str | None:
+        """The subject as a noun phrase ("the party"), or None when the corpus has none."""
+        if not self.subject:
+            return None
+        text = " ".join(p.text.lower() for p in self.index.sentences)
+        return f"the {max(self.subject, key=lambda alias: text.count(alias))}"
 
     def strip_subject(self, text: str) -> str:
         """``text`` without the subject's aliases, leaving other expansions whole.
