@@ -28,7 +28,7 @@ from cppqa.terms import STOPWORDS, words
 log = logging.getLogger(__name__)
 
 # Weights of the evidence for a sentence (tuned on the dev part of eval/qa.jsonl).
-DENSE_WEIGHT, COVERAGE_WEIGHT, TYPE_BONUS = 1.0, 0.6, 0.15
+DENSE_WEIGHT, COVERAGE_WEIGHT, TYPE_BONUS = 1.0, 0.6, 0.25
 _MULTIWORD_NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+")
 
 
