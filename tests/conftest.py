@@ -91,3 +91,60 @@ def run_cli(
         env=full_env,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def web_url(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """``python app.py`` on a free loopback port, serving a copy of corpus and index; its URL.
+
+    Started once per session (startup loads the model, ~10-20 s) and stopped at the end.
+    """
+    import socket
+    import time
+    import urllib.request
+
+    work = tmp_path_factory.mktemp("web")
+    shutil.copytree(CORPUS, work / "corpus")
+    if INDEX.is_dir():
+        shutil.copytree(INDEX, work / "index")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "CPPQA_CORPUS_DIR": str(work / "corpus"),
+        "CPPQA_INDEX_DIR": str(work / "index"),
+    }
+    log_path = work / "app.log"
+    url = f"http://127.0.0.1:{port}/"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py")],
+            cwd=work,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                if server.poll() is not None:
+                    pytest.fail(f"app.py exited ({server.returncode}):\n{log_path.read_text()}")
+                try:
+                    urllib.request.urlopen(url, timeout=2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"app.py did not answer in 180 s:\n{log_path.read_text()}")
+                    time.sleep(0.5)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()

@@ -7,6 +7,7 @@ commands that need them, so ``cppqa --help`` and argument errors are instant.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -119,7 +120,56 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder with qa.jsonl and conversations.jsonl (default: ./eval)",
     )
     evaluate.set_defaults(run=_eval)
+
+    bench = commands.add_parser(
+        "bench",
+        parents=[common],
+        help="measure speed and memory against the model's own floor",
+        description="Measure warm answer latency, cold start, --help time, index build "
+        "throughput and peak memory, each next to its floor (the bare model and one FAISS "
+        "search), in one run. With --scale, build vector stores over synthetic vectors "
+        "instead and report build time, size, search latency and recall@10.",
+    )
+    bench.add_argument("--json", action="store_true", help="print the results as JSON")
+    bench.add_argument(
+        "--questions", type=int, default=300, metavar="N", help="warm questions (default: 300)"
+    )
+    bench.add_argument(
+        "--repeats", type=int, default=3, metavar="N", help="cold starts and builds (default: 3)"
+    )
+    bench.add_argument(
+        "--data", metavar="DIR", help="folder with qa.jsonl for the questions (default: ./eval)"
+    )
+    bench.add_argument(
+        "--scale", action="store_true", help="the synthetic scale run instead of the system run"
+    )
+    bench.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=[10_000, 100_000, 1_000_000],
+        metavar="N,N,...",
+        help="passage counts for --scale (default: 10000,100000,1000000)",
+    )
+    bench.add_argument(
+        "--plot",
+        metavar="PNG",
+        default="docs/scaling.png",
+        help="where --scale draws its curves (default: docs/scaling.png; needs matplotlib)",
+    )
+    bench.set_defaults(run=_bench)
     return parser
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of whole numbers, e.g. 10000,100000"
+        ) from None
+    if not sizes or min(sizes) < 100:
+        raise argparse.ArgumentTypeError(f"{text!r}: every size must be at least 100")
+    return sizes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,8 +218,9 @@ def _ask(args: argparse.Namespace) -> int:
     if args.question == "-":
         qa = _load(args)
         return _each_line(sys.stdin, lambda line: qa.ask(line), args.json, new_on_blank=False)
-    if not args.question.strip():
-        raise CppqaError("the question is empty; type a question about the document")
+    from cppqa.question import clean_question
+
+    clean_question(args.question, _settings(args).max_question_chars)  # before the model loads
     qa = _load(args)
     answer = qa.ask(args.question)
     print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render(answer))
@@ -206,6 +257,9 @@ def _each_line(
 
 
 def _lines(stream: TextIO) -> Iterator[str]:
+    if isinstance(stream, io.TextIOWrapper):
+        # Bytes that are not UTF-8 become U+FFFD instead of ending the batch.
+        stream.reconfigure(errors="replace")
     for raw in stream:
         yield raw.rstrip("\r\n")
 
@@ -250,13 +304,15 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _index(args: argparse.Namespace) -> int:
     _quiet_libraries()
+    from cppqa.corpus import load_corpus
     from cppqa.embed import load_embedder
     from cppqa.index import Index
 
     settings = _settings(args)
     started = time.perf_counter()
+    load_corpus(settings.corpus_dir)  # a missing corpus fails before the model loads
     index = Index.build(settings, load_embedder(settings.model), progress=True)
-    index.save(settings.index_dir)
+    index = index.save(settings.index_dir)
     counts = index.manifest["counts"]
     print(
         f"Indexed {counts['documents']} document(s): {counts['sentences']} sentences, "
@@ -275,6 +331,40 @@ def _eval(args: argparse.Namespace) -> int:
     qa = _load(args)
     report = evaluate(qa, Path(args.data) if args.data else Path("eval"), split=args.split)
     print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_report(report))
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    _quiet_libraries()
+    from cppqa import bench
+
+    if args.scale:
+        results = bench.run_scale(args.sizes)
+        plotted = bench.plot_scale(results, Path(args.plot))
+        if args.json:
+            print(json.dumps([bench.asdict(r) for r in results], indent=1))
+        else:
+            print(bench.format_scale(results))
+        if plotted:
+            print(f"cppqa: plot written to {args.plot}", file=sys.stderr)
+        else:
+            print(
+                "cppqa: matplotlib is not installed (pip install 'cppqa[bench]'); no plot drawn",
+                file=sys.stderr,
+            )
+        return 0
+    report = bench.run_system(
+        _settings(args),
+        data=Path(args.data) if args.data else Path("eval"),
+        questions=args.questions,
+        repeats=args.repeats,
+    )
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(bench.format_system(report))
     return 0
 
 

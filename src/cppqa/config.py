@@ -50,7 +50,13 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _coerce(f.name, raw, getattr(cls(), f.name))
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        defaults = cls()
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            default = getattr(defaults, name)
+            # "--index DIR" arrives as a string; a folder is always a Path here.
+            values[name] = _coerce(name, value, default) if isinstance(value, str) else value
         settings = replace(cls(), **values)
         settings.validate()
         return settings

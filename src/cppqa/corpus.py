@@ -16,6 +16,8 @@ from cppqa.errors import CorpusError
 from cppqa.records import Document, Passage
 
 SUFFIXES = (".txt", ".md")
+#: Largest corpus file read, in bytes: a file this size already takes minutes to embed on a CPU.
+MAX_FILE_BYTES = 10_000_000
 
 #: Words that end in '.' without ending a sentence (compared lowercased, without the final '.').
 ABBREVIATIONS = frozenset(
@@ -80,6 +82,7 @@ def load_corpus(folder: Path) -> list[Document]:
     A title comes from ``NAME.meta.json`` beside the file (``{"title": ...}``),
     else from the file name.
     """
+    folder = Path(folder)
     if not folder.is_dir():
         raise CorpusError(
             f"corpus folder {str(folder)!r} does not exist; create it and put .txt or .md "
@@ -95,6 +98,12 @@ def load_corpus(folder: Path) -> list[Document]:
 
 
 def read_document(path: Path, folder: Path) -> Document:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise CorpusError(
+            f"corpus file {str(path)!r} is {size / 1e6:.1f} MB; the limit is "
+            f"{MAX_FILE_BYTES / 1e6:.0f} MB per file: split it into smaller files or trim it"
+        )
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -151,8 +160,8 @@ def _spans(text: str) -> Iterator[tuple[int, int]]:
 def _is_boundary(text: str, match: re.Match[str]) -> bool:
     if text[match.end() :].lstrip()[:1].islower():
         return False  # "approx. five", "e.g. the": a sentence rarely starts lowercase
-    if not match.group().startswith("."):
-        return True  # '!', '?' and the Urdu full stop always end a sentence
+    if not match.group().startswith(".") or re.search(r"[!?۔]", match.group()):
+        return True  # '!', '?' and the Urdu full stop always end a sentence ("U.S.?")
     if match.end() - match.start() > 1 and match.group()[1:2] == ".":
         return True  # an ellipsis
     word_start = match.start()

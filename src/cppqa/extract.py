@@ -9,6 +9,7 @@ part of the sentence that the question does not already say.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -152,19 +153,61 @@ def classify(question: str) -> AnswerType:
 
 #: Nouns for groups of people: "who" may be answered by one ("the civil bureaucracy").
 PEOPLE_NOUNS = frozenset(
-    "bureaucracy leadership soldiers officers elements members workers peasants class rulers "
-    "generals public employees farmers writers journalists students youth women comrade "
-    "comrades people leader leaders".split()
+    [
+        "bureaucracy",
+        "leadership",
+        "soldiers",
+        "officers",
+        "elements",
+        "members",
+        "workers",
+        "peasants",
+        "class",
+        "rulers",
+        "generals",
+        "public",
+        "employees",
+        "farmers",
+        "writers",
+        "journalists",
+        "students",
+        "youth",
+        "women",
+        "comrade",
+        "comrades",
+        "people",
+        "leader",
+        "leaders",
+    ]
 )
 
 
-def answers_type(sentence: str, kind: AnswerType, subject: frozenset[str]) -> bool:
+def answers_type(
+    sentence: str,
+    kind: AnswerType,
+    subject: frozenset[str],
+    question: str = "",
+    acronyms: Mapping[str, str] | None = None,
+) -> bool:
     """Whether ``sentence`` holds anything of the type ``kind`` asks for."""
     if kind is AnswerType.OTHER:
         return True
+    if kind is AnswerType.EXPANSION:
+        return _expansion_span(sentence, question, acronyms) is not None
     if typed_spans(sentence, kind, subject):
         return True
     return kind is AnswerType.WHO and bool(set(words(sentence)) & PEOPLE_NOUNS)
+
+
+def without_cue(question: str, kind: AnswerType) -> str:
+    """The question without words that only say what kind of answer is wanted.
+
+    "What is the full form of CC?" searches for "What is the of CC?": the
+    words "full form" would otherwise match "formed" in the document.
+    """
+    if kind is not AnswerType.EXPANSION:
+        return question
+    return _QUESTION_TYPES[0][0].sub(" ", question)
 
 
 def typed_spans(sentence: str, kind: AnswerType, subject: frozenset[str]) -> list[Span]:
@@ -206,7 +249,7 @@ def _names(sentence: str, kind: AnswerType, subject: frozenset[str]) -> list[Spa
         low_words = set(words(text))
         if not text or text.lower() in subject or (low_words <= subject):
             continue
-        if text.lower() in STOPWORDS or start == 0 and " " not in text:
+        if text.lower() in STOPWORDS or (start == 0 and " " not in text):
             continue  # a capital only because a sentence starts there
         is_org = bool(low_words & ORGANISATION_WORDS) or text.isupper()
         if kind is AnswerType.WHO:
@@ -239,10 +282,11 @@ def choose_span(
     question: str,
     question_stems: set[str],
     subject: frozenset[str],
+    acronyms: Mapping[str, str] | None = None,
 ) -> Span | None:
     """The best short answer in ``sentence``, or None when only the sentence will do."""
     if kind is AnswerType.EXPANSION:
-        return _expansion_span(sentence, question)
+        return _expansion_span(sentence, question, acronyms)
     spans = [
         s
         for s in typed_spans(sentence, kind, subject)
@@ -258,12 +302,21 @@ def choose_span(
     return None
 
 
-def _expansion_span(sentence: str, question: str) -> Span | None:
+def _expansion_span(
+    sentence: str, question: str, acronyms: Mapping[str, str] | None
+) -> Span | None:
+    """Where the sentence spells out an acronym of the question: "X Y Z (XYZ)", or
+    the expansion the corpus taught ("CC" → "central committee")."""
     for acronym in re.findall(r"\b[A-Z]{2,8}\b", question):
         for m in re.finditer(
             rf"((?:[A-Z][\w'-]*\s+(?:(?:of|and|the|for)\s+)*)+)\({acronym}\)", sentence
         ):
-            return Span(m.start(1), m.end(1) - 1)
+            start = m.start(1) + (4 if m.group(1).startswith("The ") else 0)
+            return Span(start, m.end(1) - 1)
+        expansion = (acronyms or {}).get(acronym.lower())
+        found = re.search(re.escape(expansion), sentence, re.IGNORECASE) if expansion else None
+        if found:
+            return Span(*found.span())
     return None
 
 

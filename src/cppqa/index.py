@@ -18,7 +18,7 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from cppqa.errors import IndexStateError
 from cppqa.records import Document, Passage
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,17 @@ class Index:
         started = time.perf_counter()
         texts = [p.text for p in sentences] + [p.text for p in chunks]
         vectors = embedder.encode(texts, progress=progress)
+        sentence_vectors = FaissStore.build(vectors[: len(sentences)])
+        chunk_vectors = FaissStore.build(vectors[len(sentences) :])
         manifest = {
             "format": FORMAT_VERSION,
             "model": {"name": embedder.name, "weights_sha256": embedder.weights_sha256},
             "corpus": {d.doc: d.sha256 for d in documents},
             "splitting": _splitting(settings),
-            "faiss": FaissStore.kind,
+            "faiss": {
+                "sentences": sentence_vectors.spec.to_json(),
+                "chunks": chunk_vectors.spec.to_json(),
+            },
             "dimension": int(vectors.shape[1]),
             "counts": {
                 "documents": len(documents),
@@ -79,17 +84,20 @@ class Index:
             documents=tuple(documents),
             sentences=tuple(sentences),
             chunks=tuple(chunks),
-            sentence_vectors=FaissStore.build(vectors[: len(sentences)]),
-            chunk_vectors=FaissStore.build(vectors[len(sentences) :]),
+            sentence_vectors=sentence_vectors,
+            chunk_vectors=chunk_vectors,
             manifest=manifest,
         )
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path) -> Index:
         """Write to a sibling temporary folder, then swap it in with renames.
+
+        Returns the index with its manifest as saved (with the files' checksums).
 
         A crash at any point leaves either the old index or the new one in
         place (``recover`` finishes a swap interrupted between its renames).
         """
+        folder = Path(folder)  # a str from an unconverted setting must not crash the swap
         recover(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
@@ -108,13 +116,15 @@ class Index:
             for name in (*FILES, "manifest.json"):
                 _fsync(tmp / name)
             old = _old(folder)
-            if folder.exists():
-                folder.rename(old)
-            tmp.rename(folder)
+            with _swap_lock(folder):
+                if folder.exists():
+                    folder.rename(old)
+                tmp.rename(folder)
             _fsync(folder.parent)
             shutil.rmtree(old, ignore_errors=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        return replace(self, manifest=manifest)
 
     @classmethod
     def load(cls, folder: Path, settings: Settings, model: ModelInfo) -> Index:
@@ -123,16 +133,21 @@ class Index:
         Raises ``IndexStateError`` saying why; ``ensure_index`` turns that into
         a rebuild.
         """
+        folder = Path(folder)
         recover(folder)
         manifest = _read_manifest(folder)
         problem = staleness(manifest, settings, model, folder)
         if problem:
             raise IndexStateError(problem)
-        records = json.loads((folder / "passages.json").read_text(encoding="utf-8"))
         documents = tuple(load_corpus(settings.corpus_dir))
         texts = {d.doc: d.text for d in documents}
-        sentences = tuple(Passage.from_json(r) for r in records["sentences"])
-        chunks = tuple(Passage(d, s, e, texts[d][s:e]) for d, s, e in records["chunks"])
+        try:
+            records = json.loads((folder / "passages.json").read_text(encoding="utf-8"))
+            sentences = tuple(Passage.from_json(r) for r in records["sentences"])
+            chunks = tuple(Passage(d, s, e, texts[d][s:e]) for d, s, e in records["chunks"])
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            # Checksums matched, so the file was written (or resealed) this way on purpose.
+            raise IndexStateError(f"index file passages.json is malformed ({exc!r})") from None
         for p in sentences:
             if texts.get(p.doc, "")[p.start : p.end] != p.text:
                 raise IndexStateError(f"index record {p.doc}:{p.start}-{p.end} does not match")
@@ -169,9 +184,7 @@ def ensure_index(
                 f"{exc}; run `cppqa index` to rebuild it, or drop --no-rebuild"
             ) from None
         log.warning("%s; rebuilding the index in %s", exc, settings.index_dir)
-    index = Index.build(settings, load_embedder(), progress=progress)
-    index.save(settings.index_dir)
-    return index
+    return Index.build(settings, load_embedder(), progress=progress).save(settings.index_dir)
 
 
 def staleness(
@@ -202,13 +215,47 @@ def staleness(
 
 
 def recover(folder: Path) -> None:
-    """Finish a swap that a crash interrupted: restore or drop the previous index."""
+    """Finish a swap that a crash interrupted: restore or drop the previous index.
+
+    Waits for a swap in progress in another process, so that its state between
+    two renames is never taken for a crashed one.
+    """
     old = _old(folder)
     if old.exists():
-        if folder.exists():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.rename(folder)
+        with _swap_lock(folder):
+            if folder.exists():
+                shutil.rmtree(old, ignore_errors=True)
+            elif old.exists():
+                old.rename(folder)
+    # Half-written folders of builds that were killed (their process is gone).
+    for tmp in folder.parent.glob(f"{folder.name}.tmp-*"):
+        pid = tmp.name.rpartition("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _swap_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock (``flock`` on the parent folder) held while the index is renamed."""
+    import fcntl
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
@@ -221,6 +268,9 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         raise IndexStateError(f"index manifest {str(path)!r} is damaged") from None
     if not isinstance(manifest, dict):
         raise IndexStateError(f"index manifest {str(path)!r} is damaged")
+    for key in ("model", "corpus", "splitting", "files"):
+        if not isinstance(manifest.get(key), dict):
+            raise IndexStateError(f"index manifest {str(path)!r} is damaged (bad {key!r})")
     return manifest
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +17,16 @@ from pathlib import Path
 from cppqa.config import Settings
 from cppqa.dialogue import Resolution, Turn, resolve
 from cppqa.embed import Embedder, ModelInfo, describe_model, load_embedder
-from cppqa.errors import QuestionError
-from cppqa.extract import TYPED, AnswerType, answers_type, choose_span, classify
+from cppqa.extract import (
+    TYPED,
+    AnswerType,
+    answers_type,
+    choose_span,
+    classify,
+    without_cue,
+)
 from cppqa.index import Index, ensure_index
+from cppqa.question import clean_question
 from cppqa.records import Answer, Source
 from cppqa.retrieve import Candidate, Retriever
 from cppqa.terms import STOPWORDS, words
@@ -85,16 +91,17 @@ class QA:
         """
         question = self.validate(question)
         resolution = resolve(question, history, self._topic, self._subject)
-        query = self.retriever.prepare(f"{resolution.query} {resolution.context}".strip())
+        kind = classify(resolution.query)
+        searched = f"{without_cue(resolution.query, kind)} {resolution.context}".strip()
+        query = self.retriever.prepare(searched)
         candidates = self.retriever.search(query, k=max(8, self.settings.top_k))
         if resolution.wants_more:
             used = {t.sentence for t in history}
             candidates = [
                 c for c in candidates if self.index.sentences[c.sentence].text not in used
             ] or candidates
-        kind = classify(resolution.query)
         scored = sorted(
-            (self._score(c, kind, query.stems) for c in candidates), key=lambda s: -s.score
+            (self._score(c, kind, resolution.query) for c in candidates), key=lambda s: -s.score
         )
         sources = tuple(
             Source(self.index.sentences[s.candidate.sentence], round(s.score, 4))
@@ -113,6 +120,7 @@ class QA:
             self.retriever.vocabulary.normalise_query(resolution.query),
             set(query.stems) | self._subject_stems(),
             self._subject,
+            self.retriever.vocabulary.acronyms,
         )
         if span is None:
             return Answer(
@@ -129,25 +137,13 @@ class QA:
 
     def validate(self, question: str) -> str:
         """The question cleaned of control characters, or a ``QuestionError``."""
-        if not isinstance(question, str):
-            raise QuestionError(f"a question must be text, not {type(question).__name__}")
-        cleaned = question.encode("utf-8", "replace").decode("utf-8")
-        cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in cleaned)
-        cleaned = re.sub(r"\s+", " ", cleaned).strip()
-        if not cleaned:
-            raise QuestionError("the question is empty; type a question about the document")
-        limit = self.settings.max_question_chars
-        if len(cleaned) > limit:
-            raise QuestionError(
-                f"the question is {len(cleaned):,} characters long; the limit is {limit:,}"
-            )
-        if not words(cleaned):
-            raise QuestionError(f"the question {cleaned!r} has no words to search for")
-        return cleaned
+        return clean_question(question, self.settings.max_question_chars)
 
-    def _score(self, c: Candidate, kind: AnswerType, stems: tuple[str, ...]) -> _Scored:
+    def _score(self, c: Candidate, kind: AnswerType, question: str) -> _Scored:
         text = self.index.sentences[c.sentence].text
-        typed = answers_type(text, kind, self._subject)
+        typed = answers_type(
+            text, kind, self._subject, question, self.retriever.vocabulary.acronyms
+        )
         score = DENSE_WEIGHT * c.dense + COVERAGE_WEIGHT * c.coverage + TYPE_BONUS * typed
         return _Scored(c, score, typed)
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 #: A stem in at least this share of sentences is the document's subject, not a clue.
 SUBJECT_SHARE = 0.2
+#: How much a query word found only in the previous sentence counts towards coverage.
+CONTEXT_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ class Retriever:
         texts = [p.text for p in index.sentences]
         self.vocabulary = Vocabulary.learn(texts)
         self._sentence_stems = [set(content_stems(t)) for t in texts]
+        sentences = index.sentences
+        self._previous = [
+            i - 1 if i > 0 and sentences[i - 1].doc == p.doc else -1
+            for i, p in enumerate(sentences)
+        ]
         self.subject = self._subject_aliases()
         self.lexical = LexicalIndex([content_stems(t) for t in texts])
         self._chunk_of = self._sentence_chunks()
@@ -109,8 +116,15 @@ class Retriever:
         if not query.stems:
             return 0.0
         have = self._sentence_stems[sentence]
+        previous = self._previous[sentence]
+        before = self._sentence_stems[previous] if previous >= 0 else set()
         weights = [self.vocabulary.idf(s) for s in query.stems]
-        hit = sum(w for s, w in zip(query.stems, weights, strict=False) if s in have)
+        # A word found only in the sentence before counts in part: "The CPP began a
+        # struggle against it" is about the bureaucracy named just before.
+        hit = sum(
+            w * (1.0 if s in have else CONTEXT_WEIGHT if s in before else 0.0)
+            for s, w in zip(query.stems, weights, strict=True)
+        )
         return hit / sum(weights)
 
     def _subject_aliases(self) -> list[str]:

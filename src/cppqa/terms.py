@@ -193,6 +193,8 @@ class Vocabulary:
     frequency: Counter[str] = field(default_factory=Counter)
     surface: set[str] = field(default_factory=set)
     acronyms: dict[str, str] = field(default_factory=dict)
+    #: A surface word for each stem ("ideolog" → "ideological").
+    stems: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def learn(cls, sentences: Iterable[str]) -> Vocabulary:
@@ -205,6 +207,8 @@ class Vocabulary:
             # "pay-role" is also known as "payrole", so "payroll" can find it.
             vocab.surface.update(w.lower().replace("-", "") for w in re.findall(r"\w+-\w+", text))
             vocab.frequency.update({stem(w) for w in tokens})
+            for w in tokens:
+                vocab.stems.setdefault(stem(w), w)
         whole = " ".join(texts)
         for match in _ACRONYM_DEF.finditer(whole):
             vocab.acronyms[match.group(2).lower()] = _expansion(match.group(1), match.group(2))
@@ -229,7 +233,11 @@ class Vocabulary:
         from rapidfuzz import fuzz, process
 
         best = process.extractOne(word, self.surface, scorer=fuzz.ratio, score_cutoff=80)
-        return None if best is None else str(best[0])
+        if best is not None:
+            return str(best[0])
+        # "ideolgy" is far from "ideological" but close to its stem "ideolog".
+        best = process.extractOne(word, list(self.stems), scorer=fuzz.ratio, score_cutoff=80)
+        return None if best is None else self.stems[str(best[0])]
 
     def normalise_query(self, question: str) -> str:
         """Expand acronyms and fix typos, word by word, keeping the rest as typed."""

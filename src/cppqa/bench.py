@@ -1,0 +1,504 @@
+"""The benchmark behind ``cppqa bench``: cppqa against its physical floor, and at scale.
+
+Everything is measured in one run on one machine, side by side with its
+floor, so the ratios mean something even when the machine is shared:
+
+- warm answer latency of ``QA.ask`` against the bare model encoding the same
+  question plus one FAISS search (interleaved, question by question);
+- cold start of ``python -m cppqa ask`` against a process that only imports
+  sentence-transformers and loads the same model; ``--help`` wall time;
+- index build throughput against the model's bare ``encode`` of the same texts;
+- peak RSS of the process that answered one question.
+
+``run_scale`` builds vector stores over synthetic vectors (see
+``synthetic_vectors``) and reports build time, size, search latency and
+recall@10 against exact search.
+
+>>> report = run_system(Settings.from_env(), questions=300)   # doctest: +SKIP
+>>> report.rows[0].name, report.rows[0].ratio                 # doctest: +SKIP
+('warm answer p50 (ms)', 1.08)
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cppqa.config import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: The targets of issue 5, as ratios measured side by side (or seconds for --help).
+WARM_TARGET, COLD_TARGET, HELP_TARGET, BUILD_TARGET = 1.3, 1.2, 0.5, 0.85
+SCALE_P95_MS, SCALE_RECALL, SCALE_MEMORY_MB = 10.0, 0.95, 1500.0
+QUESTION = "When was the party declared illegal?"
+#: What the retriever asks FAISS for (``Retriever.search``: max(50, 4k)).
+SEARCH_DEPTH = 50
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: cppqa's number, its floor, the ratio and the target."""
+
+    name: str
+    value: float
+    floor: float | None = None
+    target: str = ""
+    ok: bool | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return round(self.value / self.floor, 3) if self.floor else None
+
+
+@dataclass(frozen=True)
+class SystemReport:
+    machine: dict[str, Any]
+    rows: tuple[Row, ...]
+    notes: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "machine": self.machine,
+            "rows": [{**asdict(r), "ratio": r.ratio} for r in self.rows],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class ScaleResult:
+    """One synthetic size: the store chosen and what it cost."""
+
+    size: int
+    store: dict[str, Any]
+    build_seconds: float
+    disk_mb: float
+    memory_mb: float
+    search_p50_ms: float
+    search_p95_ms: float
+    exact_p50_ms: float
+    recall_at_10: float
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.search_p95_ms < SCALE_P95_MS
+            and self.recall_at_10 >= SCALE_RECALL
+            and self.memory_mb < SCALE_MEMORY_MB
+        )
+
+
+def machine() -> dict[str, Any]:
+    """Cores, CPU model and RAM of this machine (Linux; blanks elsewhere)."""
+    cpu, ram_gb = "", 0.0
+    info = Path("/proc/cpuinfo")
+    if info.is_file():
+        for line in info.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        total = meminfo.read_text().split("\n", 1)[0].split()
+        ram_gb = round(int(total[1]) / 2**20, 1)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": ram_gb,
+        "python": sys.version.split()[0],
+        "load_average_1min": round(load, 2),
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) by linear interpolation, as numpy's default."""
+    ordered = sorted(values)
+    at = (len(ordered) - 1) * q / 100
+    low = int(at)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
+
+
+def eval_questions(data: Path, count: int) -> list[str]:
+    """``count`` questions: those of ``data/qa.jsonl`` repeated in order."""
+    lines = (data / "qa.jsonl").read_text(encoding="utf-8").splitlines()
+    base = [json.loads(line)["question"] for line in lines if line.strip()]
+    return [base[i % len(base)] for i in range(count)]
+
+
+def run_system(
+    settings: Settings,
+    *,
+    data: Path = Path("eval"),
+    questions: int = 300,
+    repeats: int = 3,
+) -> SystemReport:
+    """Measure the real system on the shipped index against its floors."""
+    from cppqa.embed import describe_model
+
+    # Processes first, while this one holds nothing heavy that could compete with them.
+    folder = describe_model(settings.model).folder
+    cold = _cold_start(settings, folder, repeats)
+    help_s = statistics.median(
+        _process([sys.executable, "-m", "cppqa", "--help"])[0] for _ in range(max(3, repeats))
+    )
+
+    from sentence_transformers import SentenceTransformer
+
+    from cppqa.index import Index
+    from cppqa.qa import QA
+
+    qa = QA.load(settings, rebuild=False)
+    bare = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+
+    def floor(question: str) -> None:
+        vector = bare.encode([question], normalize_embeddings=True, convert_to_numpy=True)
+        qa.index.sentence_vectors.search(vector, SEARCH_DEPTH)
+
+    asked = eval_questions(data, questions)
+    for q in asked[:10]:  # warm both paths up (first calls allocate and JIT-select kernels)
+        floor(q)
+        qa.ask(q)
+    answer_ms, floor_ms = [], []
+    for q in asked:
+        floor_ms.append(_timed(floor, q))
+        answer_ms.append(_timed(qa.ask, q))
+    log.info("warm latency measured over %d questions", len(asked))
+
+    texts = [p.text for p in qa.index.sentences] + [p.text for p in qa.index.chunks]
+    build_s, encode_s = [], []
+    for _ in range(repeats):
+        encode_s.append(_timed(bare.encode, texts, batch_size=64, normalize_embeddings=True) / 1000)
+        build_s.append(_timed(Index.build, settings, qa.retriever.embedder) / 1000)
+    build_rate = len(texts) / statistics.median(build_s)
+    encode_rate = len(texts) / statistics.median(encode_s)
+
+    warm_p50, floor_p50 = percentile(answer_ms, 50), percentile(floor_ms, 50)
+    rows = (
+        Row(
+            "warm answer p50 (ms)",
+            warm_p50,
+            floor_p50,
+            f"≤ {WARM_TARGET}× floor",
+            warm_p50 <= WARM_TARGET * floor_p50,
+        ),
+        Row("warm answer p95 (ms)", percentile(answer_ms, 95), percentile(floor_ms, 95)),
+        Row("warm answer max (ms)", max(answer_ms), max(floor_ms)),
+        Row(
+            "cold `ask` process (s)",
+            cold["ask_s"],
+            cold["floor_s"],
+            f"≤ {COLD_TARGET}× floor",
+            cold["ask_s"] <= COLD_TARGET * cold["floor_s"],
+        ),
+        Row("`--help` process (s)", help_s, None, f"< {HELP_TARGET} s", help_s < HELP_TARGET),
+        Row(
+            "index build (passages/s)",
+            build_rate,
+            encode_rate,
+            f"≥ {BUILD_TARGET}× encode",
+            build_rate >= BUILD_TARGET * encode_rate,
+        ),
+        Row("peak RSS, one answer (MB)", cold["ask_rss_mb"], cold["floor_rss_mb"]),
+    )
+    notes = (
+        f"warm: {len(asked)} questions (eval/qa.jsonl repeated), each timed once through "
+        f"QA.ask and once as its floor: bare model encode + one FAISS search (k={SEARCH_DEPTH})",
+        f"cold: median of {repeats} processes each; floor = import sentence-transformers and "
+        "load the same model; RSS = ru_maxrss of those processes (forked from a small "
+        "launcher, not from the benchmark)",
+        f"build: Index.build on the shipped corpus ({len(texts)} texts) against bare "
+        f"SentenceTransformer.encode of the same texts, median of {repeats}",
+    )
+    return SystemReport(machine(), rows, notes)
+
+
+def _timed(call: Callable[..., object], *args: Any, **kwargs: Any) -> float:
+    """Milliseconds ``call(*args, **kwargs)`` took."""
+    started = time.perf_counter()
+    call(*args, **kwargs)
+    return (time.perf_counter() - started) * 1000
+
+
+#: Runs a command and reports its wall time and peak RSS. A child's ru_maxrss
+#: includes the RSS of the process it was forked from (Linux folds the old
+#: memory's high-water mark in at exec), so the command must be forked from a
+#: small process like this one, not from the benchmark holding a model.
+_LAUNCHER = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": seconds, "rss_kib": peak, "code": code}))
+"""
+
+
+def _process(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of a child process; raises if it fails."""
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *command], capture_output=True, text=True, env=env
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
+    if done.returncode != 0 or result.get("code") != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr[-2000:]}")
+    # ru_maxrss is in KiB on Linux.
+    return float(result["seconds"]), result["rss_kib"] / 1024
+
+
+def _cold_start(settings: Settings, folder: Path, repeats: int) -> dict[str, float]:
+    ask = [
+        sys.executable,
+        "-m",
+        "cppqa",
+        "ask",
+        "--no-rebuild",
+        "--corpus",
+        str(settings.corpus_dir),
+        "--index",
+        str(settings.index_dir),
+        *(["--model", settings.model] if settings.model else []),
+        QUESTION,
+    ]
+    floor = [
+        sys.executable,
+        "-c",
+        "import sys\nfrom sentence_transformers import SentenceTransformer\n"
+        "SentenceTransformer(sys.argv[1], device='cpu', local_files_only=True)",
+        str(folder),
+    ]
+    asks, floors = [], []
+    for _ in range(repeats):  # alternate, so that drift in the machine's load hits both
+        asks.append(_process(ask))
+        floors.append(_process(floor))
+    return {
+        "ask_s": statistics.median(s for s, _ in asks),
+        "floor_s": statistics.median(s for s, _ in floors),
+        "ask_rss_mb": statistics.median(m for _, m in asks),
+        "floor_rss_mb": statistics.median(m for _, m in floors),
+    }
+
+
+def synthetic_vectors(
+    n: int, *, topics: int, dimension: int = 384, seed: int = 0, chunk: int = 100_000
+) -> np.ndarray:
+    """``n`` unit vectors shaped like sentence embeddings, not uniform noise.
+
+    Real embeddings (e.g. all-MiniLM-L6-v2) are not spread evenly on the sphere:
+    they share a common direction (random pairs have cosine ≈ 0.1-0.2), they
+    gather in topics, and their variance falls off across directions (a low
+    intrinsic dimension). Uniform noise has none of that and makes every index
+    look worse and every neighbour equally far. Here: ``topics`` Gaussian
+    centres plus a shared mean, per-vector noise with a power-law spectrum
+    (variance ∝ i^-1.2), rotated by a random orthogonal matrix so that no axis
+    is special, then normalised. The topics and the rotation depend only on
+    ``topics`` and ``dimension``; ``seed`` draws the vectors, so queries drawn
+    with another seed come from the same "corpus".
+    """
+    import numpy as np
+
+    shape = np.random.default_rng(12345 + topics)
+    spectrum = np.arange(1, dimension + 1, dtype=np.float32) ** -0.6
+    spectrum /= np.sqrt(np.sum(spectrum**2))
+    rotation, _ = np.linalg.qr(shape.standard_normal((dimension, dimension)))
+    rotation = rotation.astype(np.float32)
+    mean = shape.standard_normal(dimension).astype(np.float32)
+    mean *= 0.45 / np.linalg.norm(mean)
+    centres = shape.standard_normal((topics, dimension)).astype(np.float32) * spectrum
+    centres *= 0.9 / np.linalg.norm(centres, axis=1, keepdims=True).mean()
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, dimension), dtype=np.float32)
+    for start in range(0, n, chunk):
+        rows = min(chunk, n - start)
+        noise = rng.standard_normal((rows, dimension), dtype=np.float32) * (0.75 * spectrum)
+        x = (centres[rng.integers(0, topics, rows)] + noise) @ rotation + mean
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        out[start : start + rows] = x
+    return out
+
+
+def run_scale(
+    sizes: list[int],
+    *,
+    queries: int = 300,
+    exact_limit: int | None = None,
+    dimension: int = 384,
+) -> list[ScaleResult]:
+    """Build a store per size over synthetic vectors; time it, size it, check recall@10.
+
+    ``exact_limit`` overrides ``dense.EXACT_LIMIT`` (tests use it to reach the
+    approximate store with few vectors).
+    """
+    results = []
+    for n in sizes:
+        results.append(_scale(n, queries, exact_limit, dimension))
+        log.info("scale %d: %s", n, results[-1])
+        gc.collect()
+    return results
+
+
+def _scale(n: int, queries: int, exact_limit: int | None, dimension: int) -> ScaleResult:
+    import faiss
+    import numpy as np
+
+    from cppqa.dense import EXACT_LIMIT, FaissStore, StoreSpec
+
+    topics = max(8, n // 200)  # a topic per ~200 passages, like a long article's sections
+    vectors = synthetic_vectors(n, topics=topics, dimension=dimension)
+    asked = synthetic_vectors(queries, topics=topics, dimension=dimension, seed=1)
+    ip = faiss.METRIC_INNER_PRODUCT
+    _scores, truth = faiss.knn(asked, vectors, 10, metric=ip)
+    exact_ms = [_timed(faiss.knn, q[None], vectors, 10, metric=ip) for q in asked[:50]]
+    spec = StoreSpec.for_size(n, dimension, exact_limit=exact_limit or EXACT_LIMIT)
+    started = time.perf_counter()
+    built = FaissStore.build(vectors, spec)
+    build_seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "store.faiss"
+        built.save(path)
+        del built
+        memory_mb = _loaded_mb(path)
+        disk_mb = path.stat().st_size / 2**20
+        store = FaissStore.load(path)
+    _found_scores, found = store.search(asked, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
+    for q in asked[:10]:
+        store.search(q[None], 10)
+    search_ms = [_timed(store.search, q[None], 10) for q in asked]
+    return ScaleResult(
+        size=n,
+        store=spec.to_json(),
+        build_seconds=round(build_seconds, 2),
+        disk_mb=round(disk_mb, 1),
+        memory_mb=round(memory_mb, 1),
+        search_p50_ms=round(percentile(search_ms, 50), 3),
+        search_p95_ms=round(percentile(search_ms, 95), 3),
+        exact_p50_ms=round(percentile(exact_ms, 50), 3),
+        recall_at_10=round(float(recall), 4),
+    )
+
+
+#: Run in a fresh process: this one's heap reuses freed pages and would under-count.
+_LOAD_AND_MEASURE = """
+import os, sys
+from pathlib import Path
+import faiss
+from cppqa.dense import FaissStore
+def rss():
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+# Page in FAISS's reader code and thread pool first: only the index should count.
+faiss.deserialize_index(faiss.serialize_index(faiss.IndexFlatIP(8)))
+before = rss()
+store = FaissStore.load(Path(sys.argv[1]))
+print((rss() - before) / 2**20)
+"""
+
+
+def _loaded_mb(path: Path) -> float:
+    """Resident memory (MB) that loading the store at ``path`` adds to a fresh process."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_AND_MEASURE, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return max(0.0, float(done.stdout.strip()))
+
+
+def plot_scale(results: list[ScaleResult], path: Path) -> bool:
+    """Draw latency, recall and memory against size into ``path``; False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    sizes = [r.size for r in results]
+    fig, (speed, recall, memory) = plt.subplots(1, 3, figsize=(13, 4))
+    speed.plot(sizes, [r.search_p95_ms for r in results], "o-", label="cppqa store p95")
+    speed.plot(sizes, [r.search_p50_ms for r in results], "o--", label="cppqa store p50")
+    speed.plot(sizes, [r.exact_p50_ms for r in results], "s:", label="exact search p50")
+    speed.axhline(SCALE_P95_MS, color="grey", lw=0.8, label="target p95")
+    speed.set(xscale="log", yscale="log", xlabel="passages", ylabel="ms per query")
+    speed.set_title("search latency (one query)")
+    recall.plot(sizes, [r.recall_at_10 for r in results], "o-")
+    recall.axhline(SCALE_RECALL, color="grey", lw=0.8)
+    recall.set(xscale="log", xlabel="passages", ylabel="recall@10 vs exact", ylim=(0.8, 1.01))
+    recall.set_title("recall@10")
+    memory.plot(sizes, [r.memory_mb for r in results], "o-", label="store in memory")
+    memory.plot(sizes, [r.size * 384 * 4 / 2**20 for r in results], "s:", label="raw float32")
+    memory.axhline(SCALE_MEMORY_MB, color="grey", lw=0.8, label="target")
+    memory.set(xscale="log", yscale="log", xlabel="passages", ylabel="MB")
+    memory.set_title("memory")
+    for axis in (speed, memory):
+        axis.legend(fontsize=8)
+    fig.suptitle("cppqa vector store on synthetic clustered 384-d vectors")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def format_system(report: SystemReport) -> str:
+    """The report as a Markdown table, with the machine and what was measured."""
+    m = report.machine
+    lines = [
+        f"machine: {m['cores']} cores, {m['cpu']}, {m['ram_gb']} GB RAM, Python {m['python']}, "
+        f"load average {m['load_average_1min']}",
+        "",
+        "| measure | cppqa | floor | ratio | target | met |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for r in report.rows:
+        floor = f"{r.floor:.3g}" if r.floor is not None else ""
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else ""
+        met = {True: "yes", False: "**no**", None: ""}[r.ok]
+        lines.append(f"| {r.name} | {r.value:.3g} | {floor} | {ratio} | {r.target} | {met} |")
+    lines += ["", *(f"- {n}" for n in report.notes)]
+    return "\n".join(lines)
+
+
+def format_scale(results: list[ScaleResult]) -> str:
+    lines = [
+        "vectors are SYNTHETIC (clustered 384-d unit vectors, see bench.synthetic_vectors)",
+        "",
+        "| passages | store | build (s) | disk (MB) | memory (MB) | search p50 (ms) "
+        "| search p95 (ms) | exact p50 (ms) | recall@10 | targets met |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        params = ", ".join(f"{k}={v}" for k, v in r.store.items() if k not in {"kind", "factory"})
+        store = r.store["kind"] + (f" ({params})" if params else "")
+        lines.append(
+            f"| {r.size:,} | {store} | {r.build_seconds:.1f} | {r.disk_mb:.0f} | "
+            f"{r.memory_mb:.0f} | {r.search_p50_ms:.2f} | {r.search_p95_ms:.2f} | "
+            f"{r.exact_p50_ms:.2f} | {r.recall_at_10:.3f} | {'yes' if r.ok else '**no**'} |"
+        )
+    lines.append(
+        f"targets: search p95 < {SCALE_P95_MS:g} ms, recall@10 ≥ {SCALE_RECALL}, "
+        f"memory < {SCALE_MEMORY_MB:g} MB"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,248 @@
+"""cli.py: the commands as a user runs them (subprocesses), and the text rendering.
+
+The model-loading runs are module fixtures, each started once and checked by
+several tests, because every one costs a model load.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import DOCUMENT, run_cli
+from cppqa.cli import NOT_FOUND, render
+from cppqa.records import Answer, Passage, Source
+
+CONTRACT = {"question", "query", "answer", "confidence", "sources"}
+SOURCE_KEYS = {"doc", "start", "end", "text", "score"}
+TEXT = DOCUMENT.read_text(encoding="utf-8")
+
+
+def _objects(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def _check_contract(obj: dict[str, Any]) -> None:
+    assert set(obj) == CONTRACT
+    assert isinstance(obj["confidence"], float) and 0.0 <= obj["confidence"] <= 1.0
+    assert obj["sources"]
+    for source in obj["sources"]:
+        assert set(source) == SOURCE_KEYS
+        assert source["doc"] == DOCUMENT.name
+        assert TEXT[source["start"] : source["end"]] == source["text"]
+        assert isinstance(source["score"], float)
+    if obj["answer"] is not None:
+        assert obj["answer"] in obj["sources"][0]["text"]
+
+
+# --- one question --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ask_text() -> subprocess.CompletedProcess[str]:
+    return run_cli("ask", "When was the party declared illegal?")
+
+
+@pytest.fixture(scope="module")
+def ask_json() -> subprocess.CompletedProcess[str]:
+    return run_cli("ask", "--json", "Who is the General Secretary of the Party?")
+
+
+@pytest.mark.slow
+def test_ask_prints_the_answer_and_its_source(ask_text: subprocess.CompletedProcess[str]) -> None:
+    assert ask_text.returncode == 0, ask_text.stderr
+    assert "Traceback" not in ask_text.stderr
+    assert re.search(r"^Answer: .*1954", ask_text.stdout, re.MULTILINE)
+    where = re.search(r"^Source: (\S+):(\d+)-(\d+)", ask_text.stdout, re.MULTILINE)
+    assert where, ask_text.stdout
+    doc, start, end = where.group(1), int(where.group(2)), int(where.group(3))
+    assert doc == DOCUMENT.name
+    assert TEXT[start:end] == "For this reason, in 1954, the party was declared illegal."
+    assert '"For this reason, in **1954**, the party was declared illegal."' in ask_text.stdout
+
+
+@pytest.mark.slow
+def test_ask_json_prints_one_contract_object(ask_json: subprocess.CompletedProcess[str]) -> None:
+    assert ask_json.returncode == 0, ask_json.stderr
+    (obj,) = _objects(ask_json)
+    _check_contract(obj)
+    assert obj["question"] == "Who is the General Secretary of the Party?"
+    assert "Imdad Qazi" in obj["answer"]
+    assert obj["sources"][0]["text"] == "Comrade Imdad Qazi is the General Secretary of the Party."
+
+
+# --- many questions on stdin ----------------------------------------------------------------
+
+BATCH = [
+    "When was the party declared illegal?",
+    "What is the capital of France?",
+    "",
+    "What is his position?",
+    "?!",
+    "Where was Nazir Abbasi martyred?",
+]
+
+
+@pytest.fixture(scope="module")
+def ask_batch() -> subprocess.CompletedProcess[str]:
+    return run_cli("ask", "--json", "-", stdin="\n".join(BATCH) + "\n")
+
+
+@pytest.mark.slow
+def test_ask_stdin_prints_one_object_per_question(
+    ask_batch: subprocess.CompletedProcess[str],
+) -> None:
+    assert "Traceback" not in ask_batch.stderr
+    objects = _objects(ask_batch)
+    assert [o["question"] for o in objects] == [q for q in BATCH if q]  # blank lines skipped
+    illegal, france, position, bad, nazir = objects
+    for obj in (illegal, france, position, nazir):
+        _check_contract(obj)
+    assert "1954" in illegal["answer"]
+    assert france["answer"] is None
+    assert nazir["answer"] is not None and "Karachi" in nazir["answer"]
+    # Questions are independent: nothing carries over from one line to the next.
+    assert position["query"] == "What is his position?"
+    # A bad line is reported in place and the batch carries on, exiting non-zero.
+    assert set(bad) == {"question", "error"}
+    assert "has no words" in bad["error"]
+    assert ask_batch.returncode == 1
+
+
+# --- a conversation ---------------------------------------------------------------------------
+
+CHAT = [
+    "Who is the General Secretary of the Party?",
+    "What is his position?",
+    "",
+    "What is his position?",
+]
+
+
+@pytest.fixture(scope="module")
+def chat_json() -> subprocess.CompletedProcess[str]:
+    return run_cli("chat", "--json", stdin="\n".join(CHAT) + "\n")
+
+
+@pytest.mark.slow
+def test_chat_json_resolves_follow_ups_and_resets_on_a_blank_line(
+    chat_json: subprocess.CompletedProcess[str],
+) -> None:
+    assert chat_json.returncode == 0, chat_json.stderr
+    first, follow_up, fresh = _objects(chat_json)
+    for obj in (first, follow_up, fresh):
+        _check_contract(obj)
+    assert "Imdad Qazi" in first["answer"]
+    assert follow_up["question"] == "What is his position?"
+    assert follow_up["query"] != follow_up["question"]
+    assert "Imdad Qazi" in follow_up["query"]
+    # After the blank line the same words mean nobody in particular.
+    assert fresh["query"] == "What is his position?"
+
+
+# --- building the index -----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_index_builds_in_the_given_folders(workdir: Path) -> None:
+    target = workdir / "fresh-index"
+    result = run_cli("index", "--corpus", str(workdir / "corpus"), "--index", str(target))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert re.search(
+        r"^Indexed 1 document\(s\): 35 sentences, 17 passages, 384-d vectors from "
+        r"sentence-transformers/all-MiniLM-L6-v2, in [\d.]+ s → .*fresh-index$",
+        result.stdout,
+        re.MULTILINE,
+    ), result.stdout
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"] == {"documents": 1, "sentences": 35, "chunks": 17}
+    assert sorted(p.name for p in workdir.iterdir()) == ["corpus", "fresh-index", "index"]
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["ask", ""], {}, "the question is empty; type a question about the document"),
+        (["ask", "   \t "], {}, "the question is empty; type a question about the document"),
+        (
+            ["ask", "--corpus", "/nonexistent", "When was the party declared illegal?"],
+            {},
+            "corpus folder '/nonexistent' does not exist; create it",
+        ),
+        (
+            ["chat", "--corpus", "/nonexistent"],
+            {},
+            "corpus folder '/nonexistent' does not exist; create it",
+        ),
+        (
+            ["ask", "--no-rebuild", "--index", "{tmp}/missing", "When?"],
+            {},
+            "no index in '{tmp}/missing'; run `cppqa index` to rebuild it, or drop --no-rebuild",
+        ),
+        (
+            ["ask", "--model", "/nonexistent", "When?"],
+            {},
+            "model folder '/nonexistent' has no model.safetensors",
+        ),
+        (["ask", "When?"], {"CPPQA_TOP_K": "three"}, "CPPQA_TOP_K='three' is not a valid int"),
+    ],
+    ids=["empty", "whitespace", "no-corpus", "chat-no-corpus", "no-rebuild", "no-model", "env"],
+)
+def test_errors_are_one_line_without_traceback(
+    args: list[str], env: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    result = run_cli(*[a.replace("{tmp}", str(tmp_path)) for a in args], env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("cppqa: error: "), result.stderr
+    assert message.replace("{tmp}", str(tmp_path)) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["index"], ["eval"]])
+def test_help_on_every_command(command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: cppqa {' '.join(command)}".rstrip())
+    assert result.stderr == ""
+
+
+def test_a_missing_command_is_a_usage_error() -> None:
+    result = run_cli()
+    assert result.returncode == 2
+    assert "usage: cppqa" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- the text rendering -------------------------------------------------------------------------
+
+_AT = TEXT.index("For this reason, in 1954")
+SENTENCE = Passage(DOCUMENT.name, _AT, _AT + 57, TEXT[_AT : _AT + 57])
+
+
+def test_render_marks_the_answer_in_its_sentence() -> None:
+    start = SENTENCE.start + SENTENCE.text.index("1954")
+    answer = Answer("q", "q", "1954", 0.9, (Source(SENTENCE, 0.8),), start)
+    assert render(answer).splitlines() == [
+        "Answer: 1954",
+        '  "For this reason, in **1954**, the party was declared illegal."',
+        f"Source: {DOCUMENT.name}:{SENTENCE.start}-{SENTENCE.end}  (confidence 0.90)",
+    ]
+
+
+def test_render_abstention_lists_the_nearest_passages() -> None:
+    answer = Answer("q", "q", None, 0.1, (Source(SENTENCE, 0.2), Source(SENTENCE, 0.1)))
+    lines = render(answer).splitlines()
+    assert lines[0] == NOT_FOUND
+    assert lines[1] == "Nearest passages (not an answer):"
+    assert lines[2] == f'  1. {DOCUMENT.name}:{SENTENCE.start}-{SENTENCE.end}  "{SENTENCE.text}"'
+    assert len(lines) == 4

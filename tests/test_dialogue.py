@@ -1,0 +1,120 @@
+"""dialogue.py: follow-up questions resolved against the conversation."""
+
+from __future__ import annotations
+
+import pytest
+
+from cppqa.dialogue import Turn, resolve
+
+SECRETARY = Turn(
+    question="Who is the General Secretary of the Party?",
+    query="Who is the General Secretary of the Party?",
+    answer="Imdad Qazi",
+    sentence="Comrade Imdad Qazi is the General Secretary of the Party.",
+)
+FORMED = Turn(
+    question="When was the CPP formed?",
+    query="When was the CPP formed?",
+    answer="March 6, 1948",
+    sentence="After the formation of Pakistan, the CPP was formed on March 6, 1948 at the "
+    "Calcutta Congress of the Communist Party of India (CPI)۔",
+)
+ORGAN = Turn(
+    question="What is the party organ called?",
+    query="What is the party organ called?",
+    answer="Red Flag",
+    sentence="The party organ, Red Flag has been published for the last 50 years.",
+)
+
+
+def test_without_history_the_question_stands_alone() -> None:
+    resolution = resolve("What is his title?", [])
+    assert resolution.query == "What is his title?"
+    assert not resolution.follow_up
+
+
+@pytest.mark.parametrize(
+    ("question", "query"),
+    [
+        ("What is his title?", "What is Imdad Qazi's title?"),
+        ("What is his position?", "What is Imdad Qazi's position?"),
+        ("When did he become secretary?", "When did Imdad Qazi become secretary?"),
+    ],
+)
+def test_personal_pronouns_name_the_last_person(question: str, query: str) -> None:
+    resolution = resolve(question, [SECRETARY])
+    assert resolution.query == query
+    assert resolution.follow_up
+
+
+def test_it_names_the_last_named_thing() -> None:
+    resolution = resolve("How long has it been published?", [ORGAN])
+    assert resolution.query == "How long has Red Flag been published?"
+
+
+MARTYRED = Turn("Where was Nazir Abbasi martyred?", "Where was Nazir Abbasi martyred?")
+
+
+@pytest.mark.parametrize(
+    ("last", "question", "query"),
+    [
+        (FORMED, "And where?", "where was the CPP formed?"),
+        (FORMED, "  and where? ", "where was the CPP formed?"),
+        (MARTYRED, "What about when?", "when was Nazir Abbasi martyred?"),
+    ],
+)
+def test_ellipsis_reuses_the_last_question(last: Turn, question: str, query: str) -> None:
+    assert resolve(question, [last]).query == query
+
+
+def test_ellipsis_with_a_year_swaps_the_year() -> None:
+    before = Turn("What happened in 1954?", "What happened in 1954?", None, None)
+    assert resolve("And in 1958?", [before]).query == "What happened in 1958?"
+
+
+def test_event_reference_adds_the_last_turn_as_context() -> None:
+    resolution = resolve("What happened then?", [FORMED])
+    assert resolution.query == "What happened then?"
+    assert "March 6, 1948" in resolution.context
+    assert resolution.follow_up
+
+
+def test_what_else_wants_more() -> None:
+    resolution = resolve("What else?", [SECRETARY])
+    assert resolution.wants_more
+    assert resolution.follow_up
+
+
+@pytest.mark.parametrize(
+    "question", ["When was the party declared illegal?", "Where was Nazir Abbasi martyred?"]
+)
+def test_a_new_topic_stands_alone(question: str) -> None:
+    resolution = resolve(question, [SECRETARY, FORMED])
+    assert resolution.query == question
+    assert not resolution.follow_up
+    assert not resolution.wants_more
+
+
+# --- the real system -----------------------------------------------------------------------
+
+
+def _turn(answer) -> Turn:  # type: ignore[no-untyped-def]
+    sentence = answer.sources[0].passage.text if answer.text else None
+    return Turn(answer.question, answer.query, answer.text, sentence)
+
+
+@pytest.mark.slow
+def test_follow_up_about_a_person(qa) -> None:  # type: ignore[no-untyped-def]
+    first = qa.ask("Who was tortured and martyred in the royal fort of Lahore?")
+    assert first.text == "Hassan Nasir"
+    second = qa.ask("What happened to his body?", [_turn(first)])
+    assert second.query == "What happened to Hassan Nasir's body?"
+    assert second.text is not None and "disappeared" in second.text
+
+
+@pytest.mark.slow
+def test_follow_up_by_ellipsis(qa) -> None:  # type: ignore[no-untyped-def]
+    first = qa.ask("Where was Nazir Abbasi martyred?")
+    second = qa.ask("And when?", [_turn(first)])
+    assert second.query == "when was Nazir Abbasi martyred?"
+    assert second.sources[0].passage.text.startswith("In the same operation")

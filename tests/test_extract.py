@@ -1,0 +1,218 @@
+"""extract.py: answer types, typed spans, and verbatim answers (or abstention)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import DOCUMENT, ROOT
+from cppqa.extract import AnswerType, choose_span, classify, novel, typed_spans
+from cppqa.terms import content_stems, stem
+
+SUBJECT = frozenset({"communist party of pakistan", "communist party", "party", "cpp"})
+SUBJECT_STEMS = {stem(w) for alias in SUBJECT for w in alias.split() if w != "of"}
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When was the party declared illegal?", AnswerType.WHEN),
+        ("In what year was the CPP formed?", AnswerType.WHEN),
+        ("which year did ayub impose martial law", AnswerType.WHEN),
+        ("How long has Red Flag been published?", AnswerType.DURATION),
+        ("For how many years has Red Flag been published?", AnswerType.DURATION),
+        ("Since when has the situation changed?", AnswerType.DURATION),
+        ("How many fronts does the party work on?", AnswerType.COUNT),
+        ("Who is the General Secretary of the Party?", AnswerType.WHO),
+        ("Whose representative party is the CPP?", AnswerType.WHO),
+        ("Which general was the first to work on US pay-role?", AnswerType.WHO),
+        ("Where was Nazir Abbasi martyred?", AnswerType.WHERE),
+        ("In which province is the party working openly?", AnswerType.WHERE),
+        ("Which fronts is the party working on?", AnswerType.LIST),
+        ("What organisations is the party part of?", AnswerType.LIST),
+        ("What is the party organ called?", AnswerType.NAME),
+        ("What was the name of the false case?", AnswerType.NAME),
+        ("Which newspaper does the party publish?", AnswerType.NAME),
+        ("What does CPP stand for?", AnswerType.EXPANSION),
+        ("What is the full form of CC?", AnswerType.EXPANSION),
+        ("What is the ideological basis of the party?", AnswerType.OTHER),
+        ("Why did the party restrain the officers?", AnswerType.OTHER),
+    ],
+)
+def test_classify(question: str, kind: AnswerType) -> None:
+    assert classify(question) is kind
+
+
+FRONTS = (
+    "The Communist Party is currently working on various fronts, including the Peasants "
+    "Committee, the Trade Union Federation, the Democratic Students Federation, the Democratic "
+    "Youth Front, the Democratic Women's Association, and the Association of Progressive Writers."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        (
+            "When was the party declared illegal?",
+            "For this reason, in 1954, the party was declared illegal.",
+            "1954",
+        ),
+        (
+            "When was the CPP formed?",
+            "After the formation of Pakistan, the CPP was formed on March 6, 1948 at the "
+            "Calcutta Congress of the Communist Party of India (CPI)۔",
+            "March 6, 1948",
+        ),
+        (
+            "Who is the General Secretary of the Party?",
+            "Comrade Imdad Qazi is the General Secretary of the Party.",
+            "Imdad Qazi",
+        ),
+        (
+            "Who was the first Pakistani general to work on US pay-role?",
+            "General Ayub Khan was the first Pakistani general to work on US pay-role.",
+            "Ayub Khan",
+        ),
+        (
+            "Where was Nazir Abbasi martyred?",
+            "In the same operation, another young comrade Nazir Abbasi was tortured and martyred "
+            "in a military camp in Karachi.",
+            "in a military camp in Karachi",
+        ),
+        (
+            "Where was Hassan Nasir martyred?",
+            "In the time of General Ayub, a key member of the central committee, Comrade Hassan "
+            "Nasir, was tortured and martyred in the royal fort of Lahore and his body got "
+            "disappeared.",
+            "in the royal fort of Lahore",
+        ),
+        (
+            "How long has Red Flag been published?",
+            "The party organ, Red Flag has been published for the last 50 years.",
+            "the last 50 years",
+        ),
+        (
+            "Since when has the situation changed?",
+            "The situation has changed to some extent since 1990.",
+            "since 1990",
+        ),
+        (
+            "What is the party organ called?",
+            "The party organ, Red Flag has been published for the last 50 years.",
+            "Red Flag",
+        ),
+        (
+            "What does CPP stand for?",
+            "The Communist Party of Pakistan (CPP) is the representative party of the working "
+            "class and working people of the country.",
+            "Communist Party of Pakistan",
+        ),
+        (
+            "What is the ideological basis of the party?",
+            "The ideological basis of the party is Marxism-Leninism.",
+            "Marxism-Leninism",
+        ),
+    ],
+)
+def test_choose_span_gives_a_typed_verbatim_span(
+    question: str, sentence: str, expected: str
+) -> None:
+    kind = classify(question)
+    span = choose_span(
+        sentence, kind, question, set(content_stems(question)) | SUBJECT_STEMS, SUBJECT
+    )
+    assert span is not None
+    assert sentence[span.start : span.end].removeprefix("The ") == expected
+
+
+def test_choose_span_gives_the_list_for_which_fronts() -> None:
+    question = "Which fronts is the party working on?"
+    span = choose_span(
+        FRONTS, AnswerType.LIST, question, set(content_stems(question)) | SUBJECT_STEMS, SUBJECT
+    )
+    assert span is not None
+    text = FRONTS[span.start : span.end]
+    assert "Peasants Committee" in text
+    assert text.endswith("the Association of Progressive Writers")
+    assert text.count(",") >= 5
+
+
+def test_choose_span_is_none_when_the_sentence_has_no_span_of_the_type() -> None:
+    question = "When was the party declared illegal?"
+    sentence = "The ideological basis of the party is Marxism-Leninism."
+    assert choose_span(sentence, AnswerType.WHEN, question, set(), SUBJECT) is None
+
+
+def test_who_skips_organisations_and_the_subject() -> None:
+    sentence = "Comrade Imdad Qazi is the General Secretary of the Party."
+    spans = typed_spans(sentence, AnswerType.WHO, SUBJECT)
+    assert [sentence[s.start : s.end] for s in spans] == ["Imdad Qazi"]
+
+
+def test_novel_rejects_spans_the_question_already_says() -> None:
+    stems = set(content_stems("Who is the General Secretary of the Party?"))
+    assert not novel("the General Secretary", stems)
+    assert novel("Imdad Qazi", stems)
+
+
+# --- the real system -----------------------------------------------------------------------
+
+
+def _eval_questions() -> list[str]:
+    rows = (ROOT / "eval" / "qa.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(r)["question"] for r in rows if r.strip()]
+
+
+@pytest.mark.slow
+def test_answers_are_verbatim_at_their_offsets(qa) -> None:  # type: ignore[no-untyped-def]
+    text = DOCUMENT.read_text(encoding="utf-8")
+    questions = _eval_questions()[::3]  # every third: all kinds, a third of the time
+    assert len(questions) > 40
+    answered = 0
+    for question in questions:
+        answer = qa.ask(question)
+        assert answer.sources, question
+        for source in answer.sources:
+            p = source.passage
+            assert text[p.start : p.end] == p.text, question
+        if answer.text is None:
+            assert answer.start is None
+            continue
+        answered += 1
+        assert answer.start is not None and answer.end is not None
+        assert text[answer.start : answer.end] == answer.text, question
+        top = answer.sources[0].passage
+        assert top.start <= answer.start and answer.end <= top.end, question
+        assert 0.0 <= answer.confidence <= 1.0
+    assert answered > len(questions) // 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("When was the party declared illegal?", "1954"),
+        ("Who is the General Secretary of the Party?", "Imdad Qazi"),
+        ("Where was Nazir Abbasi martyred?", "in a military camp in Karachi"),
+        ("How long has Red Flag been published?", "the last 50 years"),
+        ("What is the party organ called?", "Red Flag"),
+    ],
+)
+def test_real_answers_are_short_typed_spans(qa, question: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    assert qa.ask(question).text == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question",
+    ["What is the capital of France?", "Who won the 2018 FIFA World Cup?"],
+)
+def test_off_topic_questions_abstain_but_give_sources(qa, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = qa.ask(question)
+    assert answer.text is None
+    assert answer.abstained
+    assert answer.start is None
+    assert len(answer.sources) == qa.settings.top_k
+    assert answer.to_json()["answer"] is None

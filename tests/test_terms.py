@@ -1,0 +1,91 @@
+"""terms.py: tokens, stems, and the vocabulary learned from the corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import DOCUMENT
+from cppqa.corpus import split_sentences
+from cppqa.terms import STOPWORDS, Vocabulary, content_stems, stem, words
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> Vocabulary:
+    text = DOCUMENT.read_text(encoding="utf-8")
+    return Vocabulary.learn(s.text for s in split_sentences(text))
+
+
+def test_words_lowercase_and_split_hyphens() -> None:
+    assert words("The CPP's pay-role, in 1954!") == ["the", "cpp's", "pay", "role", "in", "1954"]
+    assert words("Women’s Association") == ["women's", "association"]
+
+
+def test_stems_drop_possessive_and_inflection() -> None:
+    assert stem("party's") == stem("party") == stem("parties")
+    assert stem("martyred") == stem("martyr")
+
+
+def test_content_stems_drop_stopwords() -> None:
+    assert content_stems("When was the party declared illegal?") == [
+        stem("party"),
+        stem("declared"),
+        stem("illegal"),
+    ]
+    assert all(w not in STOPWORDS for w in ["party", "illegal"])
+
+
+def test_acronyms_are_learned_from_the_corpus(vocabulary: Vocabulary) -> None:
+    assert vocabulary.acronyms["cpp"] == "communist party of pakistan"
+    assert vocabulary.acronyms["cpi"] == "communist party of india"
+    # "Another CC member" is never spelt out in brackets; its initials find it.
+    assert vocabulary.acronyms["cc"] == "central committee"
+
+
+def test_acronyms_of_a_new_document() -> None:
+    vocab = Vocabulary.learn(
+        [
+            "The Trade Union Federation (TUF) met in Multan.",
+            "Later the TUF split.",
+        ]
+    )
+    assert vocab.acronyms == {"tuf": "trade union federation"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "fixed"),
+    [("genral", "general"), ("secretery", "secretary"), ("imprisoned", "imprisoned")],
+)
+def test_correct_finds_the_nearest_corpus_word(
+    vocabulary: Vocabulary, typed: str, fixed: str
+) -> None:
+    assert vocabulary.correct(typed) == fixed
+
+
+@pytest.mark.parametrize("word", ["france", "capital", "xyzzy", "ab"])
+def test_correct_gives_none_when_nothing_is_close(vocabulary: Vocabulary, word: str) -> None:
+    assert vocabulary.correct(word) is None
+
+
+def test_normalise_query_fixes_typos_and_expands_acronyms(vocabulary: Vocabulary) -> None:
+    assert vocabulary.normalise_query("Who is the genral secretery?") == (
+        "Who is the general secretary?"
+    )
+    assert vocabulary.normalise_query("When was the CPP formed?") == (
+        "When was the CPP communist party of pakistan formed?"
+    )
+    assert "central committee" in vocabulary.normalise_query("Which CC member was paralyzed?")
+
+
+def test_hyphenated_corpus_words_are_known_joined(vocabulary: Vocabulary) -> None:
+    assert vocabulary.knows("payrole")
+    assert vocabulary.correct("payroll") == "payrole"
+
+
+def test_unknown_words(vocabulary: Vocabulary) -> None:
+    assert vocabulary.unknown_words("What is the capital of France?") == ["capital", "france"]
+    assert vocabulary.unknown_words("Who is the genral secretery?") == []
+
+
+def test_idf_is_higher_for_rarer_stems(vocabulary: Vocabulary) -> None:
+    assert vocabulary.idf(stem("karachi")) > vocabulary.idf(stem("party")) > 0
+    assert vocabulary.idf("never-seen") > vocabulary.idf(stem("karachi"))
