@@ -16,6 +16,7 @@ and its parameters; the index manifest records it.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -117,7 +118,7 @@ class FaissStore:
     @classmethod
     def build(cls, vectors: np.ndarray, spec: StoreSpec | None = None) -> FaissStore:
         """A store of ``vectors``; ``spec`` defaults to ``StoreSpec.for_size``."""
-        import faiss
+        faiss = _faiss()
         import numpy as np
 
         n, dimension = vectors.shape
@@ -138,7 +139,7 @@ class FaissStore:
 
     @classmethod
     def load(cls, path: Path) -> FaissStore:
-        import faiss
+        faiss = _faiss()
 
         try:
             index = faiss.read_index(str(path))
@@ -147,7 +148,7 @@ class FaissStore:
         return cls(index, _spec_of(index))
 
     def save(self, path: Path) -> None:
-        import faiss
+        faiss = _faiss()
 
         faiss.write_index(self._index, str(path))
 
@@ -161,7 +162,7 @@ class FaissStore:
         """
         if len(queries) != 1:
             return self._index.search(queries, min(k, len(self)))
-        import faiss
+        faiss = _faiss()
 
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
@@ -169,6 +170,10 @@ class FaissStore:
             return self._index.search(queries, min(k, len(self)))
         finally:
             faiss.omp_set_num_threads(threads)
+
+    def vector(self, i: int) -> np.ndarray:
+        """The stored vector ``i`` (approximate stores give their decoded copy)."""
+        return self._index.reconstruct(int(i))
 
     @property
     def dimension(self) -> int:
@@ -179,7 +184,7 @@ class FaissStore:
 
 
 def _tune(index: Any, spec: StoreSpec) -> None:
-    import faiss
+    faiss = _faiss()
 
     faiss.extract_index_ivf(index).nprobe = spec.nprobe
     index.k_factor = spec.k_factor
@@ -187,7 +192,7 @@ def _tune(index: Any, spec: StoreSpec) -> None:
 
 def _spec_of(index: Any) -> StoreSpec:
     """The spec of a loaded index (FAISS saves nprobe and k_factor with it)."""
-    import faiss
+    faiss = _faiss()
 
     if isinstance(index, faiss.IndexFlatIP):
         return StoreSpec(StoreKind.EXACT)
@@ -205,3 +210,19 @@ def _spec_of(index: Any) -> StoreSpec:
     raise IndexStateError(
         f"unsupported FAISS index type {type(index).__name__!r}; cppqa reads {kinds}"
     )
+
+
+def _faiss() -> Any:
+    """Import faiss, first telling OpenMP to let idle threads sleep.
+
+    faiss and torch each bring an OpenMP runtime whose idle threads spin by
+    default; on 2 cores they starved each other and the model: a warm answer
+    took 551 ms with spinning threads, 20 ms with OMP_WAIT_POLICY=PASSIVE
+    (``cppqa bench`` machine, under load). The runtimes read the variable when
+    they start, and faiss is loaded before the model, so this covers both;
+    a value the user set wins.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import faiss
+
+    return faiss

@@ -92,9 +92,15 @@ class QA:
         question = self.validate(question)
         resolution = resolve(question, history, self._topic, self._subject)
         kind = classify(resolution.query)
-        searched = f"{without_cue(resolution.query, kind)} {resolution.context}".strip()
-        query = self.retriever.prepare(searched)
-        candidates = self.retriever.search(query, k=max(8, self.settings.top_k))
+        query = self.retriever.prepare(without_cue(resolution.query, kind))
+        depth = max(8, self.settings.top_k)
+        candidates = self.retriever.search(query, k=depth)
+        if resolution.context:
+            # The conversation finds more candidates; the question alone judges them.
+            own = {c.sentence for c in candidates}
+            wider = self.retriever.prepare(f"{query.text} {resolution.context}")
+            extra = [c.sentence for c in self.retriever.search(wider, k=depth)]
+            candidates += self.retriever.judge(query, [i for i in extra if i not in own])
         if resolution.wants_more:
             used = {t.sentence for t in history}
             candidates = [

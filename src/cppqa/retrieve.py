@@ -112,6 +112,19 @@ class Retriever:
             for i in best
         ]
 
+    def judge(self, query: Query, sentences: list[int]) -> list[Candidate]:
+        """Score given sentences against ``query`` (dense and coverage; no ranking)."""
+        if not sentences:
+            return []
+        vectors = self.embedder.encode([query.focus, query.text])
+        own = np.stack([self.index.sentence_vectors.vector(i) for i in sentences])
+        dense = (own @ vectors.T).max(axis=1)
+        bm25 = self.lexical.scores(list(query.stems))
+        return [
+            Candidate(i, 0.0, float(d), float(bm25[i]), self.coverage(query, i))
+            for i, d in zip(sentences, dense, strict=True)
+        ]
+
     def coverage(self, query: Query, sentence: int) -> float:
         if not query.stems:
             return 0.0
