@@ -158,12 +158,13 @@ def run_system(
         _process([sys.executable, "-m", "cppqa", "--help"])[0] for _ in range(max(3, repeats))
     )
 
-    from sentence_transformers import SentenceTransformer
-
     from cppqa.index import Index
     from cppqa.qa import QA
 
+    # QA.load first, as `cppqa ask` does: it loads faiss, and with it the OpenMP setting.
     qa = QA.load(settings, rebuild=False)
+    from sentence_transformers import SentenceTransformer
+
     bare = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
 
     def floor(question: str) -> None:

@@ -13,8 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cppqa.extract import ORGANISATION_WORDS, AnswerType, classify, typed_spans
-from cppqa.terms import words
+from cppqa.extract import AnswerType, classify, typed_spans
 
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
 _IMPERSONAL = re.compile(r"\b(it|its|they|them|their|theirs)\b", re.IGNORECASE)
@@ -119,14 +118,10 @@ def _referent(turn: Turn, kind: AnswerType, subject: frozenset[str]) -> str | No
 
 
 def _thing(turn: Turn, subject: frozenset[str]) -> str | None:
-    """What "it" or "they" points back to: an organisation the last answer named.
-
-    Otherwise None, and the caller falls back to the document's subject.
-    """
-    named = turn.answer and len(turn.answer.split()) <= 8 and classify(turn.query) in _NAMING
-    if named and turn.answer and set(words(turn.answer)) & ORGANISATION_WORDS:
+    """What "it" or "they" points back to: a short answer naming something, else a name."""
+    if turn.answer and len(turn.answer.split()) <= 6 and classify(turn.query) in _NAMING:
         return turn.answer
-    return None
+    return _referent(turn, AnswerType.NAME, subject)
 
 
 def _possessive(name: str, pronoun: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cppqa.config import Settings
 from cppqa.dialogue import Resolution, Turn, resolve
-from cppqa.embed import Embedder, ModelInfo, describe_model, load_embedder
+from cppqa.embed import Embedder, ModelInfo, SentenceTransformerEmbedder, describe_model
 from cppqa.extract import (
     TYPED,
     AnswerType,
@@ -74,7 +74,7 @@ class QA:
 
             def get() -> Embedder:
                 if not holder:
-                    holder.append(load_embedder(settings.model))
+                    holder.append(SentenceTransformerEmbedder(info))  # hashed once, above
                 return holder[0]
 
             index = ensure_index(settings, info, get, rebuild=rebuild, progress=progress)

@@ -9,6 +9,7 @@ are dropped from the query first, so they cannot decide the ranking.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -96,7 +97,8 @@ class Retriever:
                 if s not in chunk_rank:
                     chunk_rank.append(s)
         bm25 = self.lexical.scores(list(query.stems))
-        lexical_rank = [int(i) for i in np.argsort(-bm25)[:depth] if bm25[i] > 0]
+        top = np.argpartition(-bm25, depth - 1)[:depth] if depth < n else np.arange(n)
+        lexical_rank = [int(i) for i in top[np.argsort(-bm25[top])] if bm25[i] > 0]
         fused = reciprocal_rank_fusion(
             [[int(i) for i in dense_ids[0] if i >= 0], chunk_rank, lexical_rank], self.rrf_k
         )
@@ -196,13 +198,16 @@ class Retriever:
         return {stem(w) for a in self.subject for w in words(a) if w not in STOPWORDS}
 
     def _sentence_chunks(self) -> dict[int, list[int]]:
-        """For each passage, the sentence ids inside it."""
-        position = {(p.doc, p.start): i for i, p in enumerate(self.index.sentences)}
+        """For each passage, the sentence ids inside it (sentences are in document order)."""
+        starts: dict[str, tuple[list[int], list[int]]] = {}
+        for i, p in enumerate(self.index.sentences):
+            offsets, ids = starts.setdefault(p.doc, ([], []))
+            offsets.append(p.start)
+            ids.append(i)
         out: dict[int, list[int]] = {}
         for c, chunk in enumerate(self.index.chunks):
-            out[c] = [
-                i
-                for (doc, start), i in position.items()
-                if doc == chunk.doc and chunk.start <= start < chunk.end
-            ]
+            offsets, ids = starts.get(chunk.doc, ([], []))
+            first = bisect.bisect_left(offsets, chunk.start)
+            last = bisect.bisect_left(offsets, chunk.end)
+            out[c] = ids[first:last]
         return out
