@@ -124,7 +124,7 @@ class QA:
             sentence.text,
             kind,
             self.retriever.vocabulary.normalise_query(resolution.query),
-            set(query.stems) | self._subject_stems(),
+            set(query.stems) | self.retriever.subject_stems,
             self._subject,
             self.retriever.vocabulary.acronyms,
         )
@@ -176,6 +176,3 @@ class QA:
         if confidence < self.settings.min_confidence:
             return f"confidence {confidence:.2f} is below {self.settings.min_confidence}"
         return None
-
-    def _subject_stems(self) -> set[str]:
-        return self.retriever._subject_stems()

@@ -66,13 +66,16 @@ class Retriever:
             for i, p in enumerate(sentences)
         ]
         self.subject = self._subject_aliases()
+        self.subject_stems = frozenset(
+            stem(w) for a in self.subject for w in words(a) if w not in STOPWORDS
+        )
         self.lexical = LexicalIndex([content_stems(t) for t in texts])
         self._chunk_of = self._sentence_chunks()
 
     def prepare(self, question: str) -> Query:
         text = self.vocabulary.normalise_query(question)
         focus = self.strip_subject(text) or text
-        stems = tuple(s for s in content_stems(text) if s not in self._subject_stems())
+        stems = tuple(s for s in content_stems(text) if s not in self.subject_stems)
         return Query(text=text, focus=focus, stems=stems)
 
     def search(self, query: Query, k: int = 8) -> list[Candidate]:
@@ -193,9 +196,6 @@ class Retriever:
             return match.group() if inside else " "
 
         return re.sub(r"\s+", " ", pattern.sub(drop, text)).strip()
-
-    def _subject_stems(self) -> set[str]:
-        return {stem(w) for a in self.subject for w in words(a) if w not in STOPWORDS}
 
     def _sentence_chunks(self) -> dict[int, list[int]]:
         """For each passage, the sentence ids inside it (sentences are in document order)."""
