@@ -105,7 +105,8 @@ def test_scale_run_at_2k_switches_store_and_keeps_recall() -> None:
     assert 0.9 <= approximate.recall_at_10 <= 1.0
     for r in (exact, approximate):
         assert 0 < r.search_p50_ms <= r.search_p95_ms
-        assert r.disk_mb > 0 and r.memory_mb > 0 and r.build_seconds >= 0
+        # An RSS delta under a megabyte can round to 0.0; only its sign is certain.
+        assert r.disk_mb > 0 and r.memory_mb >= 0 and r.build_seconds >= 0
     # 2000 × 64 float32 is 0.5 MB; the compressed codes plus 8-bit vectors are smaller.
     assert approximate.disk_mb < exact.disk_mb
     assert "SYNTHETIC" in bench.format_scale([exact, approximate])

@@ -163,12 +163,13 @@ def test_format_bump_is_stale(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(cppqa.index, "FORMAT_VERSION", cppqa.index.FORMAT_VERSION + 1)
-    with pytest.raises(IndexStateError, match="index format 1 is not the current 2"):
+    old = cppqa.index.FORMAT_VERSION
+    monkeypatch.setattr(cppqa.index, "FORMAT_VERSION", old + 1)
+    with pytest.raises(IndexStateError, match=f"index format {old} is not the current {old + 1}"):
         Index.load(settings.index_dir, settings, _info(fake_embedder))
     with caplog.at_level(logging.WARNING, logger="cppqa.index"):
         rebuilt = ensure_index(settings, _info(fake_embedder), lambda: fake_embedder)
-    assert rebuilt.manifest["format"] == 2
+    assert rebuilt.manifest["format"] == old + 1
     assert "rebuilding" in caplog.text
 
 

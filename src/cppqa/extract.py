@@ -337,14 +337,29 @@ def _distance(span: Span, anchors: list[int]) -> int:
     )
 
 
-def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> Span | None:
-    """For "which/what (kind of) X" questions: the modifiers before X in the sentence."""
-    m = re.search(
-        r"\b(?:which|what)\s+(?:(?:kind|sort|type)\s+of\s+)?([a-z]\w+)", question, re.IGNORECASE
-    )
+_ASKED_NOUN = re.compile(
+    r"\b(?:which|what)\s+(?:(?:kind|sort|type)\s+of\s+)?([a-z]\w+)", re.IGNORECASE
+)
+
+
+def asked_noun(question: str) -> str | None:
+    """X in "which X" / "what kind of X" questions, lowercased; None otherwise.
+
+    >>> asked_noun("In which language is it published?")
+    'language'
+    """
+    m = _ASKED_NOUN.search(question)
     if not m or m.group(1).lower() in STOPWORDS:
         return None
-    head = stem(m.group(1).lower())
+    return m.group(1).lower()
+
+
+def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> Span | None:
+    """For "which/what (kind of) X" questions: the modifiers before X in the sentence."""
+    noun = asked_noun(question)
+    if noun is None:
+        return None
+    head = stem(noun)
     tokens = list(re.finditer(r"[\w'’-]+", sentence))
     for i, token in enumerate(tokens):
         if stem(token.group().lower()) != head:

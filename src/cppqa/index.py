@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Bump when the files or the splitting change meaning; older indexes are rebuilt.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest records each FAISS store's kind and parameters
 FILES = ("sentences.faiss", "chunks.faiss", "passages.json")
 
 
