@@ -75,6 +75,8 @@ def resolve(
     ellipsis = _ELLIPSIS.match(text)
     if ellipsis and len(text[ellipsis.end() :].split()) <= 4:
         text, context = _complete(text[ellipsis.end() :], last)
+    elif _WH.fullmatch(text.rstrip("?! .")):
+        text, context = _complete(text, last)  # a bare "Where?" or "Why?"
 
     person = _referent(last, AnswerType.WHO, subject)
     if person and _PERSONAL.search(text):

@@ -9,7 +9,7 @@ part of the sentence that the question does not already say.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -78,7 +78,8 @@ _TYPE_SPANS: dict[AnswerType, re.Pattern[str]] = {
     AnswerType.WHEN: re.compile(
         rf"\b(?:{_MONTHS})\s+\d{{1,2}},\s+\d{{4}}\b|\b(?:{_MONTHS})\s+\d{{4}}\b|"
         r"\b(?:1[5-9]|20)\d{2}s?\b|"
-        r"\b(?:in the time|during the (?:[\w-]+ ){0,3}(?:tenure|time|era|rule|reign)) of "
+        r"\b(?:(?:in|till|until|since|by) the time|"
+        r"during the (?:[\w-]+ ){0,3}(?:tenure|time|era|rule|reign)) of "
         r"(?:General |President |Prime Minister )?[A-Z][\w-]*(?: [A-Z][\w-]*)*"
     ),
     AnswerType.DURATION: re.compile(
@@ -188,13 +189,14 @@ def answers_type(
     subject: frozenset[str],
     question: str = "",
     acronyms: Mapping[str, str] | None = None,
+    people: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether ``sentence`` holds anything of the type ``kind`` asks for."""
     if kind is AnswerType.OTHER:
         return True
     if kind is AnswerType.EXPANSION:
         return _expansion_span(sentence, question, acronyms) is not None
-    if typed_spans(sentence, kind, subject):
+    if typed_spans(sentence, kind, subject, people):
         return True
     return kind is AnswerType.WHO and bool(set(words(sentence)) & PEOPLE_NOUNS)
 
@@ -210,10 +212,20 @@ def without_cue(question: str, kind: AnswerType) -> str:
     return _QUESTION_TYPES[0][0].sub(" ", question)
 
 
-def typed_spans(sentence: str, kind: AnswerType, subject: frozenset[str]) -> list[Span]:
-    """Spans of ``sentence`` that have the shape ``kind`` asks for."""
+def typed_spans(
+    sentence: str,
+    kind: AnswerType,
+    subject: frozenset[str],
+    people: frozenset[str] = frozenset(),
+) -> list[Span]:
+    """Spans of ``sentence`` that have the shape ``kind`` asks for.
+
+    ``people`` (from ``learn_people``) are the words of names the corpus gives
+    a title somewhere; when known, an untitled two-word name is a person only
+    if it shares one ("Ayub Khan": yes; "Red Flag": no).
+    """
     if kind in (AnswerType.WHO, AnswerType.NAME):
-        return _names(sentence, kind, subject)
+        return _names(sentence, kind, subject, people)
     if kind is AnswerType.COUNT:
         found = [Span(*m.span()) for m in _TYPE_SPANS[kind].finditer(sentence)]
         return [s for s in found if not re.fullmatch(r"\d{4}", sentence[s.start : s.end])]
@@ -229,7 +241,21 @@ def typed_spans(sentence: str, kind: AnswerType, subject: frozenset[str]) -> lis
     return [] if pattern is None else [Span(*m.span()) for m in pattern.finditer(sentence)]
 
 
-def _names(sentence: str, kind: AnswerType, subject: frozenset[str]) -> list[Span]:
+def learn_people(sentences: Iterable[str]) -> frozenset[str]:
+    """Words of the names that follow a title ("Comrade Hassan Nasir", "General Zia")."""
+    found: set[str] = set()
+    for sentence in sentences:
+        for match in _NAME.finditer(sentence):
+            before = sentence[: match.start()].rstrip().rsplit(" ", 1)[-1].lower()
+            name = match.group().split()
+            titled = before in TITLES or name[0].lower() in TITLES
+            found.update(w.lower() for w in name if titled and w.lower() not in TITLES | STOPWORDS)
+    return frozenset(found)
+
+
+def _names(
+    sentence: str, kind: AnswerType, subject: frozenset[str], people: frozenset[str]
+) -> list[Span]:
     spans = []
     for match in _NAME.finditer(sentence):
         start, text = match.start(), match.group()
@@ -254,7 +280,8 @@ def _names(sentence: str, kind: AnswerType, subject: frozenset[str]) -> list[Spa
         is_org = bool(low_words & ORGANISATION_WORDS) or text.isupper()
         if kind is AnswerType.WHO:
             titled = sentence[:start].rstrip().split(" ")[-1].lower() in TITLES
-            if is_org or (" " not in text and not titled):
+            known = not people or bool(low_words & people) or len(text.split()) > 2
+            if is_org or (" " not in text and not titled) or not (titled or known):
                 continue
         spans.append(Span(start, start + len(text)))
     return spans
@@ -283,13 +310,14 @@ def choose_span(
     question_stems: set[str],
     subject: frozenset[str],
     acronyms: Mapping[str, str] | None = None,
+    people: frozenset[str] = frozenset(),
 ) -> Span | None:
     """The best short answer in ``sentence``, or None when only the sentence will do."""
     if kind is AnswerType.EXPANSION:
         return _expansion_span(sentence, question, acronyms)
     spans = [
         s
-        for s in typed_spans(sentence, kind, subject)
+        for s in typed_spans(sentence, kind, subject, people)
         if novel(sentence[s.start : s.end], question_stems)
     ]
     if spans:

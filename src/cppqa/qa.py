@@ -23,6 +23,7 @@ from cppqa.extract import (
     answers_type,
     choose_span,
     classify,
+    learn_people,
     without_cue,
 )
 from cppqa.index import Index, ensure_index
@@ -53,6 +54,7 @@ class QA:
         self.settings = settings
         self.retriever = Retriever(index, embedder, settings.rrf_k)
         self._subject = frozenset(self.retriever.subject)
+        self._people = learn_people(p.text for p in index.sentences)
         self._lower_text = [d.text.lower() for d in index.documents]
         # What "it" and "they" mean when the conversation names nothing else.
         self._topic = self.retriever.topic
@@ -127,6 +129,7 @@ class QA:
             set(query.stems) | self.retriever.subject_stems,
             self._subject,
             self.retriever.vocabulary.acronyms,
+            self._people,
         )
         if span is None:
             return Answer(
@@ -148,7 +151,7 @@ class QA:
     def _score(self, c: Candidate, kind: AnswerType, question: str) -> _Scored:
         text = self.index.sentences[c.sentence].text
         typed = answers_type(
-            text, kind, self._subject, question, self.retriever.vocabulary.acronyms
+            text, kind, self._subject, question, self.retriever.vocabulary.acronyms, self._people
         )
         score = DENSE_WEIGHT * c.dense + COVERAGE_WEIGHT * c.coverage + TYPE_BONUS * typed
         return _Scored(c, score, typed)
