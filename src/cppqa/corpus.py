@@ -21,54 +21,11 @@ MAX_FILE_BYTES = 10_000_000
 
 #: Words that end in '.' without ending a sentence (compared lowercased, without the final '.').
 ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sr",
-        "jr",
-        "st",
-        "vs",
-        "etc",
-        "e.g",
-        "i.e",
-        "cf",
-        "approx",
-        "gen",
-        "col",
-        "lt",
-        "capt",
-        "maj",
-        "sgt",
-        "rev",
-        "hon",
-        "no",
-        "nos",
-        "vol",
-        "pp",
-        "fig",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "dept",
-        "est",
-        "govt",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-    ]
+    """
+    mr mrs ms dr prof sr jr st vs etc e.g i.e cf approx gen col lt capt maj sgt rev hon no
+    nos vol pp fig inc ltd co corp dept est govt jan feb mar apr jun jul aug sep sept oct nov
+    dec
+    """.split()
 )
 # A run of terminators, then closing quotes or brackets, then whitespace or the end.
 _END = re.compile(r"[.!?۔]+[\"'”’)\]]*(?=\s|$)")

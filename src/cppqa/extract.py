@@ -109,22 +109,10 @@ _NAME = re.compile(
 TITLES = frozenset({"comrade", "general", "president", "mr", "mrs", "dr", "prime", "minister"})
 #: Words that make a name an organisation, not a person.
 ORGANISATION_WORDS = frozenset(
-    [
-        "party",
-        "committee",
-        "federation",
-        "association",
-        "front",
-        "congress",
-        "meeting",
-        "case",
-        "union",
-        "council",
-        "league",
-        "army",
-        "bureaucracy",
-        "parties",
-    ]
+    """
+    party committee federation association front congress meeting case union council league
+    army bureaucracy parties
+    """.split()
 )
 _LIST_LEAD = re.compile(r"^.*\b(?:including|such as|of|like|on)\s+|^.*:\s*", re.IGNORECASE)
 _PLACE_TIME = re.compile(r"\b(?:time|tenure|era|rule|reign)\b")
@@ -146,40 +134,23 @@ def classify(question: str) -> AnswerType:
     >>> classify("what is the party organ called")
     <AnswerType.NAME: 'a name'>
     """
-    for pattern, kind in _QUESTION_TYPES:
-        if pattern.search(question):
-            return kind
-    return AnswerType.OTHER
+    # The cue that comes first decides: "What was launched when martial law was
+    # imposed?" asks for a thing, not a time.
+    found = [
+        (m.start(), order, kind)
+        for order, (pattern, kind) in enumerate(_QUESTION_TYPES)
+        if (m := pattern.search(question))
+    ]
+    return min(found)[2] if found else AnswerType.OTHER
 
 
 #: Nouns for groups of people: "who" may be answered by one ("the civil bureaucracy").
 PEOPLE_NOUNS = frozenset(
-    [
-        "bureaucracy",
-        "leadership",
-        "soldiers",
-        "officers",
-        "elements",
-        "members",
-        "workers",
-        "peasants",
-        "class",
-        "rulers",
-        "generals",
-        "public",
-        "employees",
-        "farmers",
-        "writers",
-        "journalists",
-        "students",
-        "youth",
-        "women",
-        "comrade",
-        "comrades",
-        "people",
-        "leader",
-        "leaders",
-    ]
+    """
+    bureaucracy leadership soldiers officers elements members workers peasants class rulers
+    generals public employees farmers writers journalists students youth women comrade comrades
+    people leader leaders
+    """.split()
 )
 
 
@@ -325,7 +296,7 @@ def choose_span(
         return min(spans, key=lambda s: (_distance(s, anchor), s.start))
     if kind in (AnswerType.OTHER, AnswerType.NAME, AnswerType.LIST, AnswerType.WHO):
         return _head_noun_span(sentence, question, question_stems) or _predicate_span(
-            sentence, question_stems
+            sentence, question_stems, subject
         )
     return None
 
@@ -396,9 +367,14 @@ def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> S
         while j > 0:
             prev = tokens[j - 1].group().lower()
             gap = sentence[tokens[j - 1].end() : tokens[j].start()]
+            if prev == "and" and j >= 2 and j < i and not gap.strip():
+                j -= 1  # "subservient and mercenary state"
+                continue
             if prev in STOPWORDS or stem(prev) in question_stems or gap.strip():
                 break
             j -= 1
+        if tokens[j].group().lower() == "and":
+            j += 1
         if j < i:
             return Span(tokens[j].start(), token.end())
     return None
@@ -407,18 +383,29 @@ def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> S
 _COPULA = re.compile(r"\s(?:is|was|are|were|has been|have been)\s")
 
 
-def _predicate_span(sentence: str, question_stems: set[str]) -> Span | None:
-    """For "X is Y" sentences where the question says X: the Y part."""
+def _predicate_span(
+    sentence: str, question_stems: set[str], subject: frozenset[str]
+) -> Span | None:
+    """For "X is Y" sentences where the question says X: the Y part.
+
+    X must share more with the question than the document's subject: "The
+    Communist Party of Pakistan is ..." answers nothing by itself.
+    """
     m = _COPULA.search(sentence)
     if not m:
         return None
     body_end = len(sentence.rstrip(".!?۔"))
     left, right = Span(0, m.start()), Span(m.end(), body_end)
+    subject_stems = {stem(w) for alias in subject for w in words(alias)}
+
+    def stems_of(span: Span) -> set[str]:
+        return {stem(w) for w in words(sentence[span.start : span.end]) if w not in STOPWORDS}
 
     def covered(span: Span) -> float:
-        stems = {stem(w) for w in words(sentence[span.start : span.end]) if w not in STOPWORDS}
+        stems = stems_of(span)
         return len(stems & question_stems) / len(stems) if stems else 0.0
 
-    if covered(left) >= 0.5 > covered(right):
+    specific = (stems_of(left) & question_stems) - subject_stems
+    if specific and covered(left) >= 0.5 > covered(right):
         return right
     return None

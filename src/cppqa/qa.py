@@ -93,7 +93,7 @@ class QA:
         """
         question = self.validate(question)
         resolution = resolve(question, history, self._topic, self._subject)
-        kind = classify(resolution.query)
+        kind = classify(self.retriever.vocabulary.normalise_query(resolution.query))
         query = self.retriever.prepare(without_cue(resolution.query, kind))
         depth = max(8, self.settings.top_k)
         candidates = self.retriever.search(query, k=depth)

@@ -19,148 +19,17 @@ _ACRONYM_DEF = re.compile(r"((?:[A-Z][\w'’-]*\s+(?:(?:of|and|the|for)\s+)*){1,
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 
 STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "else",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "tell",
-        "me",
-        "please",
-        "know",
-        "give",
-        "name",
-        "named",
-        "happen",
-        "happened",
-        "happens",
-        "did",
-        "does",
-        "s",
-        "t",
-    ]
+    """
+    a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each else few for
+    from further had has have having he her here hers herself him himself his how i if in into
+    is it its itself just me more most my myself no nor not now of off on once only or other
+    our ours out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom whose why will with would you your yours tell please
+    know give name named happen happened happens s t another however thus similarly actually
+    despite even still yet though although moreover therefore hence indeed
+    """.split()
 )
 
 
@@ -249,7 +118,7 @@ class Vocabulary:
                 return f"{token} {self.acronyms[low]}"
             if low in STOPWORDS or self.knows(low):
                 return token
-            fixed = self.correct(low)
+            fixed = self.correct(low) or _question_word(low)
             return token if fixed is None else fixed
 
         return _WORD.sub(fix, question)
@@ -263,6 +132,17 @@ class Vocabulary:
             if self.correct(word) is None:
                 out.append(word)
         return out
+
+
+QUESTION_WORDS = ("which", "what", "where", "when", "who", "whom", "whose", "how", "why")
+
+
+def _question_word(word: str) -> str | None:
+    """The question word a misspelt ``word`` stands for ("wich" → "which"), if any."""
+    from rapidfuzz import fuzz, process
+
+    best = process.extractOne(word, QUESTION_WORDS, scorer=fuzz.ratio, score_cutoff=80)
+    return None if best is None else str(best[0])
 
 
 def _expansion(phrase: str, acronym: str) -> str:
