@@ -31,7 +31,13 @@ class AnswerType(Enum):
 
 
 #: Types whose absence from the best passage means the document does not answer.
-TYPED = frozenset({AnswerType.WHEN, AnswerType.DURATION, AnswerType.COUNT, AnswerType.WHO})
+TYPED = frozenset(
+    {AnswerType.WHEN, AnswerType.DURATION, AnswerType.COUNT, AnswerType.WHO, AnswerType.NAME}
+)
+
+# Up to two words between "which"/"what" and its noun, none of them a verb:
+# "which trade union body", but not "what did the party".
+_MODIFIERS = r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|will)\b)\w+ ){0,2}"
 
 # Order matters: the first pattern that matches the question decides.
 _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
@@ -60,13 +66,13 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
             AnswerType.WHO,
         ),
         (
-            r"\b(?:what|which) (?:\w+ ){0,2}(?:fronts|organi[sz]ations|groups|bodies|unions|"
+            rf"\b(?:what|which) {_MODIFIERS}(?:fronts|organi[sz]ations|groups|bodies|unions|"
             r"associations|platforms)\b|\blist\b",
             AnswerType.LIST,
         ),
         (
             r"\bcalled\b|\bname of\b|\bnamed\b|\bwhat is the name\b|\b(?:which|what) "
-            r"(?:\w+ ){0,2}(?:organ|newspaper|paper|case|meeting|body|organi[sz]ation|congress|"
+            rf"{_MODIFIERS}(?:organ|newspaper|paper|case|meeting|body|organi[sz]ation|congress|"
             r"front|federation|committee|association|party)\b",
             AnswerType.NAME,
         ),
@@ -167,8 +173,12 @@ def answers_type(
         return True
     if kind is AnswerType.EXPANSION:
         return _expansion_span(sentence, question, acronyms) is not None
-    if typed_spans(sentence, kind, subject, people):
-        return True
+    asked = {stem(w) for w in words(question) if w not in STOPWORDS}
+    if any(
+        novel(sentence[s.start : s.end], asked)
+        for s in typed_spans(sentence, kind, subject, people)
+    ):
+        return True  # a span of the type that says more than the question
     return kind is AnswerType.WHO and bool(set(words(sentence)) & PEOPLE_NOUNS)
 
 

@@ -99,14 +99,12 @@ class Vocabulary:
         """The corpus word closest to a misspelt ``word``, or None when nothing is close."""
         if self.knows(word) or len(word) < 4 or word.isdigit():
             return word if self.knows(word) else None
-        from rapidfuzz import fuzz, process
-
-        best = process.extractOne(word, self.surface, scorer=fuzz.ratio, score_cutoff=80)
+        best = closest(word, self.surface)
         if best is not None:
-            return str(best[0])
+            return best
         # "ideolgy" is far from "ideological" but close to its stem "ideolog".
-        best = process.extractOne(word, list(self.stems), scorer=fuzz.ratio, score_cutoff=80)
-        return None if best is None else self.stems[str(best[0])]
+        best = closest(word, self.stems)
+        return None if best is None else self.stems[best]
 
     def normalise_query(self, question: str) -> str:
         """Expand acronyms and fix typos, word by word, keeping the rest as typed."""
@@ -139,9 +137,24 @@ QUESTION_WORDS = ("which", "what", "where", "when", "who", "whom", "whose", "how
 
 def _question_word(word: str) -> str | None:
     """The question word a misspelt ``word`` stands for ("wich" → "which"), if any."""
+    return closest(word, QUESTION_WORDS)
+
+
+#: Typo tolerance: rapidfuzz's normalised Indel similarity, in percent.
+TYPO_SIMILARITY = 80
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most similar to ``word``: at least ``TYPO_SIMILARITY`` and at most one
+    letter longer or shorter, so that "caused" is not taken for "case".
+
+    >>> closest("genral", ["general", "generals", "gender"])
+    'general'
+    """
     from rapidfuzz import fuzz, process
 
-    best = process.extractOne(word, QUESTION_WORDS, scorer=fuzz.ratio, score_cutoff=80)
+    near = [c for c in choices if abs(len(c) - len(word)) <= 1]
+    best = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY)
     return None if best is None else str(best[0])
 
 
