@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 #: A stem in at least this share of sentences is the document's subject, not a clue.
 SUBJECT_SHARE = 0.2
 #: How much a query word found only in the previous sentence counts towards coverage.
-CONTEXT_WEIGHT = 0.5
+CONTEXT_WEIGHT = 0.75
 
 
 @dataclass(frozen=True)
