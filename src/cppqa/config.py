@@ -36,7 +36,7 @@ class Settings:
     #: Reciprocal rank fusion constant (Cormack et al. 2009 found k=60 robust).
     rrf_k: int = 60
     #: Answers whose confidence is below this are withheld (calibrated on eval/).
-    min_confidence: float = 0.28
+    min_confidence: float = 0.25
     #: Longest question accepted, in characters.
     max_question_chars: int = 1000
 
