@@ -140,14 +140,24 @@ def classify(question: str) -> AnswerType:
     >>> classify("what is the party organ called")
     <AnswerType.NAME: 'a name'>
     """
-    # The cue that comes first decides: "What was launched when martial law was
-    # imposed?" asks for a thing, not a time.
+    # The main clause decides, and in it the cue that comes first: "What was
+    # launched when martial law was imposed?" asks for a thing, not a time.
+    main = _main_clause(question)
     found = [
         (m.start(), order, kind)
         for order, (pattern, kind) in enumerate(_QUESTION_TYPES)
-        if (m := pattern.search(question))
+        if (m := pattern.search(main))
     ]
     return min(found)[2] if found else AnswerType.OTHER
+
+
+_WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+
+
+def _main_clause(question: str) -> str:
+    """The question up to a second question word, which starts a subordinate clause."""
+    found = list(_WH_WORD.finditer(question))
+    return question[: found[1].start()] if len(found) > 1 else question
 
 
 #: Nouns for groups of people: "who" may be answered by one ("the civil bureaucracy").
@@ -278,6 +288,10 @@ def _trim_list(sentence: str, match: re.Match[str]) -> Span:
     return Span(match.start() + offset, match.end())
 
 
+def _shared(span_text: str, question_stems: set[str]) -> int:
+    return len({stem(w) for w in words(span_text) if w not in STOPWORDS} & question_stems)
+
+
 def novel(span_text: str, question_stems: set[str]) -> bool:
     """Whether a span says something the question does not already say."""
     stems = {stem(w) for w in words(span_text) if w not in STOPWORDS}
@@ -303,6 +317,17 @@ def choose_span(
     ]
     if spans:
         anchor = _anchors(sentence, question_stems)
+        if kind in (AnswerType.NAME, AnswerType.LIST):
+            # "Which writers association...": the name that shares the question's
+            # words ("Association of Progressive Writers") before the nearest one.
+            return min(
+                spans,
+                key=lambda s: (
+                    -_shared(sentence[s.start : s.end], question_stems),
+                    _distance(s, anchor),
+                    s.start,
+                ),
+            )
         return min(spans, key=lambda s: (_distance(s, anchor), s.start))
     if kind in (AnswerType.OTHER, AnswerType.NAME, AnswerType.LIST, AnswerType.WHO):
         return _head_noun_span(sentence, question, question_stems) or _predicate_span(
