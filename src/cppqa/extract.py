@@ -329,10 +329,48 @@ def choose_span(
                 ),
             )
         return min(spans, key=lambda s: (_distance(s, anchor), s.start))
+    if kind is AnswerType.WHO and (group := _group_span(sentence, question_stems)):
+        return group
     if kind in (AnswerType.OTHER, AnswerType.NAME, AnswerType.LIST, AnswerType.WHO):
         return _head_noun_span(sentence, question, question_stems) or _predicate_span(
             sentence, question_stems, subject
         )
+    return None
+
+
+_WORDS = re.compile(r"[\w'’-]+")
+
+
+def _group_span(sentence: str, question_stems: set[str]) -> Span | None:
+    """For "who" answered by a group: "the party leadership and the soldiers".
+
+    The first group noun the question does not name, with the words before it
+    and any "and the ..." group that follows.
+    """
+    tokens = list(_WORDS.finditer(sentence))
+    low = [t.group().lower() for t in tokens]
+
+    def joined(a: int, b: int) -> bool:  # nothing but a space between tokens a and b
+        return not sentence[tokens[a].end() : tokens[b].start()].strip()
+
+    def phrase_start(i: int) -> int:
+        while i > 0 and low[i - 1] not in STOPWORDS and joined(i - 1, i):
+            i -= 1
+        return i
+
+    for i, word in enumerate(low):
+        if word not in PEOPLE_NOUNS or stem(word) in question_stems:
+            continue
+        start, end = phrase_start(i), i
+        j = i + 1
+        while j + 1 < len(tokens) and low[j] == "and" and joined(j - 1, j):
+            k = j + 1 + (low[j + 1] == "the")
+            while k < len(tokens) and low[k] not in PEOPLE_NOUNS and low[k] not in STOPWORDS:
+                k += 1
+            if k >= len(tokens) or low[k] not in PEOPLE_NOUNS:
+                break
+            end, j = k, k + 1
+        return Span(tokens[start].start(), tokens[end].end())
     return None
 
 
