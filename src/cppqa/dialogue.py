@@ -13,10 +13,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cppqa.extract import AnswerType, classify, typed_spans
+from cppqa.extract import AnswerType, classify, group_span, typed_spans
 
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
-_IMPERSONAL = re.compile(r"\b(it|its|they|them|their|theirs)\b", re.IGNORECASE)
+_IMPERSONAL = re.compile(r"\b(it|its)\b", re.IGNORECASE)
+_PLURAL = re.compile(r"\b(they|them|their|theirs)\b", re.IGNORECASE)
 _EVENT = re.compile(r"\b(that|this|then|there)\b(?!\s+\w+\s+(?:was|is|were|are)\b)", re.IGNORECASE)
 _ELLIPSIS = re.compile(
     r"^\s*(?:and|but|also|what about|how about|and what about)\b[\s,]*", re.IGNORECASE
@@ -29,7 +30,7 @@ _WH = re.compile(
 )
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
 #: Question types whose short answer can be what a later "it" refers to.
-_NAMING = frozenset({AnswerType.WHO, AnswerType.NAME, AnswerType.OTHER})
+_NAMING = frozenset({AnswerType.WHO, AnswerType.NAME})
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,10 @@ def resolve(
     thing = _thing(last, subject) or topic
     if thing and _IMPERSONAL.search(text):
         text = _IMPERSONAL.sub(lambda m: _possessive(thing, m.group(1)), text)
-    if _EVENT.search(text) or _IMPERSONAL.search(text) or wants_more:
+    group = _group(last) or thing
+    if group and _PLURAL.search(text):
+        text = _PLURAL.sub(lambda m: _possessive(group, m.group(1)), text)
+    if _EVENT.search(text) or _IMPERSONAL.search(text) or _PLURAL.search(text) or wants_more:
         # "When did that happen?": the event is what the last turn was about.
         context = _context(last)
     return Resolution(
@@ -120,10 +124,24 @@ def _referent(turn: Turn, kind: AnswerType, subject: frozenset[str]) -> str | No
 
 
 def _thing(turn: Turn, subject: frozenset[str]) -> str | None:
-    """What "it" or "they" points back to: a short answer naming something, else a name."""
+    """What "it" points back to: the short answer to a who/which question, else a
+    name in the last question other than the document's subject (None: the subject).
+
+    After "What is the CPP's ideology?" → "Marxism-Leninism", "it" is still the CPP.
+    """
     if turn.answer and len(turn.answer.split()) <= 6 and classify(turn.query) in _NAMING:
         return turn.answer
-    return _referent(turn, AnswerType.NAME, subject)
+    spans = typed_spans(turn.query, AnswerType.NAME, subject)
+    return turn.query[spans[0].start : spans[0].end] if spans else None
+
+
+def _group(turn: Turn) -> str | None:
+    """What "they" points back to: a group of people in the last question or answer."""
+    for text in (turn.query, turn.answer):
+        span = group_span(text, set()) if text else None
+        if text and span:
+            return text[span.start : span.end]
+    return None
 
 
 def _possessive(name: str, pronoun: str) -> str:

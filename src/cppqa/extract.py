@@ -329,7 +329,7 @@ def choose_span(
                 ),
             )
         return min(spans, key=lambda s: (_distance(s, anchor), s.start))
-    if kind is AnswerType.WHO and (group := _group_span(sentence, question_stems)):
+    if kind is AnswerType.WHO and (group := group_span(sentence, question_stems)):
         return group
     if kind in (AnswerType.OTHER, AnswerType.NAME, AnswerType.LIST, AnswerType.WHO):
         return _head_noun_span(sentence, question, question_stems) or _predicate_span(
@@ -341,7 +341,7 @@ def choose_span(
 _WORDS = re.compile(r"[\w'’-]+")
 
 
-def _group_span(sentence: str, question_stems: set[str]) -> Span | None:
+def group_span(sentence: str, question_stems: set[str]) -> Span | None:
     """For "who" answered by a group: "the party leadership and the soldiers".
 
     The first group noun the question does not name, with the words before it
