@@ -86,7 +86,7 @@ _TYPE_SPANS: dict[AnswerType, re.Pattern[str]] = {
         r"\b(?:1[5-9]|20)\d{2}s?\b|"
         r"\b(?:(?:in|till|until|since|by) the time|"
         r"during the (?:[\w-]+ ){0,3}(?:tenure|time|era|rule|reign)) of "
-        r"(?:General |President |Prime Minister )?[A-Z][\w-]*(?: [A-Z][\w-]*)*"
+        r"(?:General |President |Prime Minister )?[A-Z][\w-]*(?: (?:ul |al |bin )?[A-Z][\w-]*)*"
     ),
     AnswerType.DURATION: re.compile(
         r"\b(?:the (?:last|past|next|first) )?\d+ (?:years?|months?|weeks?|days?|decades?)\b|"
@@ -360,6 +360,8 @@ def group_span(sentence: str, question_stems: set[str]) -> Span | None:
 
     for i, word in enumerate(low):
         if word not in PEOPLE_NOUNS or stem(word) in question_stems:
+            continue
+        if tokens[i].group()[0].isupper() and i > 0:  # part of a name: "Workers Parties"
             continue
         start, end = phrase_start(i), i
         j = i + 1
