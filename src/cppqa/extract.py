@@ -452,6 +452,23 @@ def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> S
             j += 1
         if j < i:
             return Span(tokens[j].start(), token.end())
+        low = [t.group().lower() for t in tokens]
+        # "the rest of the provinces": a noun before "of (the) X" says which X.
+        k = i - 1 - (i >= 1 and low[i - 1] == "the")
+        if k >= 1 and low[k] == "of" and low[k - 1] not in STOPWORDS:
+            return Span(tokens[k - 1].start(), token.end())
+        # "the platforms of the people's fronts": what follows "X of" says which.
+        end = i + 1
+        if end < len(tokens) and low[end] == "of":
+            end += 1 + (end + 1 < len(tokens) and low[end + 1] == "the")
+            while (
+                end < len(tokens)
+                and low[end] not in STOPWORDS
+                and not sentence[tokens[end - 1].end() : tokens[end].start()].strip()
+            ):
+                end += 1
+            if end > i + 2:
+                return Span(token.start(), tokens[end - 1].end())
     return None
 
 
