@@ -500,4 +500,10 @@ def _predicate_span(
     specific = (stems_of(left) & question_stems) - subject_stems
     if specific and covered(left) >= 0.5 > covered(right):
         return right
+    if (stems_of(right) & question_stems) - subject_stems and covered(right) >= 0.5:
+        # "general secretary" → "Comrade Imdad Qazi is the General Secretary of the Party."
+        names = _names(sentence[: left.end], AnswerType.NAME, subject, frozenset())
+        rest = (sentence[: names[0].start] + sentence[names[0].end : left.end]) if names else ""
+        if len(names) == 1 and not covered(names[0]) and set(words(rest)) <= STOPWORDS | TITLES:
+            return names[0]  # the subject of the sentence is just the name
     return None
