@@ -1,8 +1,9 @@
 """The evaluation: judging one answer, and floors on the project's own QA set.
 
 The floors are what the system measured when they were set (README, Quality),
-less a small margin; they catch regressions. They are below the quality
-issue's targets, which are not met yet (see the README).
+less a small margin; they catch regressions. Where the quality issue's target
+is met (off-topic abstention, answerable questions refused) the test asserts
+the target itself; elsewhere the floor is below the target (see the README).
 """
 
 from __future__ import annotations
@@ -89,14 +90,15 @@ def report(qa: Any) -> dict[str, Any]:
 
 # (section, metric, floor): measured values when set, in the README's Quality table.
 FLOORS = [
-    ("answerable", "evidence@1", 0.85),
-    ("answerable", "evidence@3", 0.92),
-    ("answerable", "mrr", 0.88),
-    ("answerable", "accuracy", 0.77),
-    ("answerable", "conciseness", 0.53),
+    ("answerable", "evidence@1", 0.88),
+    ("answerable", "evidence@3", 0.94),
+    ("answerable", "mrr", 0.91),
+    ("answerable", "accuracy", 0.87),
+    ("answerable", "conciseness", 0.69),
     ("abstention", "off_topic_abstained", 1.0),
-    ("abstention", "near_topic_abstained", 0.4),
-    ("follow_up", "accuracy", 0.67),
+    ("abstention", "near_topic_abstained", 0.45),
+    ("abstention", "precision", 0.95),
+    ("follow_up", "accuracy", 0.85),
 ]
 
 
@@ -108,7 +110,8 @@ def test_quality_floor(report: dict[str, Any], section: str, metric: str, floor:
 
 @pytest.mark.slow
 def test_answerable_questions_are_rarely_refused(report: dict[str, Any]) -> None:
-    assert report["abstention"]["answerable_refused"] <= 0.05, format_report(report)
+    # The quality issue's target: at most 3% of answerable questions refused.
+    assert report["abstention"]["answerable_refused"] <= 0.03, format_report(report)
 
 
 @pytest.mark.slow
