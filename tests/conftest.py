@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -93,58 +95,77 @@ def run_cli(
     )
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def app_server(
+    cwd: Path, log_path: Path, env: dict[str, str | None], timeout: float = 300
+) -> Iterator[tuple[str, subprocess.Popen[bytes], int]]:
+    """Run ``python app.py`` on a free loopback port until it answers; stop it after.
+
+    ``env`` is laid over this process's environment; a None value removes a variable.
+    Yields the URL (without a trailing slash), the process and the port.
+    """
+    import time
+    import urllib.request
+
+    port = free_port()
+    full = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    full.update({"GRADIO_SERVER_PORT": str(port)})
+    for name, value in env.items():
+        if value is None:
+            full.pop(name, None)
+        else:
+            full[name] = value
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py")], cwd=cwd, env=full, stdout=log, stderr=log
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"app.py exited ({server.returncode}):\n{log_path.read_text()}")
+            try:
+                urllib.request.urlopen(url + "/", timeout=5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"app.py did not answer in {timeout:.0f} s:\n{log_path.read_text()}"
+                    )
+                time.sleep(0.5)
+        yield url, server, port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 @pytest.fixture(scope="session")
-def web_url(tmp_path_factory):  # type: ignore[no-untyped-def]
+def web_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python app.py`` on a free loopback port, serving a copy of corpus and index; its URL.
 
     Started once per session (startup loads the model, ~10-20 s) and stopped at the end.
     """
-    import socket
-    import time
-    import urllib.request
-
     work = tmp_path_factory.mktemp("web")
     shutil.copytree(CORPUS, work / "corpus")
     if INDEX.is_dir():
         shutil.copytree(INDEX, work / "index")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
+    env: dict[str, str | None] = {
         "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
         "CPPQA_CORPUS_DIR": str(work / "corpus"),
         "CPPQA_INDEX_DIR": str(work / "index"),
     }
-    log_path = work / "app.log"
-    url = f"http://127.0.0.1:{port}/"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py")],
-            cwd=work,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                if server.poll() is not None:
-                    pytest.fail(f"app.py exited ({server.returncode}):\n{log_path.read_text()}")
-                try:
-                    urllib.request.urlopen(url, timeout=2).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"app.py did not answer in 180 s:\n{log_path.read_text()}")
-                    time.sleep(0.5)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with app_server(work, work / "app.log", env) as (url, _server, _port):
+        yield url + "/"

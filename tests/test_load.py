@@ -7,14 +7,10 @@ question can carry anything JSON can, lone surrogates included.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
-import os
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -26,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from conftest import DOCUMENT, ROOT
+from conftest import DOCUMENT, ROOT, app_server
+from cppqa.web import EXAMPLES
 from test_reliability import ANSWERED, REFUSED
 
 pytestmark = pytest.mark.slow
@@ -34,14 +31,7 @@ pytestmark = pytest.mark.slow
 CLIENTS, QUESTIONS_EACH = 32, 20
 #: The burst's questions: answered ones, abstentions and refusals, as real traffic mixes them.
 QUESTIONS = [
-    "When was the CPP formed?",
-    "Who is the General Secretary of the Party?",
-    "When was the party declared illegal?",
-    "What is the ideological basis of the party?",
-    "Who was tortured and martyred in the royal fort of Lahore?",
-    "What is the name of the party organ?",
-    "Where is the party working openly?",
-    "Which case was filed against the party in 1951?",
+    *EXAMPLES,
     "What happened in 1958?",
     "Who imposed martial law?",
     "What changed after 1990?",
@@ -100,40 +90,12 @@ def _last_event(stream: str) -> tuple[str, str]:
     return event, data
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "GRADIO_SERVER_NAME"}
-    env.update(GRADIO_SERVER_PORT=str(port), HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    # No GRADIO_SERVER_NAME: the app must choose loopback by itself.
     log = tmp_path_factory.mktemp("server") / "app.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=out, stderr=out
-        )
-    url = f"http://127.0.0.1:{port}"
-    started = time.monotonic()
-    try:
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() - started < 300, "the app did not start"
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(url + "/", timeout=5).close()
-                break
-            time.sleep(0.5)
+    with app_server(ROOT, log, {"GRADIO_SERVER_NAME": None}) as (url, process, port):
         yield Server(url, process, port)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     assert "Traceback" not in log.read_text(errors="replace")
 
 
