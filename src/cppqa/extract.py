@@ -382,15 +382,17 @@ def _expansion_span(
     """Where the sentence spells out an acronym of the question: "X Y Z (XYZ)", or
     the expansion the corpus taught ("CC" → "central committee")."""
     for acronym in re.findall(r"\b[A-Z]{2,8}\b", question):
+        expansion = (acronyms or {}).get(acronym.lower())
+        if expansion:  # as the corpus defines it, trimmed to the acronym's letters
+            found = re.search(rf"({re.escape(expansion)})\s*\({acronym}\)", sentence, re.I)
+            found = found or re.search(f"({re.escape(expansion)})", sentence, re.IGNORECASE)
+            if found:
+                return Span(*found.span(1))
         for m in re.finditer(
             rf"((?:[A-Z][\w'-]*\s+(?:(?:of|and|the|for)\s+)*)+)\({acronym}\)", sentence
         ):
             start = m.start(1) + (4 if m.group(1).startswith("The ") else 0)
             return Span(start, m.end(1) - 1)
-        expansion = (acronyms or {}).get(acronym.lower())
-        found = re.search(re.escape(expansion), sentence, re.IGNORECASE) if expansion else None
-        if found:
-            return Span(*found.span())
     return None
 
 
