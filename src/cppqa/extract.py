@@ -189,7 +189,21 @@ def answers_type(
         for s in typed_spans(sentence, kind, subject, people)
     ):
         return True  # a span of the type that says more than the question
-    return kind is AnswerType.WHO and bool(set(words(sentence)) & PEOPLE_NOUNS)
+    if kind is not AnswerType.WHO:
+        return False
+    fallback = _acronym_spans(sentence, subject)
+    return bool(set(words(sentence)) & PEOPLE_NOUNS) or any(
+        novel(sentence[s.start : s.end], asked) for s in fallback
+    )
+
+
+def _acronym_spans(sentence: str, subject: frozenset[str]) -> list[Span]:
+    """Acronyms other than the subject's: "whose pay-role?" → "US" when no person fits."""
+    return [
+        Span(*m.span())
+        for m in re.finditer(r"\b[A-Z]{2,5}\b", sentence)
+        if m.group().lower() not in subject
+    ]
 
 
 def without_cue(question: str, kind: AnswerType) -> str:
@@ -315,6 +329,12 @@ def choose_span(
         for s in typed_spans(sentence, kind, subject, people)
         if novel(sentence[s.start : s.end], question_stems)
     ]
+    if not spans and kind is AnswerType.WHO and not group_span(sentence, question_stems):
+        spans = [
+            s
+            for s in _acronym_spans(sentence, subject)
+            if novel(sentence[s.start : s.end], question_stems)
+        ]
     if spans:
         anchor = _anchors(sentence, question_stems)
         if kind in (AnswerType.NAME, AnswerType.LIST):
