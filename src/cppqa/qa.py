@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cppqa.config import Settings
-from cppqa.dialogue import Resolution, Turn, resolve
+from cppqa.dialogue import Turn, resolve
 from cppqa.embed import Embedder, ModelInfo, SentenceTransformerEmbedder, describe_model
 from cppqa.extract import (
     TYPED,
@@ -93,7 +93,9 @@ class QA:
         """
         question = self.validate(question)
         resolution = resolve(question, history, self._topic, self._subject)
-        kind = classify(self.retriever.vocabulary.normalise_query(resolution.query))
+        # Acronyms expanded and typos fixed, once: "wich" is "which", "CC" a committee.
+        normalised = self.retriever.vocabulary.normalise_query(resolution.query)
+        kind = classify(normalised)
         query = self.retriever.prepare(without_cue(resolution.query, kind))
         depth = max(8, self.settings.top_k)
         candidates = self.retriever.search(query, k=depth)
@@ -117,7 +119,7 @@ class QA:
         )
         best = scored[0]
         confidence = self._confidence(best)
-        refusal = self._refusal(resolution, kind, best, confidence)
+        refusal = self._refusal(resolution.query, normalised, kind, best, confidence)
         if refusal:
             log.info("abstaining on %r: %s", question, refusal)
             return Answer(question, resolution.query, None, confidence, sources)
@@ -125,7 +127,7 @@ class QA:
         span = choose_span(
             sentence.text,
             kind,
-            self.retriever.vocabulary.normalise_query(resolution.query),
+            normalised,
             set(query.stems) | self.retriever.subject_stems,
             self._subject,
             self.retriever.vocabulary.acronyms,
@@ -162,15 +164,14 @@ class QA:
         return max(0.0, min(1.0, raw))
 
     def _refusal(
-        self, resolution: Resolution, kind: AnswerType, best: _Scored, confidence: float
+        self, query: str, normalised: str, kind: AnswerType, best: _Scored, confidence: float
     ) -> str | None:
-        """Why the corpus cannot answer, or None."""
-        vocabulary = self.retriever.vocabulary
-        unknown = vocabulary.unknown_words(resolution.query)
-        known = [w for w in words(resolution.query) if w not in unknown and w not in STOPWORDS]
+        """Why the corpus cannot answer ``query``, or None."""
+        unknown = self.retriever.vocabulary.unknown_words(query)
+        known = [w for w in words(query) if w not in unknown and w not in STOPWORDS]
         if unknown and not known:
             return f"no word of the question occurs in the corpus ({', '.join(unknown)})"
-        for name in _MULTIWORD_NAME.findall(vocabulary.normalise_query(resolution.query)):
+        for name in _MULTIWORD_NAME.findall(normalised):
             name = re.sub(r"['’]s$", "", name)
             if not any(name.lower() in t for t in self._lower_text):
                 return f"the corpus never mentions {name!r}"
