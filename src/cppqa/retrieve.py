@@ -30,13 +30,15 @@ SUBJECT_SHARE = 0.2
 CONTEXT_WEIGHT = 0.75
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Query:
     """A question prepared for search."""
 
     text: str  # as understood: acronyms expanded, typos fixed
     focus: str  # without the subject's aliases, for the dense model
     stems: tuple[str, ...]  # content stems, subject dropped
+    #: Unit vectors of ``focus`` and ``text``, encoded once for every search and judgement.
+    vectors: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,15 @@ class Retriever:
         text = self.vocabulary.normalise_query(question)
         focus = self.strip_subject(text) or text
         stems = tuple(s for s in content_stems(text) if s not in self.subject_stems)
-        return Query(text=text, focus=focus, stems=stems)
+        # The question with and without the subject: the first matches what is
+        # specific, the second keeps phrases like "the party's newspaper" whole.
+        vectors = self.embedder.encode([focus, text])
+        return Query(text=text, focus=focus, stems=stems, vectors=vectors)
 
     def search(self, query: Query, k: int = 8) -> list[Candidate]:
         """The ``k`` best sentences, best first."""
         n = len(self.index.sentences)
-        # The question with and without the subject: the first matches what is
-        # specific, the second keeps phrases like "the party's newspaper" whole.
-        vectors = self.embedder.encode([query.focus, query.text])
+        vectors = query.vectors
         depth = min(n, max(50, 4 * k))
         dense_scores, dense_ids = self.index.sentence_vectors.search(vectors, depth)
         _chunk_scores, chunk_ids = self.index.chunk_vectors.search(
@@ -121,9 +124,8 @@ class Retriever:
         """Score given sentences against ``query`` (dense and coverage; no ranking)."""
         if not sentences:
             return []
-        vectors = self.embedder.encode([query.focus, query.text])
         own = np.stack([self.index.sentence_vectors.vector(i) for i in sentences])
-        dense = (own @ vectors.T).max(axis=1)
+        dense = (own @ query.vectors.T).max(axis=1)
         bm25 = self.lexical.scores(list(query.stems))
         return [
             Candidate(i, 0.0, float(d), float(bm25[i]), self.coverage(query, i))
