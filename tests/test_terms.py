@@ -76,6 +76,27 @@ def test_normalise_query_fixes_typos_and_expands_acronyms(vocabulary: Vocabulary
     assert "central committee" in vocabulary.normalise_query("Which CC member was paralyzed?")
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who is the gen sec?", "Who is the general secretary?"),
+        ("who is the gen. sec. now", "who is the general secretary now"),
+        ("the gen sec gen sec", "the general secretary general secretary"),
+    ],
+)
+def test_clipped_phrases_are_spelled_out(
+    vocabulary: Vocabulary, question: str, expected: str
+) -> None:
+    assert vocabulary.normalise_query(question) == expected
+
+
+def test_clipped_words_stay_when_no_single_phrase_fits(vocabulary: Vocabulary) -> None:
+    assert vocabulary.abbreviation("gen", "sec") == "general secretary"
+    assert vocabulary.abbreviation("the", "sec") is None  # "the" is a corpus word
+    assert vocabulary.abbreviation("zz", "sec") is None  # nothing begins with "zz"
+    assert vocabulary.abbreviation("pa", "co") is None  # "party continued", "party considered"
+
+
 def test_hyphenated_corpus_words_are_known_joined(vocabulary: Vocabulary) -> None:
     assert vocabulary.knows("payrole")
     assert vocabulary.correct("payroll") == "payrole"

@@ -17,6 +17,8 @@ from functools import lru_cache
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 _ACRONYM_DEF = re.compile(r"((?:[A-Z][\w'’-]*\s+(?:(?:of|and|the|for)\s+)*){1,8})\(([A-Z]{2,8})\)")
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+# A word that may be clipped, with its dot: "gen." in "gen. sec.".
+_CLIPPED = re.compile(r"\b([a-z]{2,5})\b\.?", re.IGNORECASE)
 
 STOPWORDS = frozenset(
     """
@@ -64,6 +66,8 @@ class Vocabulary:
     acronyms: dict[str, str] = field(default_factory=dict)
     #: A surface word for each stem ("ideolog" → "ideological").
     stems: dict[str, str] = field(default_factory=dict)
+    #: Pairs of words that follow each other in a sentence, for abbreviated phrases.
+    bigrams: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
     def learn(cls, sentences: Iterable[str]) -> Vocabulary:
@@ -76,6 +80,7 @@ class Vocabulary:
             # "pay-role" is also known as "payrole", so "payroll" can find it.
             vocab.surface.update(w.lower().replace("-", "") for w in re.findall(r"\w+-\w+", text))
             vocab.frequency.update({stem(w) for w in tokens})
+            vocab.bigrams.update(zip(tokens, tokens[1:], strict=False))
             for w in tokens:
                 vocab.stems.setdefault(stem(w), w)
         whole = " ".join(texts)
@@ -106,8 +111,29 @@ class Vocabulary:
         best = closest(word, self.stems)
         return None if best is None else self.stems[best]
 
+    def abbreviation(self, first: str, second: str) -> str | None:
+        """The one corpus phrase two clipped words stand for ("gen sec" → "general secretary").
+
+        Both words must begin two corpus words that follow each other, and
+        only one such pair may exist.
+        """
+        if min(len(first), len(second)) < 2 or self.knows(first) or self.knows(second):
+            return None
+        found = {
+            f"{a} {b}"
+            for a, b in self.bigrams
+            if a.startswith(first) and b.startswith(second) and a not in STOPWORDS
+        }
+        return found.pop() if len(found) == 1 else None
+
     def normalise_query(self, question: str) -> str:
-        """Expand acronyms and fix typos, word by word, keeping the rest as typed."""
+        """Expand acronyms and abbreviations and fix typos, keeping the rest as typed."""
+        tokens = list(_CLIPPED.finditer(question))
+        for a, b in reversed(list(zip(tokens, tokens[1:], strict=False))):
+            if question[a.end() : b.start()] == " ":
+                found = self.abbreviation(a.group(1).lower(), b.group(1).lower())
+                if found and question[a.start() : b.end()] == f"{a.group()} {b.group()}":
+                    question = question[: a.start()] + found + question[b.end() :]
 
         def fix(match: re.Match[str]) -> str:
             token = match.group()
