@@ -36,6 +36,7 @@ SUBJECT_STEMS = {stem(w) for alias in SUBJECT for w in alias.split() if w != "of
         ("Which newspaper does the party publish?", AnswerType.NAME),
         ("What does CPP stand for?", AnswerType.EXPANSION),
         ("What is the full form of CC?", AnswerType.EXPANSION),
+        ("what is CPI short for", AnswerType.EXPANSION),
         ("What is the ideological basis of the party?", AnswerType.OTHER),
         ("Why did the party restrain the officers?", AnswerType.OTHER),
     ],
@@ -202,6 +203,23 @@ def test_answers_are_verbatim_at_their_offsets(qa) -> None:  # type: ignore[no-u
 )
 def test_real_answers_are_short_typed_spans(qa, question: str, expected: str) -> None:  # type: ignore[no-untyped-def]
     assert qa.ask(question).text == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "expected", "evidence"),
+    [
+        ("What does CPP stand for?", "Communist Party of Pakistan", "(CPP) is the representative"),
+        ("what is CPI short for", "Communist Party of India", "at the Calcutta Congress"),
+        ("Who is the current gen sec of the CPP?", "Imdad Qazi", "is the General Secretary"),
+    ],
+)
+def test_acronyms_and_clipped_words_are_answered_from_their_sentence(  # type: ignore[no-untyped-def]
+    qa, question: str, expected: str, evidence: str
+) -> None:
+    answer = qa.ask(question)
+    assert answer.text == expected
+    assert evidence in answer.sources[0].passage.text
 
 
 @pytest.mark.slow

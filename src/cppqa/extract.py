@@ -43,7 +43,11 @@ _MODIFIERS = r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|will)\b)\w+
 _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
     (re.compile(p, re.IGNORECASE), t)
     for p, t in (
-        (r"\bstand(?:s)? for\b|\bfull form\b|\babbreviation\b", AnswerType.EXPANSION),
+        (
+            r"\bstand(?:s)? for\b|\bfull form\b|\babbreviation\b|\bshort for\b|"
+            r"\bacronym\b",
+            AnswerType.EXPANSION,
+        ),
         (
             r"\bhow long\b|\bfor how many (?:years|months|days|decades)\b|\bhow many years\b|"
             r"\bsince when\b",
@@ -177,12 +181,22 @@ def answers_type(
     question: str = "",
     acronyms: Mapping[str, str] | None = None,
     people: frozenset[str] = frozenset(),
+    defined: Iterable[str] = (),
 ) -> bool:
-    """Whether ``sentence`` holds anything of the type ``kind`` asks for."""
+    """Whether ``sentence`` holds anything of the type ``kind`` asks for.
+
+    An acronym in ``defined`` is spelled out in place somewhere in the corpus
+    ("... (CPP)"): only that sentence answers what it stands for.
+    """
     if kind is AnswerType.OTHER:
         return True
     if kind is AnswerType.EXPANSION:
-        return _expansion_span(sentence, question, acronyms) is not None
+        asked = {a.lower() for a in re.findall(r"\b[A-Z]{2,8}\b", question)}
+        if any(f"({a.upper()})" in sentence for a in asked):
+            return True
+        return (
+            not asked & set(defined) and _expansion_span(sentence, question, acronyms) is not None
+        )
     asked = {stem(w) for w in words(question) if w not in STOPWORDS}
     if any(
         novel(sentence[s.start : s.end], asked)

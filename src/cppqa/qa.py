@@ -56,6 +56,11 @@ class QA:
         self._subject = frozenset(self.retriever.subject)
         self._people = learn_people(p.text for p in index.sentences)
         self._lower_text = [d.text.lower() for d in index.documents]
+        # Where each acronym is spelled out in place: "... Pakistan (CPP)".
+        self._definitions: dict[str, list[int]] = {}
+        for i, passage in enumerate(index.sentences):
+            for acronym in set(re.findall(r"\(([A-Z]{2,8})\)", passage.text)):
+                self._definitions.setdefault(acronym, []).append(i)
         # What "it" and "they" mean when the conversation names nothing else.
         self._topic = self.retriever.topic
 
@@ -99,6 +104,15 @@ class QA:
         query = self.retriever.prepare(without_cue(resolution.query, kind))
         depth = max(8, self.settings.top_k)
         candidates = self.retriever.search(query, k=depth)
+        if kind is AnswerType.EXPANSION:
+            # "What does CPP stand for?" is answered where the corpus defines it.
+            own = {c.sentence for c in candidates}
+            defining = {
+                i
+                for a in re.findall(r"\b[A-Z]{2,8}\b", normalised)
+                for i in self._definitions.get(a, [])
+            }
+            candidates += self.retriever.judge(query, sorted(defining - own))
         if resolution.context:
             # The conversation finds more candidates; the question alone judges them.
             own = {c.sentence for c in candidates}
@@ -152,8 +166,15 @@ class QA:
 
     def _score(self, c: Candidate, kind: AnswerType, question: str) -> _Scored:
         text = self.index.sentences[c.sentence].text
+        vocabulary = self.retriever.vocabulary
         typed = answers_type(
-            text, kind, self._subject, question, self.retriever.vocabulary.acronyms, self._people
+            text,
+            kind,
+            self._subject,
+            question,
+            vocabulary.acronyms,
+            self._people,
+            vocabulary.defined,
         )
         score = DENSE_WEIGHT * c.dense + COVERAGE_WEIGHT * c.coverage + TYPE_BONUS * typed
         return _Scored(c, score, typed)

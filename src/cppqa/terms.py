@@ -7,6 +7,7 @@ its own spelling.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -68,6 +69,8 @@ class Vocabulary:
     stems: dict[str, str] = field(default_factory=dict)
     #: Pairs of words that follow each other in a sentence, for abbreviated phrases.
     bigrams: set[tuple[str, str]] = field(default_factory=set)
+    #: Acronyms the corpus spells out in place: "Communist Party of Pakistan (CPP)".
+    defined: set[str] = field(default_factory=set)
 
     @classmethod
     def learn(cls, sentences: Iterable[str]) -> Vocabulary:
@@ -80,12 +83,13 @@ class Vocabulary:
             # "pay-role" is also known as "payrole", so "payroll" can find it.
             vocab.surface.update(w.lower().replace("-", "") for w in re.findall(r"\w+-\w+", text))
             vocab.frequency.update({stem(w) for w in tokens})
-            vocab.bigrams.update(zip(tokens, tokens[1:], strict=False))
+            vocab.bigrams.update(itertools.pairwise(tokens))
             for w in tokens:
                 vocab.stems.setdefault(stem(w), w)
         whole = " ".join(texts)
         for match in _ACRONYM_DEF.finditer(whole):
             vocab.acronyms[match.group(2).lower()] = _expansion(match.group(1), match.group(2))
+            vocab.defined.add(match.group(2).lower())
         for acronym in set(_ACRONYM.findall(whole)):
             key = acronym.lower()
             if key not in vocab.acronyms and (found := _initials_phrase(whole, acronym)):
@@ -129,7 +133,7 @@ class Vocabulary:
     def normalise_query(self, question: str) -> str:
         """Expand acronyms and abbreviations and fix typos, keeping the rest as typed."""
         tokens = list(_CLIPPED.finditer(question))
-        for a, b in reversed(list(zip(tokens, tokens[1:], strict=False))):
+        for a, b in reversed(list(itertools.pairwise(tokens))):
             if question[a.end() : b.start()] == " ":
                 found = self.abbreviation(a.group(1).lower(), b.group(1).lower())
                 if found and question[a.start() : b.end()] == f"{a.group()} {b.group()}":
