@@ -128,6 +128,92 @@ def test_choose_span_gives_a_typed_verbatim_span(
     assert sentence[span.start : span.end].removeprefix("The ") == expected
 
 
+BUREAUCRACY = (
+    "The civil bureaucracy and its junior partner, the military bureaucracy, began to link the "
+    "country to imperialism and try to make it a subservient and mercenary state."
+)
+NASIR = (
+    "In the time of General Ayub, a key member of the central committee, Comrade Hassan Nasir, "
+    "was tortured and martyred in the royal fort of Lahore and his body got disappeared."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # the other side of an appositive: "X, the Y," and "the Y, X,"
+        (
+            "What was the junior partner of the civil bureaucracy?",
+            BUREAUCRACY,
+            "the military bureaucracy",
+        ),
+        ("Hassan Nasir position?", NASIR, "a key member of the central committee"),
+        # the clause whose subject the question names
+        ("What happened to Hassan Nasir's body?", NASIR, "disappeared"),
+        (
+            "What happened to the party leadership in the Rawalpindi Conspiracy Case?",
+            "For this reason, a false case was filed against the party in 1951 under the name of "
+            "Rawalpindi Conspiracy Case and the entire leadership was imprisoned.",
+            "imprisoned",
+        ),
+        # a passive question names the predicate: the subject answers
+        (
+            "What was launched against the Party when martial law was imposed?",
+            "When Ayub Khan imposed martial law in 1958, a brutel operation was launched against "
+            "the Party.",
+            "a brutel operation",
+        ),
+        # the gap the question leaves: after its last words, or between two of them
+        ("what did the bureaucracy try to link the country to", BUREAUCRACY, "imperialism"),
+        (
+            "What did the CPP begin against the bureaucracy?",
+            "The CPP began a struggle against it.",
+            "a struggle",
+        ),
+        # "why": the reason clause
+        (
+            "Why did the party restrain the military officers?",
+            "The party restrained them, saying that the Party considered it wrong to come into "
+            "power through a military coup.",
+            "the Party considered it wrong to come into power through a military coup",
+        ),
+    ],
+)
+def test_untyped_questions_get_the_part_of_the_clause_they_ask_for(
+    question: str, sentence: str, expected: str
+) -> None:
+    kind = classify(question)
+    span = choose_span(
+        sentence, kind, question, set(content_stems(question)) | SUBJECT_STEMS, SUBJECT
+    )
+    assert span is not None
+    assert sentence[span.start : span.end] == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        # nothing between the question's words to fill in
+        ("What did the party think about seizing power?", "The party restrained them."),
+        # the question asks what they did, not what the appositive names
+        ("What did the civil bureaucracy and its junior partner do?", BUREAUCRACY),
+        ("Why was the party banned?", "For this reason, in 1954, the party was declared illegal."),
+    ],
+)
+def test_untyped_rules_do_not_invent_a_short_answer(question: str, sentence: str) -> None:
+    span = choose_span(
+        sentence,
+        classify(question),
+        question,
+        set(content_stems(question)) | SUBJECT_STEMS,
+        SUBJECT,
+    )
+    assert span is None or sentence[span.start : span.end] not in (
+        "the military bureaucracy",
+        "The party restrained them",
+    )
+
+
 def test_choose_span_gives_the_list_for_which_fronts() -> None:
     question = "Which fronts is the party working on?"
     span = choose_span(

@@ -366,8 +366,12 @@ def choose_span(
     if kind is AnswerType.WHO and (group := group_span(sentence, question_stems)):
         return group
     if kind in (AnswerType.OTHER, AnswerType.NAME, AnswerType.LIST, AnswerType.WHO):
-        return _head_noun_span(sentence, question, question_stems) or _predicate_span(
-            sentence, question_stems, subject
+        return (
+            _reason_span(sentence, question)
+            or _head_noun_span(sentence, question, question_stems)
+            or _gap_span(sentence, question, question_stems)
+            or _appositive_span(sentence, question, question_stems)
+            or _predicate_span(sentence, question_stems, subject)
         )
     return None
 
@@ -508,22 +512,30 @@ def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> S
     return None
 
 
-_COPULA = re.compile(r"\s(?:is|was|are|were|has been|have been)\s")
+_COPULA = re.compile(r"\s(?:is|was|are|were|has been|have been|had been|got|became)\s")
+# Where a clause starts or ends inside a sentence: a comma, a semicolon, or an
+# "and" that begins a new subject ("... and the entire leadership was imprisoned").
+_CLAUSE_BREAK = re.compile(
+    r"\s*[,;:]\s+|\s+and\s+(?=(?:the|his|her|its|their|a|an|this|that|these|those)\s)"
+)
+
+
+def _clause_bounds(sentence: str, start: int, end: int) -> Span:
+    """The clause around ``sentence[start:end]``: from the break before to the break after."""
+    body_end = len(sentence.rstrip(".!?۔"))
+    left = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence, 0, start)), default=0)
+    after = _CLAUSE_BREAK.search(sentence, end, body_end)
+    return Span(left, after.start() if after else body_end)
 
 
 def _predicate_span(
     sentence: str, question_stems: set[str], subject: frozenset[str]
 ) -> Span | None:
-    """For "X is Y" sentences where the question says X: the Y part.
+    """For "X is Y" clauses where the question says X: the Y part; where it says Y: X.
 
     X must share more with the question than the document's subject: "The
     Communist Party of Pakistan is ..." answers nothing by itself.
     """
-    m = _COPULA.search(sentence)
-    if not m:
-        return None
-    body_end = len(sentence.rstrip(".!?۔"))
-    left, right = Span(0, m.start()), Span(m.end(), body_end)
     subject_stems = {stem(w) for alias in subject for w in words(alias)}
 
     def stems_of(span: Span) -> set[str]:
@@ -533,13 +545,147 @@ def _predicate_span(
         stems = stems_of(span)
         return len(stems & question_stems) / len(stems) if stems else 0.0
 
-    specific = (stems_of(left) & question_stems) - subject_stems
-    if specific and covered(left) >= 0.5 > covered(right):
-        return right
-    if (stems_of(right) & question_stems) - subject_stems and covered(right) >= 0.5:
-        # "general secretary" → "Comrade Imdad Qazi is the General Secretary of the Party."
-        names = _names(sentence[: left.end], AnswerType.NAME, subject, frozenset())
-        rest = (sentence[: names[0].start] + sentence[names[0].end : left.end]) if names else ""
-        if len(names) == 1 and not covered(names[0]) and set(words(rest)) <= STOPWORDS | TITLES:
-            return names[0]  # the subject of the sentence is just the name
+    found: list[tuple[float, Span]] = []
+    for m in _COPULA.finditer(sentence):
+        clause = _clause_bounds(sentence, m.start(), m.end())
+        right = Span(m.end(), clause.end)
+        # The subject: the words since the last break, or, when those say no more
+        # than the document's subject, since the sentence start ("For this
+        # reason, in 1954, the party was declared illegal").
+        for left in (Span(clause.start, m.start()), Span(0, m.start())):
+            specific = (stems_of(left) & question_stems) - subject_stems
+            if specific and covered(left) >= 0.5 > covered(right):
+                found.append((covered(left), right))
+                break
+    if found:  # the clause whose subject the question names best ("his body got ...")
+        return max(found, key=lambda f: f[0])[1]
+    for m in _COPULA.finditer(sentence):
+        clause = _clause_bounds(sentence, m.start(), m.end())
+        left, right = Span(clause.start, m.start()), Span(m.end(), clause.end)
+        if (stems_of(right) & question_stems) - subject_stems and covered(right) >= 0.5:
+            # "general secretary" → "Comrade Imdad Qazi is the General Secretary of the Party."
+            names = [
+                n
+                for n in _names(sentence[: m.start()], AnswerType.NAME, subject, frozenset())
+                if n.start >= left.start
+            ]
+            text = sentence[: m.start()]
+            rest = (text[: names[0].start] + text[names[0].end :]) if names else ""
+            if len(names) == 1 and not covered(names[0]) and set(words(rest)) <= STOPWORDS | TITLES:
+                return names[0]  # the subject of the sentence is just the name
+            if not names and stems_of(left) and not covered(left):
+                return left  # "a brutel operation was launched against the Party"
     return None
+
+
+_REASON = re.compile(
+    r"\b(?:because(?: of)?|since|as|due to|saying that|so that|in order to)\s+", re.IGNORECASE
+)
+
+
+def _reason_span(sentence: str, question: str) -> Span | None:
+    """For "why" questions: the clause after "because", "saying that", "due to"..."""
+    if not re.match(r"\s*why\b", question, re.IGNORECASE):
+        return None
+    m = _REASON.search(sentence)
+    if not m or m.start() == 0:
+        return None
+    end = _clause_bounds(sentence, m.end(), m.end()).end
+    return Span(m.end(), end) if end > m.end() else None
+
+
+_DETERMINER = re.compile(r"(?:the|a|an|its|his|her|their|our|comrade|general|[A-Z])", re.IGNORECASE)
+
+
+def _appositive_span(sentence: str, question: str, question_stems: set[str]) -> Span | None:
+    """For "what/who is X" where the sentence says "X, the Y," or "the Y, X,": the Y part."""
+    if re.search(r"\b(?:do|doing|happen\w*)\b", question, re.IGNORECASE):
+        return None  # asks what someone did or what happened, not what something is
+    bounds = [0]
+    for m in re.finditer(r",\s+", sentence):
+        bounds += [m.start(), m.end()]
+    bounds.append(len(sentence.rstrip(".!?۔")))
+    segments = [Span(bounds[i], bounds[i + 1]) for i in range(0, len(bounds) - 1, 2)]
+
+    def content(span: Span) -> set[str]:
+        return {stem(w) for w in words(sentence[span.start : span.end]) if w not in STOPWORDS}
+
+    def noun_phrase(
+        i: int,
+    ) -> bool:  # a short phrase between commas, like "the military bureaucracy"
+        span = segments[i]
+        text = sentence[span.start : span.end]
+        return (
+            0 < i < len(segments) - 1
+            and len(text.split()) <= 7
+            and bool(_DETERMINER.match(text))
+            and not _COPULA.search(f" {text} ")
+        )
+
+    for i, segment in enumerate(segments):
+        own = content(segment)
+        own -= {stem(w) for w in TITLES}
+        if not own or not own <= question_stems:
+            # the segment must be what the question names, and nothing more...
+            tail = {
+                stem(w.lower()) for w in _WORDS.findall(sentence[segment.start : segment.end])[-3:]
+            }
+            if not tail or not tail <= question_stems | STOPWORDS:
+                continue  # ...or end with it: "The civil bureaucracy and its junior partner"
+        for j in (i + 1, i - 1):
+            if 0 <= j < len(segments) and noun_phrase(j) and content(segments[j]) - question_stems:
+                return segments[j]
+    return None
+
+
+_JOINT = re.compile(r"\s+(?:and|or|but|to|which|that|who|while|when|where)\s|[,;:]")
+
+
+def _gap_span(sentence: str, question: str, question_stems: set[str]) -> Span | None:
+    """For "what did X do to Y"-shaped questions: the words the question leaves out.
+
+    The longest run of question words found in the sentence is the frame;
+    the answer is what the sentence puts where the question has a gap: between
+    the run and the question's next word ("began [a struggle] against"), or
+    after the run when the question ends with it ("link the country to
+    [imperialism]").
+    """
+    m = re.match(r"\s*what\s+(?:did|does|do|will|would|can|could|should)\s+", question, re.I)
+    if not m:
+        return None
+    asked = [stem(w) for w in words(question[m.end() :])]
+    tokens = list(_WORDS.finditer(sentence))
+    have = [stem(t.group().lower()) for t in tokens]
+    best: tuple[int, int, int] | None = None  # (length, question end, sentence end)
+    for qi in range(len(asked)):
+        for si in range(len(have)):
+            n = 0
+            while qi + n < len(asked) and si + n < len(have) and asked[qi + n] == have[si + n]:
+                n += 1
+            if n and (best is None or n > best[0]):
+                best = (n, qi + n, si + n)
+    if best is None or best[0] < 2:
+        return None
+    n, q_end, s_end = best
+    frame = set(asked[q_end - n : q_end])
+    if not (frame & question_stems) - {stem(w) for w in STOPWORDS}:
+        return None  # a run of stopwords frames nothing
+    if s_end >= len(tokens):
+        return None
+    start = tokens[s_end].start()
+    if sentence[tokens[s_end - 1].end() : start].strip():
+        return None  # punctuation right after the frame: the clause ended there
+    stop = _clause_bounds(sentence, start, start).end
+    if q_end == len(asked):  # the question ends at the frame: what follows, up to a joint
+        joint = _JOINT.search(sentence, start, stop)
+        stop = joint.start() if joint else stop
+    else:  # the question goes on: the gap ends where its next word is
+        nxt = asked[q_end]
+        found = next((t for t in tokens[s_end:] if stem(t.group().lower()) == nxt), None)
+        if found is None or found.start() > stop:
+            return None
+        stop = found.start()
+    text = sentence[start:stop].rstrip()
+    if not text or len(text.split()) > 8 or not novel(text, question_stems):
+        return None
+    return Span(start, start + len(text))
