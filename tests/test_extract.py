@@ -238,6 +238,17 @@ def test_who_skips_organisations_and_the_subject() -> None:
     assert [sentence[s.start : s.end] for s in spans] == ["Imdad Qazi"]
 
 
+def test_a_time_named_after_the_person_asked_about_is_no_answer() -> None:
+    asked = set(content_stems("When did Zulfiqar Ali Bhutto die?"))
+    era = "during the so-called democratic era of Zulfiqar Ali Bhutto"
+    assert not novel(era, asked, AnswerType.WHEN)
+    assert not novel(
+        "till the time of General Zia ul Haq", set(content_stems("zia ul haq")), AnswerType.WHEN
+    )
+    assert novel(era, set(content_stems("When did operations continue?")), AnswerType.WHEN)
+    assert novel("in 1958", asked, AnswerType.WHEN)
+
+
 def test_novel_rejects_spans_the_question_already_says() -> None:
     stems = set(content_stems("Who is the General Secretary of the Party?"))
     assert not novel("the General Secretary", stems)
@@ -306,6 +317,20 @@ def test_acronyms_and_clipped_words_are_answered_from_their_sentence(  # type: i
     answer = qa.ask(question)
     assert answer.text == expected
     assert evidence in answer.sources[0].passage.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When did Zulfiqar Ali Bhutto die?",  # only the era named after him
+        "When was General Zia ul Haq born?",
+    ],
+)
+def test_typed_questions_abstain_without_a_span_of_their_type(qa, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = qa.ask(question)
+    assert answer.text is None, answer.text
+    assert answer.sources
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from cppqa.terms import STOPWORDS, stem, words
+from cppqa.terms import STOPWORDS, content_stems, stem, words
 
 
 class AnswerType(Enum):
@@ -199,7 +199,7 @@ def answers_type(
         )
     asked = {stem(w) for w in words(question) if w not in STOPWORDS}
     if any(
-        novel(sentence[s.start : s.end], asked)
+        novel(sentence[s.start : s.end], asked, kind)
         for s in typed_spans(sentence, kind, subject, people)
     ):
         return True  # a span of the type that says more than the question
@@ -320,9 +320,24 @@ def _shared(span_text: str, question_stems: set[str]) -> int:
     return len({stem(w) for w in words(span_text) if w not in STOPWORDS} & question_stems)
 
 
-def novel(span_text: str, question_stems: set[str]) -> bool:
-    """Whether a span says something the question does not already say."""
+#: Words that frame a time without saying which: "till the time of General X".
+_TIME_FRAME = frozenset(
+    stem(w) for w in "time tenure era rule reign till until since during".split()
+) | frozenset(TITLES)
+
+
+def novel(span_text: str, question_stems: set[str], kind: AnswerType | None = None) -> bool:
+    """Whether a span says something the question does not already say.
+
+    A time named after someone says nothing new when the question names them:
+    "till the time of General Zia ul Haq" does not answer "when did Zia ul Haq die?".
+    """
     stems = {stem(w) for w in words(span_text) if w not in STOPWORDS}
+    if kind is AnswerType.WHEN:
+        named = re.search(r"\b(?:time|tenure|era|rule|reign) of (.+)$", span_text)
+        if named and set(content_stems(named.group(1))) - _TIME_FRAME <= question_stems:
+            return False  # "during the so-called democratic era of X" for "when did X die?"
+        stems -= _TIME_FRAME
     return bool(stems - question_stems)
 
 
@@ -341,7 +356,7 @@ def choose_span(
     spans = [
         s
         for s in typed_spans(sentence, kind, subject, people)
-        if novel(sentence[s.start : s.end], question_stems)
+        if novel(sentence[s.start : s.end], question_stems, kind)
     ]
     if not spans and kind is AnswerType.WHO and not group_span(sentence, question_stems):
         spans = [

@@ -147,6 +147,9 @@ class QA:
             self.retriever.vocabulary.acronyms,
             self._people,
         )
+        if span is None and kind in TYPED:
+            log.info("abstaining on %r: no %s in the best passage", question, kind.value)
+            return Answer(question, resolution.query, None, confidence, sources)
         if span is None:
             return Answer(
                 question, resolution.query, sentence.text, confidence, sources, sentence.start
