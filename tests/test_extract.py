@@ -170,6 +170,12 @@ NASIR = (
             "The CPP began a struggle against it.",
             "a struggle",
         ),
+        # "what did X do": what the sentence says X did
+        (
+            "What did the rest of the party members do?",
+            "The rest remained underground and engaged in revolutionary work.",
+            "remained underground and engaged in revolutionary work",
+        ),
         # "why": the reason clause
         (
             "Why did the party restrain the military officers?",

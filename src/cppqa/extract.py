@@ -384,6 +384,7 @@ def choose_span(
         return (
             _reason_span(sentence, question)
             or _head_noun_span(sentence, question, question_stems)
+            or _doing_span(sentence, question, subject)
             or _gap_span(sentence, question, question_stems)
             or _appositive_span(sentence, question, question_stems)
             or _predicate_span(sentence, question_stems, subject)
@@ -651,6 +652,29 @@ def _appositive_span(sentence: str, question: str, question_stems: set[str]) -> 
             if 0 <= j < len(segments) and noun_phrase(j) and content(segments[j]) - question_stems:
                 return segments[j]
     return None
+
+
+_DOING = re.compile(
+    r"^\s*what\s+(?:else\s+)?(?:did|does|do|has|have|had)\s+(.+?)\s+(?:do|doing|done)\b", re.I
+)
+
+
+def _doing_span(sentence: str, question: str, subject: frozenset[str]) -> Span | None:
+    """For "what did X do?": what the sentence says after X ("The rest [remained underground]")."""
+    m = _DOING.match(question)
+    if not m or m.group(1).lower().endswith(" to"):
+        return None  # "what did they decline to do" asks for the thing, not the doing
+    actor = set(content_stems(m.group(1)))
+    tokens = list(_WORDS.finditer(sentence))
+    named = [i for i, t in enumerate(tokens) if stem(t.group().lower()) in actor]
+    if not named or named[-1] + 1 >= len(tokens):
+        return None
+    last, after = tokens[named[-1]], tokens[named[-1] + 1]
+    if sentence[last.end() : after.start()].strip():
+        return None  # "X, ..." : an apposition or a clause break, not X's verb
+    end = _clause_bounds(sentence, after.start(), after.start()).end
+    text = sentence[after.start() : end]
+    return Span(after.start(), end) if novel(text, actor) else None
 
 
 _JOINT = re.compile(r"\s+(?:and|or|but|to|which|that|who|while|when|where)\s|[,;:]")

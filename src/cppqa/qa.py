@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 # Weights of the evidence for a sentence (tuned on the dev part of eval/qa.jsonl).
 DENSE_WEIGHT, COVERAGE_WEIGHT, TYPE_BONUS = 1.0, 0.6, 0.25
+#: For untyped questions: a sentence in which a short answer can be framed.
+SHAPE_BONUS = 0.1
 _MULTIWORD_NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+")
 
 
@@ -100,6 +102,8 @@ class QA:
         resolution = resolve(question, history, self._topic, self._subject)
         # Acronyms expanded and typos fixed, once: "wich" is "which", "CC" a committee.
         normalised = self.retriever.vocabulary.normalise_query(resolution.query)
+        # The same, with acronyms as typed: the words in order, to frame a short answer.
+        framed = self.retriever.vocabulary.normalise_query(resolution.query, expand=False)
         kind = classify(normalised)
         query = self.retriever.prepare(without_cue(resolution.query, kind))
         depth = max(8, self.settings.top_k)
@@ -124,8 +128,10 @@ class QA:
             candidates = [
                 c for c in candidates if self.index.sentences[c.sentence].text not in used
             ] or candidates
+        stems = set(query.stems) | self.retriever.subject_stems
         scored = sorted(
-            (self._score(c, kind, resolution.query) for c in candidates), key=lambda s: -s.score
+            (self._score(c, kind, resolution.query, (framed, stems)) for c in candidates),
+            key=lambda s: -s.score,
         )
         sources = tuple(
             Source(self.index.sentences[s.candidate.sentence], round(s.score, 4))
@@ -141,7 +147,7 @@ class QA:
         span = choose_span(
             sentence.text,
             kind,
-            normalised,
+            framed,
             set(query.stems) | self.retriever.subject_stems,
             self._subject,
             self.retriever.vocabulary.acronyms,
@@ -167,7 +173,13 @@ class QA:
         """The question cleaned of control characters, or a ``QuestionError``."""
         return clean_question(question, self.settings.max_question_chars)
 
-    def _score(self, c: Candidate, kind: AnswerType, question: str) -> _Scored:
+    def _score(
+        self,
+        c: Candidate,
+        kind: AnswerType,
+        question: str,
+        shape: tuple[str, set[str]] | None = None,
+    ) -> _Scored:
         text = self.index.sentences[c.sentence].text
         vocabulary = self.retriever.vocabulary
         typed = answers_type(
@@ -179,7 +191,16 @@ class QA:
             self._people,
             vocabulary.defined,
         )
-        score = DENSE_WEIGHT * c.dense + COVERAGE_WEIGHT * c.coverage + TYPE_BONUS * typed
+        shaped = False
+        if kind is AnswerType.OTHER and shape is not None:
+            # An untyped question fits a sentence that frames a short answer to it.
+            shaped = choose_span(text, kind, shape[0], shape[1], self._subject) is not None
+        score = (
+            DENSE_WEIGHT * c.dense
+            + COVERAGE_WEIGHT * c.coverage
+            + TYPE_BONUS * typed
+            + SHAPE_BONUS * shaped
+        )
         return _Scored(c, score, typed)
 
     def _confidence(self, best: _Scored) -> float:

@@ -196,8 +196,9 @@ class Vocabulary:
         }
         return found.pop() if len(found) == 1 else None
 
-    def normalise_query(self, question: str) -> str:
-        """Expand acronyms and abbreviations and fix typos, keeping the rest as typed."""
+    def normalise_query(self, question: str, expand: bool = True) -> str:
+        """Expand acronyms (unless not ``expand``) and abbreviations and fix typos,
+        keeping the rest as typed."""
         tokens = list(_CLIPPED.finditer(question))
         for a, b in reversed(list(itertools.pairwise(tokens))):
             if question[a.end() : b.start()] == " ":
@@ -209,7 +210,7 @@ class Vocabulary:
             token = match.group()
             low = token.lower()
             if low in self.acronyms and (token.isupper() or not self.knows(low)):
-                return f"{token} {self.acronyms[low]}"
+                return f"{token} {self.acronyms[low]}" if expand else token
             if low in STOPWORDS or self.knows(low):
                 return token
             fixed = self.correct(low) or _question_word(low)
