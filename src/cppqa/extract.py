@@ -66,7 +66,8 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
         ),
         (
             r"\bwho(?:m|se)?\b|"
-            r"\bwhich (?:\w+ )?(?:general|comrade|leader|person|man|woman|member)\b",
+            r"\bwhich (?:\w+ )?(?:generals?|comrades?|leaders?|persons?|people|m[ae]n|"
+            r"wom[ae]n|members?)\b",
             AnswerType.WHO,
         ),
         (
@@ -75,7 +76,7 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
             AnswerType.LIST,
         ),
         (
-            r"\bcalled\b|\bname of\b|\bnamed\b|\bwhat is the name\b|\b(?:which|what) "
+            r"\bcalled\b|\bname(?: of)?\b|\bnamed\b|\b(?:which|what) "
             rf"{_MODIFIERS}(?:organ|newspaper|paper|case|meeting|body|organi[sz]ation|congress|"
             r"front|federation|committee|association|party)\b",
             AnswerType.NAME,
@@ -203,12 +204,17 @@ def answers_type(
         for s in typed_spans(sentence, kind, subject, people)
     ):
         return True  # a span of the type that says more than the question
+    fallback = _acronym_spans(sentence, subject)
+    if kind is AnswerType.WHERE and _COUNTRY.search(question):  # "which country": "US"
+        return any(novel(sentence[s.start : s.end], asked) for s in fallback)
     if kind is not AnswerType.WHO:
         return False
-    fallback = _acronym_spans(sentence, subject)
     return bool(set(words(sentence)) & PEOPLE_NOUNS) or any(
         novel(sentence[s.start : s.end], asked) for s in fallback
     )
+
+
+_COUNTRY = re.compile(r"\b(?:which|what) (?:country|nation|state)\b", re.IGNORECASE)
 
 
 def _acronym_spans(sentence: str, subject: frozenset[str]) -> list[Span]:
@@ -311,6 +317,11 @@ def _looks_like_name(word: str) -> bool:
 
 
 def _trim_list(sentence: str, match: re.Match[str]) -> Span:
+    """The items alone: after "including", "such as" or the words that lead to the first."""
+    items = re.search(r"\b(?:including|such as|namely)\s+", match.group())
+    first_two = ",".join(match.group().split(",", 2)[:2])
+    if items and items.start() < len(first_two):  # "various fronts, including the A, the B"
+        return Span(match.start() + items.end(), match.end())
     lead = _LIST_LEAD.match(match.group().split(",", 1)[0])
     offset = lead.end() if lead else 0
     return Span(match.start() + offset, match.end())
@@ -358,7 +369,10 @@ def choose_span(
         for s in typed_spans(sentence, kind, subject, people)
         if novel(sentence[s.start : s.end], question_stems, kind)
     ]
-    if not spans and kind is AnswerType.WHO and not group_span(sentence, question_stems):
+    if not spans and (
+        (kind is AnswerType.WHO and not group_span(sentence, question_stems))
+        or (kind is AnswerType.WHERE and _COUNTRY.search(question))
+    ):
         spans = [
             s
             for s in _acronym_spans(sentence, subject)

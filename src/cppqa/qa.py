@@ -153,6 +153,9 @@ class QA:
             self.retriever.vocabulary.acronyms,
             self._people,
         )
+        if span is None and best.candidate.coverage == 0.0:
+            log.info("abstaining on %r: no word of it in the best passage", question)
+            return Answer(question, resolution.query, None, confidence, sources)
         if span is None and kind in TYPED:
             log.info("abstaining on %r: no %s in the best passage", question, kind.value)
             return Answer(question, resolution.query, None, confidence, sources)
