@@ -172,6 +172,13 @@ NASIR = (
             "The CPP began a struggle against it.",
             "a struggle",
         ),
+        # "what nurtured X": the agent of "X nurtured by Y"
+        (
+            "What had shaped and raised the civil bureaucracy?",
+            "As soon as the Party was formed in Pakistan, the civil bureaucracy nurtured by "
+            "British imperialism started creating problems.",
+            "British imperialism",
+        ),
         # "what did X do": what the sentence says X did
         (
             "What did the rest of the party members do?",

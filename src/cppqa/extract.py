@@ -398,6 +398,7 @@ def choose_span(
         return (
             _reason_span(sentence, question)
             or _head_noun_span(sentence, question, question_stems)
+            or _agent_span(sentence, question)
             or _doing_span(sentence, question, subject)
             or _gap_span(sentence, question, question_stems)
             or _appositive_span(sentence, question, question_stems)
@@ -689,6 +690,40 @@ def _doing_span(sentence: str, question: str, subject: frozenset[str]) -> Span |
     end = _clause_bounds(sentence, after.start(), after.start()).end
     text = sentence[after.start() : end]
     return Span(after.start(), end) if novel(text, actor) else None
+
+
+_AGENT_QUESTION = re.compile(
+    r"^\s*(?:what|who)\s+(?:had\s+|has\s+|have\s+)?[a-z]+(?:ed|t|en)\b"
+    r"(?:\s+and\s+[a-z]+)?\s+(?P<thing>[^?]+)",
+    re.IGNORECASE,
+)
+
+
+def _agent_span(sentence: str, question: str) -> Span | None:
+    """For "what nurtured X?": the agent in "X nurtured by Y" ("British imperialism")."""
+    m = _AGENT_QUESTION.match(question)
+    if not m:
+        return None
+    thing = [w for w in words(m.group("thing")) if w not in STOPWORDS]
+    if not thing:
+        return None
+    head = re.escape(thing[-1])
+    found = re.search(rf"\b{head}\w*\s+(?:\w+ly\s+)?\w+(?:ed|en|t)\s+by\s+", sentence, re.I)
+    if not found:
+        return None
+    end = _clause_bounds(sentence, found.end(), found.end()).end
+    joint = _JOINT.search(sentence, found.end(), end)
+    stop = joint.start() if joint else end
+    # the agent is a noun phrase: it ends before the next verb of the clause
+    words_after = sentence[found.end() : stop].split()
+    kept = []
+    for w in words_after:
+        if kept and re.fullmatch(r"[a-z]+(?:ed|ing)", w):
+            break
+        kept.append(w)
+    if not kept:
+        return None
+    return Span(found.end(), found.end() + len(" ".join(kept)))
 
 
 _JOINT = re.compile(r"\s+(?:and|or|but|to|which|that|who|while|when|where)\s|[,;:]")

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 # Weights of the evidence for a sentence (tuned on the dev part of eval/qa.jsonl).
 DENSE_WEIGHT, COVERAGE_WEIGHT, TYPE_BONUS = 1.0, 0.6, 0.25
 #: For untyped questions: a sentence in which a short answer can be framed.
-SHAPE_BONUS = 0.1
+SHAPE_BONUS = 0.2
 _MULTIWORD_NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+")
 
 
