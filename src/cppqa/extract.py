@@ -716,7 +716,7 @@ def _agent_span(sentence: str, question: str) -> Span | None:
     stop = joint.start() if joint else end
     # the agent is a noun phrase: it ends before the next verb of the clause
     words_after = sentence[found.end() : stop].split()
-    kept = []
+    kept: list[str] = []
     for w in words_after:
         if kept and re.fullmatch(r"[a-z]+(?:ed|ing)", w):
             break
