@@ -7,7 +7,7 @@ import pytest
 from conftest import CORPUS, INDEX, FakeEmbedder
 from cppqa.config import Settings
 from cppqa.index import Index
-from cppqa.retrieve import Retriever
+from cppqa.retrieve import CONTEXT_WEIGHT, EARLIER_WEIGHT, Retriever
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +99,16 @@ def test_real_vocabulary_learns_acronyms(qa) -> None:  # type: ignore[no-untyped
     acronyms = qa.retriever.vocabulary.acronyms
     assert acronyms["cpp"] == "communist party of pakistan"
     assert acronyms["cc"] == "central committee"
+
+
+def test_coverage_counts_words_of_the_sentences_before_in_part(fake_retriever: Retriever) -> None:
+    texts = [p.text for p in fake_retriever.index.sentences]
+    began = next(i for i, t in enumerate(texts) if t.startswith("The CPP began a struggle"))
+    # "bureaucracy" is in the sentence before it, "nurtured" two before, "generals" further
+    near = fake_retriever.coverage(fake_retriever.prepare("bureaucracy"), began)
+    far = fake_retriever.coverage(fake_retriever.prepare("nurtured"), began)
+    none = fake_retriever.coverage(fake_retriever.prepare("generals"), began)
+    assert near == pytest.approx(CONTEXT_WEIGHT)
+    assert far == pytest.approx(EARLIER_WEIGHT)
+    assert none == 0.0
+    assert fake_retriever.coverage(fake_retriever.prepare("struggle"), began) == 1.0
