@@ -88,17 +88,18 @@ def report(qa: Any) -> dict[str, Any]:
     return evaluate(qa, EVAL, split="all")
 
 
-# (section, metric, floor): measured values when set, in the README's Quality table.
+# (section, metric, floor): the quality issue's targets where it sets one, else a
+# little under the measured value; the README's Quality table has the measured values.
 FLOORS = [
-    ("answerable", "evidence@1", 0.88),
-    ("answerable", "evidence@3", 0.94),
-    ("answerable", "mrr", 0.91),
-    ("answerable", "accuracy", 0.87),
-    ("answerable", "conciseness", 0.69),
-    ("abstention", "off_topic_abstained", 1.0),
-    ("abstention", "near_topic_abstained", 0.45),
+    ("answerable", "evidence@1", 0.95),  # target
+    ("answerable", "evidence@3", 0.95),
+    ("answerable", "mrr", 0.95),
+    ("answerable", "accuracy", 0.93),  # target
+    ("answerable", "conciseness", 0.80),  # target
+    ("abstention", "off_topic_abstained", 1.0),  # target
+    ("abstention", "near_topic_abstained", 0.70),  # target
     ("abstention", "precision", 0.95),
-    ("follow_up", "accuracy", 0.90),  # the quality issue's target, met
+    ("follow_up", "accuracy", 0.90),  # target
 ]
 
 

@@ -37,7 +37,7 @@ TYPED = frozenset(
 
 # Up to two words between "which"/"what" and its noun, none of them a verb:
 # "which trade union body", but not "what did the party".
-_MODIFIERS = r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|will)\b)\w+ ){0,2}"
+_MODIFIERS = r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|can|will)\b)[\w'’]+ ){0,2}"
 
 # Order matters: the first pattern that matches the question decides.
 _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
@@ -50,7 +50,7 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
         ),
         (
             r"\bhow long\b|\bfor how many (?:years|months|days|decades)\b|\bhow many years\b|"
-            r"\bsince when\b",
+            r"\bsince when\b|\bsince\s*\??\s*$",
             AnswerType.DURATION,
         ),
         (r"\bhow many\b|\bhow much\b|\bnumber of\b", AnswerType.COUNT),
@@ -198,7 +198,10 @@ def answers_type(
         return (
             not asked & set(defined) and _expansion_span(sentence, question, acronyms) is not None
         )
+    # The document's subject is as good as asked: "in Pakistan" tells nothing new
+    # about the Communist Party of Pakistan (choose_span judges spans the same way).
     asked = {stem(w) for w in words(question) if w not in STOPWORDS}
+    asked |= {stem(w) for alias in subject for w in words(alias) if w not in STOPWORDS}
     if any(
         novel(sentence[s.start : s.end], asked, kind)
         for s in typed_spans(sentence, kind, subject, people)
@@ -258,12 +261,21 @@ def typed_spans(
         return [_trim_list(sentence, m) for m in _TYPE_SPANS[kind].finditer(sentence)]
     if kind is AnswerType.WHERE:
         return [
-            Span(*m.span())
+            _place_only(m)
             for m in _TYPE_SPANS[kind].finditer(sentence)
             if not _PLACE_TIME.search(m.group()) and not re.search(r"\d", m.group())
         ]
     pattern = _TYPE_SPANS.get(kind)
     return [] if pattern is None else [Span(*m.span()) for m in pattern.finditer(sentence)]
+
+
+def _place_only(match: re.Match[str]) -> Span:
+    """A place without the organisation that owns it: "at the Calcutta Congress" of
+    "at the Calcutta Congress of the Communist Party of India (CPI)"."""
+    for of in re.finditer(r"\s+of\s+", match.group()):
+        if set(words(match.group()[of.end() :])) & ORGANISATION_WORDS:
+            return Span(match.start(), match.start() + of.start())
+    return Span(*match.span())
 
 
 def learn_people(sentences: Iterable[str]) -> frozenset[str]:

@@ -230,11 +230,17 @@ class Vocabulary:
 
 
 QUESTION_WORDS = ("which", "what", "where", "when", "who", "whom", "whose", "how", "why")
+#: Words that say what kind of answer a question wants, whether or not the corpus has them.
+CUE_WORDS = (
+    "city", "country", "province", "place", "year", "date", "month", "called", "name",
+    "long", "many", "much", "organisation", "organization", "person", "people", "list",
+)  # fmt: skip
 
 
 def _question_word(word: str) -> str | None:
-    """The question word a misspelt ``word`` stands for ("wich" → "which"), if any."""
-    return closest(word, QUESTION_WORDS)
+    """The question or cue word a misspelt ``word`` stands for ("wich" → "which",
+    "citty" → "city"), if any."""
+    return closest(word, QUESTION_WORDS + CUE_WORDS)
 
 
 #: Typo tolerance: rapidfuzz's normalised Indel similarity, in percent.
