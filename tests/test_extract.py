@@ -33,6 +33,8 @@ SUBJECT_STEMS = {stem(w) for alias in SUBJECT for w in alias.split() if w != "of
         ("What organisations is the party part of?", AnswerType.LIST),
         ("What is the party organ called?", AnswerType.NAME),
         ("youth front name", AnswerType.NAME),
+        ("Which students' organisation is one of the fronts?", AnswerType.NAME),
+        ("situation changed since?", AnswerType.DURATION),
         ("Which people in the armed forces were detained?", AnswerType.WHO),
         ("What was the name of the false case?", AnswerType.NAME),
         ("Which newspaper does the party publish?", AnswerType.NAME),
@@ -95,6 +97,12 @@ FRONTS = (
             "How long has Red Flag been published?",
             "The party organ, Red Flag has been published for the last 50 years.",
             "the last 50 years",
+        ),
+        (
+            "Where was the CPP formed?",
+            "After the formation of Pakistan, the CPP was formed on March 6, 1948 at the "
+            "Calcutta Congress of the Communist Party of India (CPI)۔",
+            "at the Calcutta Congress",
         ),
         (
             "Since when has the situation changed?",
@@ -184,6 +192,28 @@ NASIR = (
             "What did the rest of the party members do?",
             "The rest remained underground and engaged in revolutionary work.",
             "remained underground and engaged in revolutionary work",
+        ),
+        # a question that only names something: the phrase in apposition before it
+        (
+            "Red Flag?",
+            "The party organ, Red Flag has been published for the last 50 years.",
+            "The party organ",
+        ),
+        # "what is X": the one name that shares a word with X
+        ("What is the party's women's wing?", FRONTS, "Democratic Women's Association"),
+        # "what else did X start doing", after a leading clause
+        (
+            "Besides fighting the bureaucracy, what else did the party start doing then?",
+            "At the same time, she started the process of forming unions and associations of "
+            "workers, farmers, writers, journalists and government employees in the country.",
+            "the process of forming unions and associations of workers",
+        ),
+        # "what was V-ed": the subject, up to the verb, even when "and ..." follows
+        (
+            "What was raided during General Zia's tenure?",
+            "As a result, the party's secret headquarter was raided and arrests were made all "
+            "over the country.",
+            "the party's secret headquarter",
         ),
         # "why": the reason clause
         (
@@ -350,6 +380,10 @@ def test_acronyms_and_clipped_words_are_answered_from_their_sentence(  # type: i
     [
         "When did Zulfiqar Ali Bhutto die?",  # only the era named after him
         "When was General Zia ul Haq born?",
+        # the passage names one, not "the first"
+        "Who was the first General Secretary of the Party?",
+        # a role the corpus never mentions
+        "Who was the prosecutor in the Rawalpindi Conspiracy Case?",
         # no word beyond the document's subject is in the best passage
         "What is the official anthem of the CPP?",
         "What is the party's motto?",

@@ -74,6 +74,10 @@ def test_normalise_query_fixes_typos_and_expands_acronyms(vocabulary: Vocabulary
         "When was the CPP communist party of pakistan formed?"
     )
     assert "central committee" in vocabulary.normalise_query("Which CC member was paralyzed?")
+    # cue words are fixed even where the corpus lacks them
+    assert vocabulary.normalise_query("In which citty was it formd?") == (
+        "In which city was it formed?"
+    )
 
 
 @pytest.mark.parametrize(

@@ -414,6 +414,7 @@ def choose_span(
             or _doing_span(sentence, question, subject)
             or _gap_span(sentence, question, question_stems)
             or _appositive_span(sentence, question, question_stems)
+            or _named_span(sentence, question, question_stems, subject)
             or _predicate_span(sentence, question_stems, subject)
         )
     return None
@@ -604,7 +605,11 @@ def _predicate_span(
         return max(found, key=lambda f: f[0])[1]
     for m in _COPULA.finditer(sentence):
         clause = _clause_bounds(sentence, m.start(), m.end())
-        left, right = Span(clause.start, m.start()), Span(m.end(), clause.end)
+        joint = _JOINT.search(sentence, m.end(), clause.end)  # "raided [and arrests were ...]"
+        left, right = (
+            Span(clause.start, m.start()),
+            Span(m.end(), joint.start() if joint else clause.end),
+        )
         if (stems_of(right) & question_stems) - subject_stems and covered(right) >= 0.5:
             # "general secretary" → "Comrade Imdad Qazi is the General Secretary of the Party."
             names = [
@@ -616,7 +621,7 @@ def _predicate_span(
             rest = (text[: names[0].start] + text[names[0].end :]) if names else ""
             if len(names) == 1 and not covered(names[0]) and set(words(rest)) <= STOPWORDS | TITLES:
                 return names[0]  # the subject of the sentence is just the name
-            if not names and stems_of(left) and not covered(left):
+            if not names and stems_of(left) - question_stems and covered(left) < 0.5:
                 return left  # "a brutel operation was launched against the Party"
     return None
 
@@ -653,42 +658,73 @@ def _appositive_span(sentence: str, question: str, question_stems: set[str]) -> 
     def content(span: Span) -> set[str]:
         return {stem(w) for w in words(sentence[span.start : span.end]) if w not in STOPWORDS}
 
-    def noun_phrase(
-        i: int,
-    ) -> bool:  # a short phrase between commas, like "the military bureaucracy"
+    def noun_phrase(i: int, first_too: bool = False) -> bool:
+        """A short phrase between commas, like "the military bureaucracy"."""
         span = segments[i]
         text = sentence[span.start : span.end]
         return (
-            0 < i < len(segments) - 1
+            (i > 0 or first_too)
+            and i < len(segments) - 1
             and len(text.split()) <= 7
             and bool(_DETERMINER.match(text))
             and not _COPULA.search(f" {text} ")
         )
 
+    named = set(content_stems(question)) if not _WH_WORD.search(question) else set()
     for i, segment in enumerate(segments):
-        own = content(segment)
-        own -= {stem(w) for w in TITLES}
-        if not own or not own <= question_stems:
-            # the segment must be what the question names, and nothing more...
-            tail = {
-                stem(w.lower()) for w in _WORDS.findall(sentence[segment.start : segment.end])[-3:]
-            }
-            if not tail or not tail <= question_stems | STOPWORDS:
-                continue  # ...or end with it: "The civil bureaucracy and its junior partner"
+        tokens = [stem(w.lower()) for w in _WORDS.findall(sentence[segment.start : segment.end])]
+        own = {t for t in tokens if t not in STOPWORDS} - {stem(w) for w in TITLES}
+        if (  # "Red Flag?" and "The party organ, Red Flag has been ...": the phrase before
+            named
+            and i > 0
+            and set(tokens[: len(named)]) == named
+            and noun_phrase(i - 1, first_too=True)
+            and content(segments[i - 1]) - named
+        ):
+            return segments[i - 1]
+        # The segment must be what the question names, and nothing more, or end
+        # with it: "The civil bureaucracy and its junior partner".
+        if (not own or not own <= question_stems) and (
+            not tokens or not set(tokens[-3:]) <= question_stems | STOPWORDS
+        ):
+            continue
         for j in (i + 1, i - 1):
             if 0 <= j < len(segments) and noun_phrase(j) and content(segments[j]) - question_stems:
                 return segments[j]
     return None
 
 
+def _named_span(
+    sentence: str, question: str, question_stems: set[str], subject: frozenset[str]
+) -> Span | None:
+    """For "what is X?": the one name in the sentence that shares a word with X and
+    says more ("the party's women's wing" → "Democratic Women's Association")."""
+    if not re.match(r"\s*(?:what|which)\s+(?:is|are|was|were)\b", question, re.IGNORECASE):
+        return None
+    subject_stems = {stem(w) for alias in subject for w in words(alias)}
+    specific = question_stems - subject_stems
+    found = [
+        n
+        for n in _names(sentence, AnswerType.NAME, subject, frozenset())
+        if _shared(sentence[n.start : n.end], specific)
+        and novel(sentence[n.start : n.end], question_stems)
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+_PREPOSITIONS = frozenset(
+    "in on at by for with under against during from to of into through after before".split()
+)
 _DOING = re.compile(
-    r"^\s*what\s+(?:else\s+)?(?:did|does|do|has|have|had)\s+(.+?)\s+(?:do|doing|done)\b", re.I
+    r"(?:^|[,;])\s*what\s+(?:else\s+)?(?:did|does|do|has|have|had)\s+(.+?)\s+"
+    r"(?:do|doing|done)\b",
+    re.I,
 )
 
 
 def _doing_span(sentence: str, question: str, subject: frozenset[str]) -> Span | None:
     """For "what did X do?": what the sentence says after X ("The rest [remained underground]")."""
-    m = _DOING.match(question)
+    m = _DOING.search(question)
     if not m or m.group(1).lower().endswith(" to"):
         return None  # "what did they decline to do" asks for the thing, not the doing
     actor = set(content_stems(m.group(1)))
@@ -697,8 +733,8 @@ def _doing_span(sentence: str, question: str, subject: frozenset[str]) -> Span |
     if not named or named[-1] + 1 >= len(tokens):
         return None
     last, after = tokens[named[-1]], tokens[named[-1] + 1]
-    if sentence[last.end() : after.start()].strip():
-        return None  # "X, ..." : an apposition or a clause break, not X's verb
+    if sentence[last.end() : after.start()].strip() or after.group().lower() in _PREPOSITIONS:
+        return None  # "X, ..." or "X in 1951": not what X did
     end = _clause_bounds(sentence, after.start(), after.start()).end
     text = sentence[after.start() : end]
     return Span(after.start(), end) if novel(text, actor) else None

@@ -38,6 +38,16 @@ log = logging.getLogger(__name__)
 DENSE_WEIGHT, COVERAGE_WEIGHT, TYPE_BONUS = 1.0, 0.6, 0.25
 #: For untyped questions: a sentence in which a short answer can be framed.
 SHAPE_BONUS = 0.2
+#: Words that pick one of several: the passage must say them too.
+ORDINALS = frozenset(
+    "first second third fourth fifth last former previous founding earliest latest".split()
+)
+# "who was the judge in ...": the role asked about, up to the first word like "in".
+_ROLE = re.compile(
+    r"\bwho\s+(?:is|was|are|were)\s+(?:the\s+|a\s+|an\s+)?"
+    r"((?:(?!(?:of|in|at|for|on|to|during|who|that|when)\b)[\w'’-]+\s*){1,3})",
+    re.IGNORECASE,
+)
 _MULTIWORD_NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+")
 
 
@@ -225,6 +235,15 @@ class QA:
                 return f"the corpus never mentions {name!r}"
         if kind in TYPED and not best.typed:
             return f"the question asks for {kind.value} and the passage has none"
+        passage = set(words(self.index.sentences[best.candidate.sentence].text))
+        # "Who was the first General Secretary?": the passage names one, not the first.
+        if missing := sorted(set(words(normalised)) & ORDINALS - passage):
+            return f"the passage does not say which is the {missing[0]}"
+        role = _ROLE.search(normalised)
+        if kind is AnswerType.WHO and role:
+            head = [w for w in words(role.group(1)) if w not in STOPWORDS]
+            if head and self.retriever.vocabulary.unknown_words(head[-1]):
+                return f"the corpus never mentions a {head[-1]}"
         if confidence < self.settings.min_confidence:
             return f"confidence {confidence:.2f} is below {self.settings.min_confidence}"
         return None
