@@ -114,3 +114,13 @@ def test_unknown_words(vocabulary: Vocabulary) -> None:
 def test_idf_is_higher_for_rarer_stems(vocabulary: Vocabulary) -> None:
     assert vocabulary.idf(stem("karachi")) > vocabulary.idf(stem("party")) > 0
     assert vocabulary.idf("never-seen") > vocabulary.idf(stem("karachi"))
+
+
+def test_corrections_are_remembered_within_a_bound(vocabulary: Vocabulary) -> None:
+    import cppqa.terms as terms
+
+    assert vocabulary.correct("genral") == "general"
+    assert vocabulary._corrected["genral"] == "general"
+    vocabulary._corrected.update({f"w{i}": None for i in range(terms._MAX_CORRECTIONS)})
+    assert vocabulary.correct("secretery") == "secretary"
+    assert len(vocabulary._corrected) == 1  # cleared, not grown past the bound

@@ -123,6 +123,9 @@ def content_stems(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOPWORDS]
 
 
+_MAX_CORRECTIONS = 50_000
+
+
 @dataclass
 class Vocabulary:
     """Corpus statistics: sentence frequency of stems, acronyms, words for typo fixing."""
@@ -137,6 +140,7 @@ class Vocabulary:
     bigrams: set[tuple[str, str]] = field(default_factory=set)
     #: Acronyms the corpus spells out in place: "Communist Party of Pakistan (CPP)".
     defined: set[str] = field(default_factory=set)
+    _corrected: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def learn(cls, sentences: Iterable[str]) -> Vocabulary:
@@ -172,6 +176,13 @@ class Vocabulary:
 
     def correct(self, word: str) -> str | None:
         """The corpus word closest to a misspelt ``word``, or None when nothing is close."""
+        if word not in self._corrected:  # the vocabulary never changes once learned
+            if len(self._corrected) >= _MAX_CORRECTIONS:  # a server sees endless new words
+                self._corrected.clear()
+            self._corrected[word] = self._correct(word)
+        return self._corrected[word]
+
+    def _correct(self, word: str) -> str | None:
         if self.knows(word) or len(word) < 4 or word.isdigit():
             return word if self.knows(word) else None
         best = closest(word, self.surface)
