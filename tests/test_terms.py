@@ -116,9 +116,10 @@ def test_idf_is_higher_for_rarer_stems(vocabulary: Vocabulary) -> None:
     assert vocabulary.idf("never-seen") > vocabulary.idf(stem("karachi"))
 
 
-def test_corrections_are_remembered_within_a_bound(vocabulary: Vocabulary) -> None:
+def test_corrections_are_remembered_within_a_bound() -> None:
     import cppqa.terms as terms
 
+    vocabulary = Vocabulary.learn(["The general secretary was revolutionary."])
     assert vocabulary.correct("genral") == "general"
     assert vocabulary._corrected["genral"] == "general"
     vocabulary._corrected.update({f"w{i}": None for i in range(terms._MAX_CORRECTIONS)})
