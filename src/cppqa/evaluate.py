@@ -4,7 +4,8 @@ Metrics (answerable = the document holds the answer):
 
 - evidence@1 / @3: the gold sentence is the first / among the first three sources;
 - MRR: mean of 1/rank of the gold sentence among the sources (0 when absent);
-- accuracy: some gold short answer is inside the answer (abstaining is wrong);
+- accuracy: some gold short answer is inside the answer (abstaining is wrong), compared
+  as SQuAD's evaluation does: case, punctuation and articles ignored;
 - conciseness: accurate, and no longer than the shortest gold answer + 40 characters;
 - abstention precision / recall over all single questions; per category the
   abstention rate (off- and near-topic) or false-refusal rate (answerable);
@@ -15,6 +16,7 @@ Metrics (answerable = the document holds the answer):
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,15 +45,34 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return items
 
 
+def normalise(text: str) -> str:
+    """Text as SQuAD's evaluation compares it: lowercase, without punctuation or
+    articles, single-spaced ("The party's" ~ "partys")."""
+    text = re.sub(r"[^\w\s]", "", text.lower())
+    return " ".join(w for w in text.split() if w not in ("a", "an", "the"))
+
+
+def contains(answer: str, gold: str) -> bool:
+    """Whether the gold answer is inside the answer, whole words, after ``normalise``.
+
+    >>> contains("working class and working people", "the working class")
+    True
+    >>> contains("1954", "954")
+    False
+    """
+    return f" {normalise(gold)} " in f" {normalise(answer)} "
+
+
 def judge(answer: Answer, gold: list[str], evidence: str | None) -> dict[str, Any]:
     """How one answer fares against its gold answers and evidence sentence."""
     texts = [s.passage.text for s in answer.sources]
     rank = next((i + 1 for i, t in enumerate(texts) if evidence and evidence.strip() in t), None)
     if not gold:
         return {"right": answer.text is None, "abstained": answer.text is None}
-    accurate = answer.text is not None and any(g in answer.text for g in gold)
+    accurate = answer.text is not None and any(contains(answer.text, g) for g in gold)
     concise = any(
-        g in (answer.text or "") and len(answer.text or "") <= len(g) + CONCISE_SLACK for g in gold
+        contains(answer.text or "", g) and len(answer.text or "") <= len(g) + CONCISE_SLACK
+        for g in gold
     )
     return {
         "right": accurate,
