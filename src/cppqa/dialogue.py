@@ -129,7 +129,10 @@ def _thing(turn: Turn, subject: frozenset[str]) -> str | None:
 
     After "What is the CPP's ideology?" → "Marxism-Leninism", "it" is still the CPP.
     """
-    if turn.answer and len(turn.answer.split()) <= 6 and classify(turn.query) in _NAMING:
+    kind = classify(turn.query)
+    if kind is AnswerType.WHO and turn.answer and typed_spans(turn.answer, kind, subject):
+        return None  # "it" is not the person just named: "he" or "she" would be
+    if turn.answer and len(turn.answer.split()) <= 6 and kind in _NAMING:
         return turn.answer
     spans = typed_spans(turn.query, AnswerType.NAME, subject)
     return turn.query[spans[0].start : spans[0].end] if spans else None

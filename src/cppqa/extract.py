@@ -71,8 +71,8 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
             AnswerType.WHO,
         ),
         (
-            rf"\b(?:what|which) {_MODIFIERS}(?:fronts|organi[sz]ations|groups|bodies|unions|"
-            r"associations|platforms)\b|\blist\b",
+            rf"\b(?:what|which|name|list) (?:all )?(?:the )?{_MODIFIERS}(?:fronts|organi[sz]ations|"
+            r"groups|bodies|unions|associations|platforms)\b|\blist\b",
             AnswerType.LIST,
         ),
         (
@@ -126,6 +126,9 @@ ORGANISATION_WORDS = frozenset(
     """.split()
 )
 _LIST_LEAD = re.compile(r"^.*\b(?:including|such as|of|like|on)\s+|^.*:\s*", re.IGNORECASE)
+_NAMES_A_TIME = re.compile(
+    r"\b(?:time|tenure|era|rule|reign) of (?:(?:General|President|Prime Minister) )?$"
+)
 _PLACE_TIME = re.compile(r"\b(?:time|tenure|era|rule|reign)\b")
 
 
@@ -349,6 +352,9 @@ _TIME_FRAME = frozenset(
 ) | frozenset(TITLES)
 
 
+_TITLE_STEMS = frozenset(stem(w) for w in TITLES)
+
+
 def novel(span_text: str, question_stems: set[str], kind: AnswerType | None = None) -> bool:
     """Whether a span says something the question does not already say.
 
@@ -356,6 +362,8 @@ def novel(span_text: str, question_stems: set[str], kind: AnswerType | None = No
     "till the time of General Zia ul Haq" does not answer "when did Zia ul Haq die?".
     """
     stems = {stem(w) for w in words(span_text) if w not in STOPWORDS}
+    if kind is AnswerType.WHO and (stems & question_stems) - _TITLE_STEMS:
+        return False  # "Who else was martyred under Zia?" is not answered by "Zia ul Haq"
     if kind is AnswerType.WHEN:
         named = re.search(r"\b(?:time|tenure|era|rule|reign) of (.+)$", span_text)
         if named and set(content_stems(named.group(1))) - _TIME_FRAME <= question_stems:
@@ -381,6 +389,10 @@ def choose_span(
         for s in typed_spans(sentence, kind, subject, people)
         if novel(sentence[s.start : s.end], question_stems, kind)
     ]
+    if kind is AnswerType.WHO and not _PLACE_TIME.search(question):
+        # "In the time of General Ayub, ... Comrade Hassan Nasir was tortured": the
+        # person who names a time is not who the question is about.
+        spans = [s for s in spans if not _NAMES_A_TIME.search(sentence[: s.start])] or spans
     if not spans and (
         (kind is AnswerType.WHO and not group_span(sentence, question_stems))
         or (kind is AnswerType.WHERE and _COUNTRY.search(question))
@@ -415,7 +427,7 @@ def choose_span(
             or _gap_span(sentence, question, question_stems)
             or _appositive_span(sentence, question, question_stems)
             or _named_span(sentence, question, question_stems, subject)
-            or _predicate_span(sentence, question_stems, subject)
+            or _predicate_span(sentence, question_stems, subject, question)
         )
     return None
 
@@ -495,8 +507,12 @@ def _distance(span: Span, anchors: list[int]) -> int:
     )
 
 
+# Up to three words after "which/what (kind of)", before a verb: the last is the noun
+# ("which international forum is ..." → "forum").
 _ASKED_NOUN = re.compile(
-    r"\b(?:which|what)\s+(?:(?:kind|sort|type)\s+of\s+)?([a-z]\w+)", re.IGNORECASE
+    r"\b(?:which|what)\s+(?:(?:kind|sort|type)\s+of\s+)?"
+    r"((?:(?!(?:is|was|are|were|did|does|do|has|have|had|can|will|got)\b)[a-z][\w'’]*\s*){1,3})",
+    re.IGNORECASE,
 )
 
 
@@ -507,9 +523,17 @@ def asked_noun(question: str) -> str | None:
     'language'
     """
     m = _ASKED_NOUN.search(question)
-    if not m or m.group(1).lower() in STOPWORDS:
+    if not m:
         return None
-    return m.group(1).lower()
+    # the noun ends the phrase; stop at a word like "of" or "in" inside it
+    if re.match(r"what\s+\w+ed\b", m.group().lower()):
+        return None  # "what nurtured X" asks for a doer, not a kind of X
+    phrase = []
+    for word in m.group(1).lower().split():
+        if word in STOPWORDS:
+            break
+        phrase.append(word.rstrip("'’").removesuffix("'s"))
+    return phrase[-1] if phrase else None
 
 
 def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> Span | None:
@@ -529,12 +553,13 @@ def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> S
             if prev == "and" and j >= 2 and j < i and not gap.strip():
                 j -= 1  # "subservient and mercenary state"
                 continue
-            if prev in STOPWORDS or stem(prev) in question_stems or gap.strip():
+            if prev in STOPWORDS or gap.strip():
                 break
             j -= 1
         if tokens[j].group().lower() == "and":
             j += 1
-        if j < i:
+        # the modifiers, if they say what the question does not ("independent" foreign policy)
+        if j < i and novel(sentence[tokens[j].start() : tokens[i - 1].end()], question_stems):
             return Span(tokens[j].start(), token.end())
         low = [t.group().lower() for t in tokens]
         # "the rest of the provinces": a noun before "of (the) X" says which X.
@@ -556,7 +581,8 @@ def _head_noun_span(sentence: str, question: str, question_stems: set[str]) -> S
     return None
 
 
-_COPULA = re.compile(r"\s(?:is|was|are|were|has been|have been|had been|got|became)\s")
+# "got" stays with its participle ("his body [got disappeared]"): it is matched, not consumed.
+_COPULA = re.compile(r"\s(?:(?:is|was|are|were|has been|have been|had been|became)\s|(?=got\s))")
 # Where a clause starts or ends inside a sentence: a comma, a semicolon, or an
 # "and" that begins a new subject ("... and the entire leadership was imprisoned").
 _CLAUSE_BREAK = re.compile(
@@ -572,8 +598,15 @@ def _clause_bounds(sentence: str, start: int, end: int) -> Span:
     return Span(left, after.start() if after else body_end)
 
 
+_PASSIVE_QUESTION = re.compile(
+    r"^\s*(?:what|who|which \w+)\s+(?:is|was|are|were|has been|have been|had been|got)\s+"
+    r"[a-z]+(?:ed|en|t)\b",
+    re.IGNORECASE,
+)
+
+
 def _predicate_span(
-    sentence: str, question_stems: set[str], subject: frozenset[str]
+    sentence: str, question_stems: set[str], subject: frozenset[str], question: str = ""
 ) -> Span | None:
     """For "X is Y" clauses where the question says X: the Y part; where it says Y: X.
 
@@ -581,6 +614,8 @@ def _predicate_span(
     Communist Party of Pakistan is ..." answers nothing by itself.
     """
     subject_stems = {stem(w) for alias in subject for w in words(alias)}
+    # "What was launched ...?" asks for the subject of a passive clause.
+    passive = bool(_PASSIVE_QUESTION.match(question))
 
     def stems_of(span: Span) -> set[str]:
         return {stem(w) for w in words(sentence[span.start : span.end]) if w not in STOPWORDS}
@@ -621,7 +656,7 @@ def _predicate_span(
             rest = (text[: names[0].start] + text[names[0].end :]) if names else ""
             if len(names) == 1 and not covered(names[0]) and set(words(rest)) <= STOPWORDS | TITLES:
                 return names[0]  # the subject of the sentence is just the name
-            if not names and stems_of(left) - question_stems and covered(left) < 0.5:
+            if not names and passive and stems_of(left) - question_stems and covered(left) < 0.5:
                 return left  # "a brutel operation was launched against the Party"
     return None
 
@@ -712,8 +747,8 @@ def _named_span(
     return found[0] if len(found) == 1 else None
 
 
-_PREPOSITIONS = frozenset(
-    "in on at by for with under against during from to of into through after before".split()
+_NOT_A_VERB = frozenset(
+    "in on at by for with under against during from to of into through after before and or".split()
 )
 _DOING = re.compile(
     r"(?:^|[,;])\s*what\s+(?:else\s+)?(?:did|does|do|has|have|had)\s+(.+?)\s+"
@@ -727,13 +762,14 @@ def _doing_span(sentence: str, question: str, subject: frozenset[str]) -> Span |
     m = _DOING.search(question)
     if not m or m.group(1).lower().endswith(" to"):
         return None  # "what did they decline to do" asks for the thing, not the doing
-    actor = set(content_stems(m.group(1)))
+    # the actor without a relative clause: "its members [who weren't jailed]"
+    actor = set(content_stems(re.split(r"\b(?:who|that|which)\b", m.group(1))[0]))
     tokens = list(_WORDS.finditer(sentence))
     named = [i for i, t in enumerate(tokens) if stem(t.group().lower()) in actor]
     if not named or named[-1] + 1 >= len(tokens):
         return None
     last, after = tokens[named[-1]], tokens[named[-1] + 1]
-    if sentence[last.end() : after.start()].strip() or after.group().lower() in _PREPOSITIONS:
+    if sentence[last.end() : after.start()].strip() or after.group().lower() in _NOT_A_VERB:
         return None  # "X, ..." or "X in 1951": not what X did
     end = _clause_bounds(sentence, after.start(), after.start()).end
     text = sentence[after.start() : end]
@@ -774,7 +810,10 @@ def _agent_span(sentence: str, question: str) -> Span | None:
     return Span(found.end(), found.end() + len(" ".join(kept)))
 
 
-_JOINT = re.compile(r"\s+(?:and|or|but|to|which|that|who|while|when|where)\s|[,;:]")
+_JOINT = re.compile(
+    r"\s+(?:and|or|but|to|which|that|who|while|when|where|by|through|with|from|in|at|on|"
+    r"during|under|against|after|before|since|for)\s|[,;:]"
+)
 
 
 def _gap_span(sentence: str, question: str, question_stems: set[str]) -> Span | None:
