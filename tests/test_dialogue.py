@@ -52,6 +52,13 @@ def test_it_names_the_last_named_thing() -> None:
     assert resolution.query == "How long has Red Flag been published?"
 
 
+def test_it_is_not_the_person_just_named() -> None:
+    resolution = resolve("What is its party organ called?", [SECRETARY], topic="the party")
+    assert resolution.query == "What is the party's party organ called?"
+    group = Turn("Who created problems?", "Who created problems?", "civil bureaucracy", None)
+    assert resolve("What nurtured it?", [group]).query == "What nurtured civil bureaucracy?"
+
+
 MARTYRED = Turn("Where was Nazir Abbasi martyred?", "Where was Nazir Abbasi martyred?")
 
 

@@ -35,6 +35,7 @@ SUBJECT_STEMS = {stem(w) for alias in SUBJECT for w in alias.split() if w != "of
         ("youth front name", AnswerType.NAME),
         ("Which students' organisation is one of the fronts?", AnswerType.NAME),
         ("situation changed since?", AnswerType.DURATION),
+        ("Name the organizations the party works through.", AnswerType.LIST),
         ("Which people in the armed forces were detained?", AnswerType.WHO),
         ("What was the name of the false case?", AnswerType.NAME),
         ("Which newspaper does the party publish?", AnswerType.NAME),
@@ -159,7 +160,7 @@ NASIR = (
         ),
         ("Hassan Nasir position?", NASIR, "a key member of the central committee"),
         # the clause whose subject the question names
-        ("What happened to Hassan Nasir's body?", NASIR, "disappeared"),
+        ("What happened to Hassan Nasir's body?", NASIR, "got disappeared"),
         (
             "What happened to the party leadership in the Rawalpindi Conspiracy Case?",
             "For this reason, a false case was filed against the party in 1951 under the name of "
@@ -215,6 +216,20 @@ NASIR = (
             "over the country.",
             "the party's secret headquarter",
         ),
+        # what follows the question's last words, up to a preposition
+        (
+            "What did some military officers want to adopt?",
+            "Actually some military officers wanted to adopt an independent foreign policy by "
+            "overthrowing the pro-imperialist policies of Pakistan's generals and rulers.",
+            "an independent foreign policy",
+        ),
+        # "what kind of X": the modifiers the question does not say
+        (
+            "What kind of foreign policy did some military officers want to adopt?",
+            "Actually some military officers wanted to adopt an independent foreign policy by "
+            "overthrowing the pro-imperialist policies of Pakistan's generals and rulers.",
+            "independent foreign policy",
+        ),
         # "why": the reason clause
         (
             "Why did the party restrain the military officers?",
@@ -243,6 +258,12 @@ def test_untyped_questions_get_the_part_of_the_clause_they_ask_for(
         # the question asks what they did, not what the appositive names
         ("What did the civil bureaucracy and its junior partner do?", BUREAUCRACY),
         ("Why was the party banned?", "For this reason, in 1954, the party was declared illegal."),
+        # not a passive question: the subject of the sentence is no answer
+        (
+            "What is the party trying to achieve by uniting workers and the middle class?",
+            "The main aim of the party is to organize the workers and peasants and unite them "
+            "with the middle class to carry out a socialist revolution.",
+        ),
     ],
 )
 def test_untyped_rules_do_not_invent_a_short_answer(question: str, sentence: str) -> None:
@@ -256,7 +277,21 @@ def test_untyped_rules_do_not_invent_a_short_answer(question: str, sentence: str
     assert span is None or sentence[span.start : span.end] not in (
         "the military bureaucracy",
         "The party restrained them",
+        "The main aim of the party",
     )
+
+
+def test_who_skips_a_person_who_only_names_a_time_or_whom_the_question_names() -> None:
+    question = "Who was the central committee member killed in the royal fort of Lahore?"
+    span = choose_span(NASIR, classify(question), question, set(content_stems(question)), SUBJECT)
+    assert span is not None and NASIR[span.start : span.end] == "Hassan Nasir"
+    question = "In whose time was Hassan Nasir killed?"
+    span = choose_span(NASIR, classify(question), question, set(content_stems(question)), SUBJECT)
+    assert span is not None and NASIR[span.start : span.end] == "Ayub"
+    zia = "Similar violence was continued till the time of General Zia ul Haq."
+    question = "Who else was martyred under Zia?"
+    assert not novel("Zia ul Haq", set(content_stems(question)), AnswerType.WHO)
+    assert choose_span(zia, AnswerType.WHO, question, set(content_stems(question)), SUBJECT) is None
 
 
 def test_choose_span_gives_the_list_for_which_fronts() -> None:
