@@ -625,7 +625,7 @@ def _predicate_span(
         return len(stems & question_stems) / len(stems) if stems else 0.0
 
     found: list[tuple[float, Span]] = []
-    for m in _COPULA.finditer(sentence):
+    for m in _COPULA.finditer(sentence) if not passive else ():
         clause = _clause_bounds(sentence, m.start(), m.end())
         right = Span(m.end(), clause.end)
         # The subject: the words since the last break, or, when those say no more
