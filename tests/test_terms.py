@@ -101,6 +101,15 @@ def test_clipped_words_stay_when_no_single_phrase_fits(vocabulary: Vocabulary) -
     assert vocabulary.abbreviation("pa", "co") is None  # "party continued", "party considered"
 
 
+def test_a_word_whose_stem_differs_by_its_last_letter_is_the_corpus_word(
+    vocabulary: Vocabulary,
+) -> None:
+    assert vocabulary.correct("advice") == "advised"  # "advic" ~ "advis"
+    assert vocabulary.correct("newspaper") is None
+    # a cue word stays, so the question keeps asking for an organisation
+    assert "organisation" in vocabulary.normalise_query("Which organisation is it?")
+
+
 def test_hyphenated_corpus_words_are_known_joined(vocabulary: Vocabulary) -> None:
     assert vocabulary.knows("payrole")
     assert vocabulary.correct("payroll") == "payrole"

@@ -190,7 +190,12 @@ class Vocabulary:
             return best
         # "ideolgy" is far from "ideological" but close to its stem "ideolog".
         best = closest(word, self.stems)
-        return None if best is None else self.stems[best]
+        if best is not None:
+            return self.stems[best]
+        # "advice" is "advised" but for the stem's last letter ("advic", "advis").
+        own = stem(word)
+        near = [s for s in self.stems if len(s) == len(own) >= 5 and s[:-1] == own[:-1]]
+        return self.stems[near[0]] if len(near) == 1 else None
 
     def abbreviation(self, first: str, second: str) -> str | None:
         """The one corpus phrase two clipped words stand for ("gen sec" → "general secretary").
@@ -222,7 +227,7 @@ class Vocabulary:
             low = token.lower()
             if low in self.acronyms and (token.isupper() or not self.knows(low)):
                 return f"{token} {self.acronyms[low]}" if expand else token
-            if low in STOPWORDS or self.knows(low):
+            if low in STOPWORDS or low in CUE_WORDS or self.knows(low):
                 return token
             fixed = self.correct(low) or _question_word(low)
             return token if fixed is None else fixed
