@@ -113,6 +113,7 @@ IRREGULAR = {
 }
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     word = word.removesuffix("'s")
     return str(_stemmer().stemWord(IRREGULAR.get(word, word)))
