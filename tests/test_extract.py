@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import DOCUMENT, ROOT
 from cppqa.extract import AnswerType, choose_span, classify, novel, typed_spans
@@ -443,3 +445,27 @@ def test_off_topic_questions_abstain_but_give_sources(qa, question: str) -> None
     assert answer.start is None
     assert len(answer.sources) == qa.settings.top_k
     assert answer.to_json()["answer"] is None
+
+
+_WORDS_FOR_FUZZ = (
+    "what which who whose when where why how did does was is were got the a of in and to "
+    "party CPP Zia Ayub Khan Red Flag , . ? ' - 1954 first name called since do doing "
+    "raided launched nurtured by its his them member committee bureaucracy"
+).split()
+
+
+@given(
+    question=st.lists(st.sampled_from(_WORDS_FOR_FUZZ), min_size=1, max_size=14).map(" ".join),
+    sentence=st.lists(st.sampled_from(_WORDS_FOR_FUZZ), min_size=1, max_size=30).map(" ".join),
+    kind=st.sampled_from(list(AnswerType)),
+)
+@settings(max_examples=400, deadline=None)
+def test_choose_span_never_fails_and_stays_inside_the_sentence(
+    question: str, sentence: str, kind: AnswerType
+) -> None:
+    span = choose_span(
+        sentence, kind, question, set(content_stems(question)) | SUBJECT_STEMS, SUBJECT
+    )
+    if span is not None:
+        assert 0 <= span.start < span.end <= len(sentence)
+        assert sentence[span.start : span.end].strip()
