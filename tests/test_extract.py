@@ -252,6 +252,13 @@ def test_untyped_questions_get_the_part_of_the_clause_they_ask_for(
     assert sentence[span.start : span.end] == expected
 
 
+NURTURED = (
+    "As soon as the Party was formed in Pakistan, the civil bureaucracy nurtured by British "
+    "imperialism started creating problems."
+)
+ILLEGAL = "For this reason, in 1954, the party was declared illegal."
+
+
 @pytest.mark.parametrize(
     ("question", "sentence"),
     [
@@ -259,7 +266,13 @@ def test_untyped_questions_get_the_part_of_the_clause_they_ask_for(
         ("What did the party think about seizing power?", "The party restrained them."),
         # the question asks what they did, not what the appositive names
         ("What did the civil bureaucracy and its junior partner do?", BUREAUCRACY),
-        ("Why was the party banned?", "For this reason, in 1954, the party was declared illegal."),
+        # "why": only a stated reason answers; a date or a predicate does not
+        ("Why was the party declared illegal?", ILLEGAL),
+        ("Why was Hassan Nasir martyred?", NASIR),
+        ("Why has the situation changed?", "The situation has changed to some extent since 1990."),
+        # "about" and "happened" are not a doer's verb
+        ("What about the civil bureaucracy?", NURTURED),
+        ("What happened to the civil bureaucracy?", NURTURED),
         # not a passive question: the subject of the sentence is no answer
         (
             "What is the party trying to achieve by uniting workers and the middle class?",
@@ -276,11 +289,28 @@ def test_untyped_rules_do_not_invent_a_short_answer(question: str, sentence: str
         set(content_stems(question)) | SUBJECT_STEMS,
         SUBJECT,
     )
-    assert span is None or sentence[span.start : span.end] not in (
-        "the military bureaucracy",
-        "The party restrained them",
-        "The main aim of the party",
+    assert span is None, sentence[span.start : span.end]
+
+
+def test_what_x_did_is_the_first_thing_said_where_the_question_says_it() -> None:
+    sentence = (
+        "The party is working openly in Sindh, but problems still persist in the rest of the "
+        "provinces, where the party is not able to openly engage in activities."
     )
+    question = "What did the party do in Sindh?"
+    span = choose_span(
+        sentence, classify(question), question, set(content_stems(question)), SUBJECT
+    )
+    assert span is not None and sentence[span.start : span.end] == "is working openly in Sindh"
+
+
+def test_an_agent_keeps_the_corpus_spacing() -> None:
+    sentence = NURTURED.replace("by British imperialism", "by  British\r\nimperialism")
+    question = "What nurtured the civil bureaucracy?"
+    span = choose_span(
+        sentence, classify(question), question, set(content_stems(question)), SUBJECT
+    )
+    assert span is not None and sentence[span.start : span.end] == "British\r\nimperialism"
 
 
 def test_who_skips_a_person_who_only_names_a_time_or_whom_the_question_names() -> None:

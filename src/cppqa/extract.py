@@ -419,9 +419,10 @@ def choose_span(
     if kind is AnswerType.WHO and (group := group_span(sentence, question_stems)):
         return group
     if kind in (AnswerType.OTHER, AnswerType.NAME, AnswerType.LIST, AnswerType.WHO):
+        if re.match(r"\s*why\b", question, re.IGNORECASE):
+            return _reason_span(sentence, question)  # a reason, or the whole sentence
         return (
-            _reason_span(sentence, question)
-            or _head_noun_span(sentence, question, question_stems)
+            _head_noun_span(sentence, question, question_stems)
             or _agent_span(sentence, question)
             or _doing_span(sentence, question, subject)
             or _gap_span(sentence, question, question_stems)
@@ -661,8 +662,9 @@ def _predicate_span(
     return None
 
 
+# Words that give a reason ("since" and "as" also give times, so they do not count).
 _REASON = re.compile(
-    r"\b(?:because(?: of)?|since|as|due to|saying that|so that|in order to)\s+", re.IGNORECASE
+    r"\b(?:because(?: of)?|due to|saying that|so that|in order to)\s+", re.IGNORECASE
 )
 
 
@@ -670,20 +672,23 @@ def _reason_span(sentence: str, question: str) -> Span | None:
     """For "why" questions: the clause after "because", "saying that", "due to"..."""
     if not re.match(r"\s*why\b", question, re.IGNORECASE):
         return None
-    m = _REASON.search(sentence)
-    if not m or m.start() == 0:
+    m = next((r for r in _REASON.finditer(sentence) if r.start() > 0), None)
+    if m is None:
         return None
     end = _clause_bounds(sentence, m.end(), m.end()).end
     return Span(m.end(), end) if end > m.end() else None
 
 
-_DETERMINER = re.compile(r"(?:the|a|an|its|his|her|their|our|comrade|general|[A-Z])", re.IGNORECASE)
+# A phrase that starts like a noun phrase: a determiner, a title or a capitalised name.
+_DETERMINER = re.compile(r"(?i:the|an?|its|his|her|their|our|comrade|general)\b|[A-Z]")
 
 
 def _appositive_span(sentence: str, question: str, question_stems: set[str]) -> Span | None:
     """For "what/who is X" where the sentence says "X, the Y," or "the Y, X,": the Y part."""
-    if re.search(r"\b(?:do|doing|happen\w*)\b", question, re.IGNORECASE):
-        return None  # asks what someone did or what happened, not what something is
+    if re.search(r"\b(?:do|doing|happen\w*)\b", question, re.IGNORECASE) or re.match(
+        r"\s*(?:why|how|when|where)\b", question, re.IGNORECASE
+    ):
+        return None  # asks what someone did, what happened, why or how: not what X is
     bounds = [0]
     for m in re.finditer(r",\s+", sentence):
         bounds += [m.start(), m.end()]
@@ -765,19 +770,23 @@ def _doing_span(sentence: str, question: str, subject: frozenset[str]) -> Span |
     # the actor without a relative clause: "its members [who weren't jailed]"
     actor = set(content_stems(re.split(r"\b(?:who|that|which)\b", m.group(1))[0]))
     tokens = list(_WORDS.finditer(sentence))
-    named = [i for i, t in enumerate(tokens) if stem(t.group().lower()) in actor]
-    if not named or named[-1] + 1 >= len(tokens):
+    # "what did the party do in Sindh?": the sentence must say "Sindh" too
+    if not set(content_stems(question[m.end() :])) <= {stem(t.group().lower()) for t in tokens}:
         return None
-    last, after = tokens[named[-1]], tokens[named[-1] + 1]
-    if sentence[last.end() : after.start()].strip() or after.group().lower() in _NOT_A_VERB:
-        return None  # "X, ..." or "X in 1951": not what X did
-    end = _clause_bounds(sentence, after.start(), after.start()).end
-    text = sentence[after.start() : end]
-    return Span(after.start(), end) if novel(text, actor) else None
+    for i in range(len(tokens) - 1):
+        here, after = tokens[i], tokens[i + 1]
+        if stem(here.group().lower()) not in actor:
+            continue
+        if sentence[here.end() : after.start()].strip() or after.group().lower() in _NOT_A_VERB:
+            continue  # "X, ..." or "X in 1951": not what X did
+        end = _clause_bounds(sentence, after.start(), after.start()).end
+        if novel(sentence[after.start() : end], actor):
+            return Span(after.start(), end)  # the first thing the sentence says X did
+    return None
 
 
 _AGENT_QUESTION = re.compile(
-    r"^\s*(?:what|who)\s+(?:had\s+|has\s+|have\s+)?[a-z]+(?:ed|t|en)\b"
+    r"^\s*(?:what|who)\s+(?:had\s+|has\s+|have\s+)?(?P<verb>[a-z]+ed)\b"
     r"(?:\s+and\s+[a-z]+)?\s+(?P<thing>[^?]+)",
     re.IGNORECASE,
 )
@@ -786,7 +795,7 @@ _AGENT_QUESTION = re.compile(
 def _agent_span(sentence: str, question: str) -> Span | None:
     """For "what nurtured X?": the agent in "X nurtured by Y" ("British imperialism")."""
     m = _AGENT_QUESTION.match(question)
-    if not m:
+    if not m or m.group("verb").lower() in STOPWORDS:  # "what happened to X" asks no agent
         return None
     thing = [w for w in words(m.group("thing")) if w not in STOPWORDS]
     if not thing:
@@ -799,15 +808,12 @@ def _agent_span(sentence: str, question: str) -> Span | None:
     joint = _JOINT.search(sentence, found.end(), end)
     stop = joint.start() if joint else end
     # the agent is a noun phrase: it ends before the next verb of the clause
-    words_after = sentence[found.end() : stop].split()
-    kept: list[str] = []
-    for w in words_after:
-        if kept and re.fullmatch(r"[a-z]+(?:ed|ing)", w):
+    end_of_agent = None
+    for w in re.finditer(r"\S+", sentence[found.end() : stop]):
+        if end_of_agent is not None and re.fullmatch(r"[a-z]+(?:ed|ing)", w.group()):
             break
-        kept.append(w)
-    if not kept:
-        return None
-    return Span(found.end(), found.end() + len(" ".join(kept)))
+        end_of_agent = found.end() + w.end()
+    return None if end_of_agent is None else Span(found.end(), end_of_agent)
 
 
 _JOINT = re.compile(

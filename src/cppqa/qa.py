@@ -42,6 +42,12 @@ SHAPE_BONUS = 0.2
 ORDINALS = frozenset(
     "first second third fourth fifth last former previous founding earliest latest".split()
 )
+# An ordinal that picks a noun ("the first General Secretary", "Pakistan's first"), not
+# an adverb ("when was the CPP first formed?").
+_ORDINAL = re.compile(
+    rf"(?:\bthe|\b(?:its|his|her|their)|['’]s)\s+({'|'.join(sorted(ORDINALS))})\b",
+    re.IGNORECASE,
+)
 # "who was the judge in ...": the role asked about, up to the first word like "in".
 _ROLE = re.compile(
     r"\bwho\s+(?:is|was|are|were)\s+(?:the\s+|a\s+|an\s+)?"
@@ -236,13 +242,20 @@ class QA:
         if kind in TYPED and not best.typed:
             return f"the question asks for {kind.value} and the passage has none"
         passage = set(words(self.index.sentences[best.candidate.sentence].text))
-        # "Who was the first General Secretary?": the passage names one, not the first.
-        if missing := sorted(set(words(normalised)) & ORDINALS - passage):
+        # "Who was the first General Secretary?": the passage names one, not the first
+        # (as typed: a typo fix could make "former" "formed").
+        asked = {m.lower() for m in _ORDINAL.findall(query)}
+        if missing := sorted(asked - passage):
             return f"the passage does not say which is the {missing[0]}"
         role = _ROLE.search(normalised)
         if kind is AnswerType.WHO and role:
             head = [w for w in words(role.group(1)) if w not in STOPWORDS]
-            if head and self.retriever.vocabulary.unknown_words(head[-1]):
+            vocabulary = self.retriever.vocabulary
+            if (
+                head
+                and vocabulary.unknown_words(head[-1])
+                and not any(w.startswith(head[-1]) for w in vocabulary.surface)
+            ):  # "leader" is known from "leadership"; "judge" is not known at all
                 return f"the corpus never mentions a {head[-1]}"
         if confidence < self.settings.min_confidence:
             return f"confidence {confidence:.2f} is below {self.settings.min_confidence}"

@@ -142,6 +142,9 @@ class Vocabulary:
     #: Acronyms the corpus spells out in place: "Communist Party of Pakistan (CPP)".
     defined: set[str] = field(default_factory=set)
     _corrected: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _pairs_by_initials: dict[tuple[str, str], list[tuple[str, str]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def learn(cls, sentences: Iterable[str]) -> Vocabulary:
@@ -177,11 +180,13 @@ class Vocabulary:
 
     def correct(self, word: str) -> str | None:
         """The corpus word closest to a misspelt ``word``, or None when nothing is close."""
-        if word not in self._corrected:  # the vocabulary never changes once learned
-            if len(self._corrected) >= _MAX_CORRECTIONS:  # a server sees endless new words
-                self._corrected.clear()
-            self._corrected[word] = self._correct(word)
-        return self._corrected[word]
+        if word in self._corrected:  # the vocabulary never changes once learned
+            return self._corrected[word]
+        fixed = self._correct(word)
+        if len(self._corrected) >= _MAX_CORRECTIONS:  # a server sees endless new words
+            self._corrected.clear()
+        self._corrected[word] = fixed
+        return fixed
 
     def _correct(self, word: str) -> str | None:
         if self.knows(word) or len(word) < 4 or word.isdigit():
@@ -191,12 +196,7 @@ class Vocabulary:
             return best
         # "ideolgy" is far from "ideological" but close to its stem "ideolog".
         best = closest(word, self.stems)
-        if best is not None:
-            return self.stems[best]
-        # "advice" is "advised" but for the stem's last letter ("advic", "advis").
-        own = stem(word)
-        near = [s for s in self.stems if len(s) == len(own) >= 5 and s[:-1] == own[:-1]]
-        return self.stems[near[0]] if len(near) == 1 else None
+        return None if best is None else self.stems[best]
 
     def abbreviation(self, first: str, second: str) -> str | None:
         """The one corpus phrase two clipped words stand for ("gen sec" → "general secretary").
@@ -206,22 +206,35 @@ class Vocabulary:
         """
         if min(len(first), len(second)) < 2 or self.knows(first) or self.knows(second):
             return None
+        if not self._pairs_by_initials:  # index the pairs once, by their first two letters
+            for a, b in self.bigrams:
+                if a not in STOPWORDS:
+                    self._pairs_by_initials.setdefault((a[:2], b[:2]), []).append((a, b))
         found = {
             f"{a} {b}"
-            for a, b in self.bigrams
-            if a.startswith(first) and b.startswith(second) and a not in STOPWORDS
+            for a, b in self._pairs_by_initials.get((first[:2], second[:2]), [])
+            if a.startswith(first) and b.startswith(second)
         }
         return found.pop() if len(found) == 1 else None
 
     def normalise_query(self, question: str, expand: bool = True) -> str:
         """Expand acronyms (unless not ``expand``) and abbreviations and fix typos,
         keeping the rest as typed."""
+        # Clipped pairs, left to right; a word spelled out with its left neighbour is
+        # not paired again with its right one ("dem stud fed": "dem stud" only).
         tokens = list(_CLIPPED.finditer(question))
-        for a, b in reversed(list(itertools.pairwise(tokens))):
-            if question[a.end() : b.start()] == " ":
-                found = self.abbreviation(a.group(1).lower(), b.group(1).lower())
-                if found and question[a.start() : b.end()] == f"{a.group()} {b.group()}":
-                    question = question[: a.start()] + found + question[b.end() :]
+        parts, done, i = [], 0, 0
+        while i + 1 < len(tokens):
+            a, b = tokens[i], tokens[i + 1]
+            found = question[a.end() : b.start()] == " " and self.abbreviation(
+                a.group(1).lower(), b.group(1).lower()
+            )
+            if found:
+                parts += [question[done : a.start()], found]
+                done, i = b.end(), i + 2
+            else:
+                i += 1
+        question = "".join(parts) + question[done:]
 
         def fix(match: re.Match[str]) -> str:
             token = match.group()
@@ -256,8 +269,9 @@ CUE_WORDS = (
 
 def _question_word(word: str) -> str | None:
     """The question or cue word a misspelt ``word`` stands for ("wich" → "which",
-    "citty" → "city"), if any."""
-    return closest(word, QUESTION_WORDS + CUE_WORDS)
+    "citty" → "city"), if any. Short words are too easily another word ("man" is no
+    misspelt "many"), so cue words are only tried from five letters."""
+    return closest(word, QUESTION_WORDS + (CUE_WORDS if len(word) >= 5 else ()))
 
 
 #: Typo tolerance: rapidfuzz's normalised Indel similarity, in percent.
