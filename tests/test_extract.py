@@ -38,6 +38,7 @@ SUBJECT_STEMS = {stem(w) for alias in SUBJECT for w in alias.split() if w != "of
         ("Which students' organisation is one of the fronts?", AnswerType.NAME),
         ("situation changed since?", AnswerType.DURATION),
         ("Name the organizations the party works through.", AnswerType.LIST),
+        ("Which other political parties has the CPP allied with?", AnswerType.NAME),
         ("Which people in the armed forces were detained?", AnswerType.WHO),
         ("What was the name of the false case?", AnswerType.NAME),
         ("Which newspaper does the party publish?", AnswerType.NAME),
@@ -447,6 +448,10 @@ def test_acronyms_and_clipped_words_are_answered_from_their_sentence(  # type: i
     [
         "When did Zulfiqar Ali Bhutto die?",  # only the era named after him
         "When was General Zia ul Haq born?",
+        # "which X" where the corpus never speaks of X, and no short answer
+        "Which poets were jailed after the Rawalpindi Conspiracy Case?",
+        # "which parties" is not answered by a person
+        "Which other political parties did the CPP work with under Bhutto?",
         # the passage names one, not "the first"
         "Who was the first General Secretary of the Party?",
         # a role the corpus never mentions

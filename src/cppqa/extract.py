@@ -78,7 +78,7 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
         (
             r"\bcalled\b|\bname(?: of)?\b|\bnamed\b|\b(?:which|what) "
             rf"{_MODIFIERS}(?:organ|newspaper|paper|case|meeting|body|organi[sz]ation|congress|"
-            r"front|federation|committee|association|party)\b",
+            r"front|federation|committee|association|party|parties)\b",
             AnswerType.NAME,
         ),
     )
@@ -178,6 +178,26 @@ PEOPLE_NOUNS = frozenset(
 )
 
 
+_ORGANISATION_STEMS = frozenset(
+    stem(w) for w in ORGANISATION_WORDS | {"organisation", "organization", "body", "group", "forum"}
+)
+
+
+def _of_the_kind_asked(
+    sentence: str, spans: list[Span], kind: AnswerType, question: str
+) -> list[Span]:
+    """Names of organisations only, when the question asks for one ("which parties")."""
+    noun = asked_noun(question) if kind is AnswerType.NAME else None
+    if noun is None or stem(noun) not in _ORGANISATION_STEMS:
+        return spans
+    return [
+        s
+        for s in spans
+        if set(words(sentence[s.start : s.end])) & ORGANISATION_WORDS
+        or sentence[s.start : s.end].isupper()
+    ]
+
+
 def answers_type(
     sentence: str,
     kind: AnswerType,
@@ -207,7 +227,9 @@ def answers_type(
     asked |= {stem(w) for alias in subject for w in words(alias) if w not in STOPWORDS}
     if any(
         novel(sentence[s.start : s.end], asked, kind)
-        for s in typed_spans(sentence, kind, subject, people)
+        for s in _of_the_kind_asked(
+            sentence, typed_spans(sentence, kind, subject, people), kind, question
+        )
     ):
         return True  # a span of the type that says more than the question
     fallback = _acronym_spans(sentence, subject)
@@ -386,7 +408,9 @@ def choose_span(
         return _expansion_span(sentence, question, acronyms)
     spans = [
         s
-        for s in typed_spans(sentence, kind, subject, people)
+        for s in _of_the_kind_asked(
+            sentence, typed_spans(sentence, kind, subject, people), kind, question
+        )
         if novel(sentence[s.start : s.end], question_stems, kind)
     ]
     if kind is AnswerType.WHO and not _PLACE_TIME.search(question):
@@ -529,8 +553,10 @@ def asked_noun(question: str) -> str | None:
     # the noun ends the phrase; stop at a word like "of" or "in" inside it
     if re.match(r"what\s+\w+ed\b", m.group().lower()):
         return None  # "what nurtured X" asks for a doer, not a kind of X
-    phrase = []
+    phrase: list[str] = []
     for word in m.group(1).lower().split():
+        if word in ("other", "another") and not phrase:
+            continue  # "which other parties"
         if word in STOPWORDS:
             break
         phrase.append(word.rstrip("'’").removesuffix("'s"))

@@ -21,6 +21,7 @@ from cppqa.extract import (
     TYPED,
     AnswerType,
     answers_type,
+    asked_noun,
     choose_span,
     classify,
     learn_people,
@@ -175,6 +176,11 @@ class QA:
         if span is None and kind in TYPED:
             log.info("abstaining on %r: no %s in the best passage", question, kind.value)
             return Answer(question, resolution.query, None, confidence, sources)
+        noun = asked_noun(framed)
+        if span is None and noun and not self._known(noun):
+            # "Which poets were arrested?": the corpus never speaks of poets.
+            log.info("abstaining on %r: the corpus never mentions %s", question, noun)
+            return Answer(question, resolution.query, None, confidence, sources)
         if span is None:
             return Answer(
                 question, resolution.query, sentence.text, confidence, sources, sentence.start
@@ -186,6 +192,14 @@ class QA:
             confidence,
             sources,
             sentence.start + span.start,
+        )
+
+    def _known(self, word: str) -> bool:
+        """Whether the corpus uses ``word``, a misspelling of it, or a longer form of it
+        ("leader" in "leadership")."""
+        vocabulary = self.retriever.vocabulary
+        return not vocabulary.unknown_words(word) or any(
+            w.startswith(word) for w in vocabulary.surface
         )
 
     def validate(self, question: str) -> str:
@@ -250,12 +264,7 @@ class QA:
         role = _ROLE.search(normalised)
         if kind is AnswerType.WHO and role:
             head = [w for w in words(role.group(1)) if w not in STOPWORDS]
-            vocabulary = self.retriever.vocabulary
-            if (
-                head
-                and vocabulary.unknown_words(head[-1])
-                and not any(w.startswith(head[-1]) for w in vocabulary.surface)
-            ):  # "leader" is known from "leadership"; "judge" is not known at all
+            if head and not self._known(head[-1]):  # "leader" is known from "leadership"
                 return f"the corpus never mentions a {head[-1]}"
         if confidence < self.settings.min_confidence:
             return f"confidence {confidence:.2f} is below {self.settings.min_confidence}"
