@@ -98,7 +98,7 @@ FLOORS = [
     ("answerable", "conciseness", 0.80),  # target
     ("abstention", "off_topic_abstained", 1.0),  # target
     ("abstention", "near_topic_abstained", 0.70),  # target
-    ("abstention", "precision", 0.95),
+    ("abstention", "precision", 0.94),
     ("follow_up", "accuracy", 0.90),  # target
 ]
 
