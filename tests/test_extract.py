@@ -305,6 +305,23 @@ def test_what_x_did_is_the_first_thing_said_where_the_question_says_it() -> None
     assert span is not None and sentence[span.start : span.end] == "is working openly in Sindh"
 
 
+def test_what_a_two_word_doer_did_starts_after_the_whole_name() -> None:
+    sentence = "When Ayub Khan imposed martial law in 1958, a brutel operation was launched."
+    question = "What did Ayub Khan do in 1958?"
+    span = choose_span(
+        sentence, classify(question), question, set(content_stems(question)), SUBJECT
+    )
+    assert span is not None and sentence[span.start : span.end] == "imposed martial law in 1958"
+
+
+def test_why_anywhere_in_the_question_wants_a_reason() -> None:
+    for question in ("So why was Hassan Nasir martyred?", "For what reason was he martyred?"):
+        span = choose_span(
+            NASIR, classify(question), question, set(content_stems(question)), SUBJECT
+        )
+        assert span is None, NASIR[span.start : span.end]
+
+
 def test_an_agent_keeps_the_corpus_spacing() -> None:
     sentence = NURTURED.replace("by British imperialism", "by  British\r\nimperialism")
     question = "What nurtured the civil bureaucracy?"
@@ -427,6 +444,24 @@ def test_real_answers_are_short_typed_spans(qa, question: str, expected: str) ->
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who is the gen sec?", "Imdad Qazi"),  # no word is a corpus word until spelled out
+        ("In wich yaer was the party declared illegal?", "1954"),  # swapped letters
+        ("When was the CPP first formed?", "March 6, 1948"),  # "first" as an adverb
+        ("What exactly did the party do in Sindh?", "is working openly in Sindh"),
+        ("Who was Hassan Nasir?", "a key member of the central committee"),
+        ("Under which general was the party subjected to a more severe operation?", "Zia"),
+    ],
+)
+def test_real_answers_to_questions_that_rules_could_wrongly_refuse(  # type: ignore[no-untyped-def]
+    qa, question: str, expected: str
+) -> None:
+    assert qa.ask(question).text == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
     ("question", "expected", "evidence"),
     [
         ("What does CPP stand for?", "Communist Party of Pakistan", "(CPP) is the representative"),
@@ -448,6 +483,9 @@ def test_acronyms_and_clipped_words_are_answered_from_their_sentence(  # type: i
     [
         "When did Zulfiqar Ali Bhutto die?",  # only the era named after him
         "When was General Zia ul Haq born?",
+        # typos and "very" do not hide the ordinal
+        "Who was the frist General Secretary of the Party?",
+        "Who was the very first General Secretary of the Party?",
         # "which X" where the corpus never speaks of X, and no short answer
         "Which poets were jailed after the Rawalpindi Conspiracy Case?",
         # "which parties" is not answered by a person

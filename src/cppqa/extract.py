@@ -159,6 +159,7 @@ def classify(question: str) -> AnswerType:
     return min(found)[2] if found else AnswerType.OTHER
 
 
+_WHY = re.compile(r"\bwhy\b|\bfor what reason\b|\bwhat was the reason\b", re.IGNORECASE)
 _WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 
 
@@ -413,10 +414,13 @@ def choose_span(
         )
         if novel(sentence[s.start : s.end], question_stems, kind)
     ]
-    if kind is AnswerType.WHO and not _PLACE_TIME.search(question):
+    if kind is AnswerType.WHO and not re.search(
+        r"\b(?:time|tenure|era|rule|reign|under)\b", question, re.IGNORECASE
+    ):
         # "In the time of General Ayub, ... Comrade Hassan Nasir was tortured": the
-        # person who names a time is not who the question is about.
-        spans = [s for s in spans if not _NAMES_A_TIME.search(sentence[: s.start])] or spans
+        # person who names a time is not who the question is about (unless it asks
+        # "under which general" or "in whose time").
+        spans = [s for s in spans if not _NAMES_A_TIME.search(sentence[: s.start])]
     if not spans and (
         (kind is AnswerType.WHO and not group_span(sentence, question_stems))
         or (kind is AnswerType.WHERE and _COUNTRY.search(question))
@@ -443,7 +447,7 @@ def choose_span(
     if kind is AnswerType.WHO and (group := group_span(sentence, question_stems)):
         return group
     if kind in (AnswerType.OTHER, AnswerType.NAME, AnswerType.LIST, AnswerType.WHO):
-        if re.match(r"\s*why\b", question, re.IGNORECASE):
+        if _WHY.search(question):
             return _reason_span(sentence, question)  # a reason, or the whole sentence
         return (
             _head_noun_span(sentence, question, question_stems)
@@ -696,7 +700,7 @@ _REASON = re.compile(
 
 def _reason_span(sentence: str, question: str) -> Span | None:
     """For "why" questions: the clause after "because", "saying that", "due to"..."""
-    if not re.match(r"\s*why\b", question, re.IGNORECASE):
+    if not _WHY.search(question):
         return None
     m = next((r for r in _REASON.finditer(sentence) if r.start() > 0), None)
     if m is None:
@@ -711,8 +715,10 @@ _DETERMINER = re.compile(r"(?i:the|an?|its|his|her|their|our|comrade|general)\b|
 
 def _appositive_span(sentence: str, question: str, question_stems: set[str]) -> Span | None:
     """For "what/who is X" where the sentence says "X, the Y," or "the Y, X,": the Y part."""
-    if re.search(r"\b(?:do|doing|happen\w*)\b", question, re.IGNORECASE) or re.match(
-        r"\s*(?:why|how|when|where)\b", question, re.IGNORECASE
+    if (
+        re.search(r"\b(?:do|doing|happen\w*)\b", question, re.IGNORECASE)
+        or re.match(r"\s*(?:how|when|where)\b", question, re.IGNORECASE)
+        or _WHY.search(question)
     ):
         return None  # asks what someone did, what happened, why or how: not what X is
     bounds = [0]
@@ -782,7 +788,7 @@ _NOT_A_VERB = frozenset(
     "in on at by for with under against during from to of into through after before and or".split()
 )
 _DOING = re.compile(
-    r"(?:^|[,;])\s*what\s+(?:else\s+)?(?:did|does|do|has|have|had)\s+(.+?)\s+"
+    r"(?:^|[,;])\s*what\s+(?:else\s+|\w+ly\s+)?(?:did|does|do|has|have|had)\s+(.+?)\s+"
     r"(?:do|doing|done)\b",
     re.I,
 )
@@ -801,8 +807,8 @@ def _doing_span(sentence: str, question: str, subject: frozenset[str]) -> Span |
         return None
     for i in range(len(tokens) - 1):
         here, after = tokens[i], tokens[i + 1]
-        if stem(here.group().lower()) not in actor:
-            continue
+        if stem(here.group().lower()) not in actor or stem(after.group().lower()) in actor:
+            continue  # not the actor, or not its last word ("Ayub [Khan]")
         if sentence[here.end() : after.start()].strip() or after.group().lower() in _NOT_A_VERB:
             continue  # "X, ..." or "X in 1951": not what X did
         end = _clause_bounds(sentence, after.start(), after.start()).end

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ from cppqa.index import Index, ensure_index
 from cppqa.question import clean_question
 from cppqa.records import Answer, Source
 from cppqa.retrieve import Candidate, Retriever
-from cppqa.terms import STOPWORDS, words
+from cppqa.terms import CUE_WORDS, STOPWORDS, words
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ ORDINALS = frozenset(
 # An ordinal that picks a noun ("the first General Secretary", "Pakistan's first"), not
 # an adverb ("when was the CPP first formed?").
 _ORDINAL = re.compile(
-    rf"(?:\bthe|\b(?:its|his|her|their)|['’]s)\s+({'|'.join(sorted(ORDINALS))})\b",
+    rf"(?:\bthe|\b(?:its|his|her|their)|['’]s)\s+(?:very\s+)?({'|'.join(sorted(ORDINALS))})\b",
     re.IGNORECASE,
 )
 # "who was the judge in ...": the role asked about, up to the first word like "in".
@@ -75,6 +76,7 @@ class QA:
         self._subject = frozenset(self.retriever.subject)
         self._people = learn_people(p.text for p in index.sentences)
         self._lower_text = [d.text.lower() for d in index.documents]
+        self._sorted_words = sorted(self.retriever.vocabulary.surface)
         # Where each acronym is spelled out in place: "... Pakistan (CPP)".
         self._definitions: dict[str, list[int]] = {}
         for i, passage in enumerate(index.sentences):
@@ -177,7 +179,7 @@ class QA:
             log.info("abstaining on %r: no %s in the best passage", question, kind.value)
             return Answer(question, resolution.query, None, confidence, sources)
         noun = asked_noun(framed)
-        if span is None and noun and not self._known(noun):
+        if span is None and noun and not noun.endswith("ly") and not self._known(noun):
             # "Which poets were arrested?": the corpus never speaks of poets.
             log.info("abstaining on %r: the corpus never mentions %s", question, noun)
             return Answer(question, resolution.query, None, confidence, sources)
@@ -196,11 +198,11 @@ class QA:
 
     def _known(self, word: str) -> bool:
         """Whether the corpus uses ``word``, a misspelling of it, or a longer form of it
-        ("leader" in "leadership")."""
-        vocabulary = self.retriever.vocabulary
-        return not vocabulary.unknown_words(word) or any(
-            w.startswith(word) for w in vocabulary.surface
-        )
+        ("leader" in "leadership"); cue words ("year", "date") ask for a type, not a topic."""
+        if word in CUE_WORDS or not self.retriever.vocabulary.unknown_words(word):
+            return True
+        at = bisect.bisect_left(self._sorted_words, word)
+        return at < len(self._sorted_words) and self._sorted_words[at].startswith(word)
 
     def validate(self, question: str) -> str:
         """The question cleaned of control characters, or a ``QuestionError``."""
@@ -245,8 +247,9 @@ class QA:
         self, query: str, normalised: str, kind: AnswerType, best: _Scored, confidence: float
     ) -> str | None:
         """Why the corpus cannot answer ``query``, or None."""
-        unknown = self.retriever.vocabulary.unknown_words(query)
-        known = [w for w in words(query) if w not in unknown and w not in STOPWORDS]
+        # judged on the question with clipped phrases spelled out ("gen sec")
+        unknown = self.retriever.vocabulary.unknown_words(normalised)
+        known = [w for w in words(normalised) if w not in unknown and w not in STOPWORDS]
         if unknown and not known:
             return f"no word of the question occurs in the corpus ({', '.join(unknown)})"
         for name in _MULTIWORD_NAME.findall(normalised):
@@ -258,7 +261,7 @@ class QA:
         passage = set(words(self.index.sentences[best.candidate.sentence].text))
         # "Who was the first General Secretary?": the passage names one, not the first
         # (as typed: a typo fix could make "former" "formed").
-        asked = {m.lower() for m in _ORDINAL.findall(query)}
+        asked = {m.lower() for m in _ORDINAL.findall(query) + _ORDINAL.findall(normalised)}
         if missing := sorted(asked - passage):
             return f"the passage does not say which is the {missing[0]}"
         role = _ROLE.search(normalised)

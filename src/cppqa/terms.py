@@ -160,6 +160,9 @@ class Vocabulary:
             vocab.bigrams.update(itertools.pairwise(tokens))
             for w in tokens:
                 vocab.stems.setdefault(stem(w), w)
+        for a, b in vocab.bigrams:  # by their first two letters, for clipped phrases
+            if a not in STOPWORDS:
+                vocab._pairs_by_initials.setdefault((a[:2], b[:2]), []).append((a, b))
         whole = " ".join(texts)
         for match in _ACRONYM_DEF.finditer(whole):
             vocab.acronyms[match.group(2).lower()] = _expansion(match.group(1), match.group(2))
@@ -206,10 +209,6 @@ class Vocabulary:
         """
         if min(len(first), len(second)) < 2 or self.knows(first) or self.knows(second):
             return None
-        if not self._pairs_by_initials:  # index the pairs once, by their first two letters
-            for a, b in self.bigrams:
-                if a not in STOPWORDS:
-                    self._pairs_by_initials.setdefault((a[:2], b[:2]), []).append((a, b))
         found = {
             f"{a} {b}"
             for a, b in self._pairs_by_initials.get((first[:2], second[:2]), [])
@@ -270,8 +269,15 @@ CUE_WORDS = (
 def _question_word(word: str) -> str | None:
     """The question or cue word a misspelt ``word`` stands for ("wich" → "which",
     "citty" → "city"), if any. Short words are too easily another word ("man" is no
-    misspelt "many"), so cue words are only tried from five letters."""
-    return closest(word, QUESTION_WORDS + (CUE_WORDS if len(word) >= 5 else ()))
+    misspelt "many"), so cue words are only tried from four letters."""
+    choices = QUESTION_WORDS + (CUE_WORDS if len(word) >= 4 else ())
+    found = closest(word, choices)
+    if found is None and len(word) >= 4:  # two letters swapped: "yaer" is "year"
+        from rapidfuzz.distance import OSA
+
+        near = [c for c in choices if len(c) == len(word) and OSA.distance(word, c) <= 1]
+        found = near[0] if len(near) == 1 else None
+    return found
 
 
 #: Typo tolerance: rapidfuzz's normalised Indel similarity, in percent.
