@@ -16,6 +16,13 @@ SUBJECT = frozenset({"communist party of pakistan", "communist party", "party", 
 SUBJECT_STEMS = {stem(w) for alias in SUBJECT for w in alias.split() if w != "of"}
 
 
+def answer_in(sentence: str, question: str, subject_too: bool = True) -> str | None:
+    """The short answer choose_span gives ``question`` in ``sentence`` (None: no span)."""
+    stems = set(content_stems(question)) | (SUBJECT_STEMS if subject_too else set())
+    span = choose_span(sentence, classify(question), question, stems, SUBJECT)
+    return None if span is None else sentence[span.start : span.end]
+
+
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
@@ -245,12 +252,7 @@ NASIR = (
 def test_untyped_questions_get_the_part_of_the_clause_they_ask_for(
     question: str, sentence: str, expected: str
 ) -> None:
-    kind = classify(question)
-    span = choose_span(
-        sentence, kind, question, set(content_stems(question)) | SUBJECT_STEMS, SUBJECT
-    )
-    assert span is not None
-    assert sentence[span.start : span.end] == expected
+    assert answer_in(sentence, question) == expected
 
 
 NURTURED = (
@@ -283,14 +285,7 @@ ILLEGAL = "For this reason, in 1954, the party was declared illegal."
     ],
 )
 def test_untyped_rules_do_not_invent_a_short_answer(question: str, sentence: str) -> None:
-    span = choose_span(
-        sentence,
-        classify(question),
-        question,
-        set(content_stems(question)) | SUBJECT_STEMS,
-        SUBJECT,
-    )
-    assert span is None, sentence[span.start : span.end]
+    assert answer_in(sentence, question) is None
 
 
 def test_what_x_did_is_the_first_thing_said_where_the_question_says_it() -> None:
@@ -298,46 +293,34 @@ def test_what_x_did_is_the_first_thing_said_where_the_question_says_it() -> None
         "The party is working openly in Sindh, but problems still persist in the rest of the "
         "provinces, where the party is not able to openly engage in activities."
     )
-    question = "What did the party do in Sindh?"
-    span = choose_span(
-        sentence, classify(question), question, set(content_stems(question)), SUBJECT
+    assert answer_in(sentence, "What did the party do in Sindh?", subject_too=False) == (
+        "is working openly in Sindh"
     )
-    assert span is not None and sentence[span.start : span.end] == "is working openly in Sindh"
 
 
 def test_what_a_two_word_doer_did_starts_after_the_whole_name() -> None:
     sentence = "When Ayub Khan imposed martial law in 1958, a brutel operation was launched."
-    question = "What did Ayub Khan do in 1958?"
-    span = choose_span(
-        sentence, classify(question), question, set(content_stems(question)), SUBJECT
+    assert answer_in(sentence, "What did Ayub Khan do in 1958?", subject_too=False) == (
+        "imposed martial law in 1958"
     )
-    assert span is not None and sentence[span.start : span.end] == "imposed martial law in 1958"
 
 
 def test_why_anywhere_in_the_question_wants_a_reason() -> None:
     for question in ("So why was Hassan Nasir martyred?", "For what reason was he martyred?"):
-        span = choose_span(
-            NASIR, classify(question), question, set(content_stems(question)), SUBJECT
-        )
-        assert span is None, NASIR[span.start : span.end]
+        assert answer_in(NASIR, question, subject_too=False) is None
 
 
 def test_an_agent_keeps_the_corpus_spacing() -> None:
     sentence = NURTURED.replace("by British imperialism", "by  British\r\nimperialism")
     question = "What nurtured the civil bureaucracy?"
-    span = choose_span(
-        sentence, classify(question), question, set(content_stems(question)), SUBJECT
-    )
-    assert span is not None and sentence[span.start : span.end] == "British\r\nimperialism"
+    assert answer_in(sentence, question, subject_too=False) == "British\r\nimperialism"
 
 
 def test_who_skips_a_person_who_only_names_a_time_or_whom_the_question_names() -> None:
     question = "Who was the central committee member killed in the royal fort of Lahore?"
-    span = choose_span(NASIR, classify(question), question, set(content_stems(question)), SUBJECT)
-    assert span is not None and NASIR[span.start : span.end] == "Hassan Nasir"
+    assert answer_in(NASIR, question, subject_too=False) == "Hassan Nasir"
     question = "In whose time was Hassan Nasir killed?"
-    span = choose_span(NASIR, classify(question), question, set(content_stems(question)), SUBJECT)
-    assert span is not None and NASIR[span.start : span.end] == "Ayub"
+    assert answer_in(NASIR, question, subject_too=False) == "Ayub"
     zia = "Similar violence was continued till the time of General Zia ul Haq."
     question = "Who else was martyred under Zia?"
     assert not novel("Zia ul Haq", set(content_stems(question)), AnswerType.WHO)
