@@ -21,6 +21,7 @@ from cppqa.embed import Embedder, ModelInfo, SentenceTransformerEmbedder, descri
 from cppqa.extract import (
     TYPED,
     AnswerType,
+    Span,
     answers_type,
     asked_noun,
     choose_span,
@@ -64,6 +65,8 @@ class _Scored:
     candidate: Candidate
     score: float
     typed: bool
+    #: The short answer found while scoring an untyped question (None: none, or not looked for).
+    span: Span | None = None
 
 
 class QA:
@@ -149,7 +152,7 @@ class QA:
             ] or candidates
         stems = set(query.stems) | self.retriever.subject_stems
         scored = sorted(
-            (self._score(c, kind, resolution.query, (framed, stems)) for c in candidates),
+            (self._score(c, kind, resolution.query, framed, stems) for c in candidates),
             key=lambda s: -s.score,
         )
         sources = tuple(
@@ -163,25 +166,21 @@ class QA:
             log.info("abstaining on %r: %s", question, refusal)
             return Answer(question, resolution.query, None, confidence, sources)
         sentence = sources[0].passage
-        span = choose_span(
-            sentence.text,
-            kind,
-            framed,
-            set(query.stems) | self.retriever.subject_stems,
-            self._subject,
-            self.retriever.vocabulary.acronyms,
-            self._people,
+        span = (
+            best.span  # found while scoring
+            if kind is AnswerType.OTHER
+            else choose_span(
+                sentence.text,
+                kind,
+                framed,
+                stems,
+                self._subject,
+                self.retriever.vocabulary.acronyms,
+                self._people,
+            )
         )
-        if span is None and best.candidate.coverage == 0.0:
-            log.info("abstaining on %r: no word of it in the best passage", question)
-            return Answer(question, resolution.query, None, confidence, sources)
-        if span is None and kind in TYPED:
-            log.info("abstaining on %r: no %s in the best passage", question, kind.value)
-            return Answer(question, resolution.query, None, confidence, sources)
-        noun = asked_noun(framed)
-        if span is None and noun and not noun.endswith("ly") and not self._known(noun):
-            # "Which poets were arrested?": the corpus never speaks of poets.
-            log.info("abstaining on %r: the corpus never mentions %s", question, noun)
+        if span is None and (refusal := self._refusal_without_span(framed, kind, best)):
+            log.info("abstaining on %r: %s", question, refusal)
             return Answer(question, resolution.query, None, confidence, sources)
         if span is None:
             return Answer(
@@ -196,6 +195,18 @@ class QA:
             sentence.start + span.start,
         )
 
+    def _refusal_without_span(self, framed: str, kind: AnswerType, best: _Scored) -> str | None:
+        """Why a whole-sentence answer would not answer ``framed``, or None."""
+        if best.candidate.coverage == 0.0:
+            return "no word of it in the best passage"
+        if kind in TYPED:
+            return f"no {kind.value} in the best passage"
+        noun = asked_noun(framed)
+        if noun and not noun.endswith("ly") and not self._known(noun):
+            # "Which poets were arrested?": the corpus never speaks of poets.
+            return f"the corpus never mentions {noun}"
+        return None
+
     def _known(self, word: str) -> bool:
         """Whether the corpus uses ``word``, a misspelling of it, or a longer form of it
         ("leader" in "leadership"); cue words ("year", "date") ask for a type, not a topic."""
@@ -209,11 +220,7 @@ class QA:
         return clean_question(question, self.settings.max_question_chars)
 
     def _score(
-        self,
-        c: Candidate,
-        kind: AnswerType,
-        question: str,
-        shape: tuple[str, set[str]] | None = None,
+        self, c: Candidate, kind: AnswerType, question: str, framed: str, stems: set[str]
     ) -> _Scored:
         text = self.index.sentences[c.sentence].text
         vocabulary = self.retriever.vocabulary
@@ -226,17 +233,19 @@ class QA:
             self._people,
             vocabulary.defined,
         )
-        shaped = False
-        if kind is AnswerType.OTHER and shape is not None:
-            # An untyped question fits a sentence that frames a short answer to it.
-            shaped = choose_span(text, kind, shape[0], shape[1], self._subject) is not None
+        # An untyped question fits a sentence that frames a short answer to it.
+        span = None
+        if kind is AnswerType.OTHER:
+            span = choose_span(
+                text, kind, framed, stems, self._subject, vocabulary.acronyms, self._people
+            )
         score = (
             DENSE_WEIGHT * c.dense
             + COVERAGE_WEIGHT * c.coverage
             + TYPE_BONUS * typed
-            + SHAPE_BONUS * shaped
+            + SHAPE_BONUS * (span is not None)
         )
-        return _Scored(c, score, typed)
+        return _Scored(c, score, typed, span)
 
     def _confidence(self, best: _Scored) -> float:
         # Cosine similarity of MiniLM for a relevant sentence is ~0.4-0.8; coverage is 0-1.
