@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from cppqa.terms import STOPWORDS, content_stems, stem, words
+from cppqa.terms import STOPWORDS, content_stems, stem, subject_stems, words
 
 
 class AnswerType(Enum):
@@ -85,12 +85,14 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
 )
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+#: Nouns that name a period after someone: "the tenure of General Zia".
+_TIME_NOUNS = "time|tenure|era|rule|reign"
 _TYPE_SPANS: dict[AnswerType, re.Pattern[str]] = {
     AnswerType.WHEN: re.compile(
         rf"\b(?:{_MONTHS})\s+\d{{1,2}},\s+\d{{4}}\b|\b(?:{_MONTHS})\s+\d{{4}}\b|"
         r"\b(?:1[5-9]|20)\d{2}s?\b|"
         r"\b(?:(?:in|till|until|since|by) the time|"
-        r"during the (?:[\w-]+ ){0,3}(?:tenure|time|era|rule|reign)) of "
+        rf"during the (?:[\w-]+ ){{0,3}}(?:{_TIME_NOUNS})) of "
         r"(?:General |President |Prime Minister )?[A-Z][\w-]*(?: (?:ul |al |bin )?[A-Z][\w-]*)*"
     ),
     AnswerType.DURATION: re.compile(
@@ -126,10 +128,11 @@ ORGANISATION_WORDS = frozenset(
     """.split()
 )
 _LIST_LEAD = re.compile(r"^.*\b(?:including|such as|of|like|on)\s+|^.*:\s*", re.IGNORECASE)
-_NAMES_A_TIME = re.compile(
-    r"\b(?:time|tenure|era|rule|reign) of (?:(?:General|President|Prime Minister) )?$"
-)
-_PLACE_TIME = re.compile(r"\b(?:time|tenure|era|rule|reign)\b")
+_NAMES_A_TIME = re.compile(rf"\b(?:{_TIME_NOUNS}) of (?:(?:General|President|Prime Minister) )?$")
+_TIME_OF = re.compile(rf"\b(?:{_TIME_NOUNS}) of (.+)$")
+_PLACE_TIME = re.compile(rf"\b(?:{_TIME_NOUNS})\b")
+# "under which general", "in whose time": a person who names a time is what is asked.
+_ASKS_FOR_A_TIME = re.compile(rf"\b(?:{_TIME_NOUNS}|under)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -224,8 +227,7 @@ def answers_type(
         )
     # The document's subject is as good as asked: "in Pakistan" tells nothing new
     # about the Communist Party of Pakistan (choose_span judges spans the same way).
-    asked = {stem(w) for w in words(question) if w not in STOPWORDS}
-    asked |= {stem(w) for alias in subject for w in words(alias) if w not in STOPWORDS}
+    asked = {stem(w) for w in words(question) if w not in STOPWORDS} | subject_stems(subject)
     if any(
         novel(sentence[s.start : s.end], asked, kind)
         for s in _of_the_kind_asked(
@@ -371,11 +373,10 @@ def _shared(span_text: str, question_stems: set[str]) -> int:
 
 #: Words that frame a time without saying which: "till the time of General X".
 _TIME_FRAME = frozenset(
-    stem(w) for w in "time tenure era rule reign till until since during".split()
+    stem(w) for w in _TIME_NOUNS.split("|") + "till until since during".split()
 ) | frozenset(TITLES)
-
-
 _TITLE_STEMS = frozenset(stem(w) for w in TITLES)
+_STOPWORD_STEMS = frozenset(stem(w) for w in STOPWORDS)
 
 
 def novel(span_text: str, question_stems: set[str], kind: AnswerType | None = None) -> bool:
@@ -388,7 +389,7 @@ def novel(span_text: str, question_stems: set[str], kind: AnswerType | None = No
     if kind is AnswerType.WHO and (stems & question_stems) - _TITLE_STEMS:
         return False  # "Who else was martyred under Zia?" is not answered by "Zia ul Haq"
     if kind is AnswerType.WHEN:
-        named = re.search(r"\b(?:time|tenure|era|rule|reign) of (.+)$", span_text)
+        named = _TIME_OF.search(span_text)
         if named and set(content_stems(named.group(1))) - _TIME_FRAME <= question_stems:
             return False  # "during the so-called democratic era of X" for "when did X die?"
         stems -= _TIME_FRAME
@@ -414,9 +415,7 @@ def choose_span(
         )
         if novel(sentence[s.start : s.end], question_stems, kind)
     ]
-    if kind is AnswerType.WHO and not re.search(
-        r"\b(?:time|tenure|era|rule|reign|under)\b", question, re.IGNORECASE
-    ):
+    if kind is AnswerType.WHO and not _ASKS_FOR_A_TIME.search(question):
         # "In the time of General Ayub, ... Comrade Hassan Nasir was tortured": the
         # person who names a time is not who the question is about (unless it asks
         # "under which general" or "in whose time").
@@ -644,7 +643,7 @@ def _predicate_span(
     X must share more with the question than the document's subject: "The
     Communist Party of Pakistan is ..." answers nothing by itself.
     """
-    subject_stems = {stem(w) for alias in subject for w in words(alias)}
+    subject_only = subject_stems(subject)
     # "What was launched ...?" asks for the subject of a passive clause.
     passive = bool(_PASSIVE_QUESTION.match(question))
 
@@ -655,28 +654,29 @@ def _predicate_span(
         stems = stems_of(span)
         return len(stems & question_stems) / len(stems) if stems else 0.0
 
+    copulas = [
+        (m, _clause_bounds(sentence, m.start(), m.end())) for m in _COPULA.finditer(sentence)
+    ]
     found: list[tuple[float, Span]] = []
-    for m in _COPULA.finditer(sentence) if not passive else ():
-        clause = _clause_bounds(sentence, m.start(), m.end())
+    for m, clause in copulas if not passive else ():
         right = Span(m.end(), clause.end)
         # The subject: the words since the last break, or, when those say no more
         # than the document's subject, since the sentence start ("For this
         # reason, in 1954, the party was declared illegal").
         for left in (Span(clause.start, m.start()), Span(0, m.start())):
-            specific = (stems_of(left) & question_stems) - subject_stems
+            specific = (stems_of(left) & question_stems) - subject_only
             if specific and covered(left) >= 0.5 > covered(right):
                 found.append((covered(left), right))
                 break
     if found:  # the clause whose subject the question names best ("his body got ...")
         return max(found, key=lambda f: f[0])[1]
-    for m in _COPULA.finditer(sentence):
-        clause = _clause_bounds(sentence, m.start(), m.end())
+    for m, clause in copulas:
         joint = _JOINT.search(sentence, m.end(), clause.end)  # "raided [and arrests were ...]"
         left, right = (
             Span(clause.start, m.start()),
             Span(m.end(), joint.start() if joint else clause.end),
         )
-        if (stems_of(right) & question_stems) - subject_stems and covered(right) >= 0.5:
+        if (stems_of(right) & question_stems) - subject_only and covered(right) >= 0.5:
             # "general secretary" → "Comrade Imdad Qazi is the General Secretary of the Party."
             names = [
                 n
@@ -745,7 +745,7 @@ def _appositive_span(sentence: str, question: str, question_stems: set[str]) -> 
     named = set(content_stems(question)) if not _WH_WORD.search(question) else set()
     for i, segment in enumerate(segments):
         tokens = [stem(w.lower()) for w in _WORDS.findall(sentence[segment.start : segment.end])]
-        own = {t for t in tokens if t not in STOPWORDS} - {stem(w) for w in TITLES}
+        own = {t for t in tokens if t not in STOPWORDS} - _TITLE_STEMS
         if (  # "Red Flag?" and "The party organ, Red Flag has been ...": the phrase before
             named
             and i > 0
@@ -773,8 +773,7 @@ def _named_span(
     says more ("the party's women's wing" → "Democratic Women's Association")."""
     if not re.match(r"\s*(?:what|which)\s+(?:is|are|was|were)\b", question, re.IGNORECASE):
         return None
-    subject_stems = {stem(w) for alias in subject for w in words(alias)}
-    specific = question_stems - subject_stems
+    specific = question_stems - subject_stems(subject)
     found = [
         n
         for n in _names(sentence, AnswerType.NAME, subject, frozenset())
@@ -881,7 +880,7 @@ def _gap_span(sentence: str, question: str, question_stems: set[str]) -> Span | 
         return None
     n, q_end, s_end = best
     frame = set(asked[q_end - n : q_end])
-    if not (frame & question_stems) - {stem(w) for w in STOPWORDS}:
+    if not (frame & question_stems) - _STOPWORD_STEMS:
         return None  # a run of stopwords frames nothing
     if s_end >= len(tokens):
         return None

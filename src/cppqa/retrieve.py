@@ -18,7 +18,7 @@ import numpy as np
 
 from cppqa.fusion import reciprocal_rank_fusion
 from cppqa.lexical import LexicalIndex
-from cppqa.terms import STOPWORDS, Vocabulary, content_stems, stem, words
+from cppqa.terms import Vocabulary, content_stems, stem, subject_stems
 
 if TYPE_CHECKING:
     from cppqa.embed import Embedder
@@ -70,9 +70,7 @@ class Retriever:
             for i, p in enumerate(sentences)
         ]
         self.subject = self._subject_aliases()
-        self.subject_stems = frozenset(
-            stem(w) for a in self.subject for w in words(a) if w not in STOPWORDS
-        )
+        self.subject_stems = subject_stems(frozenset(self.subject))
         self.lexical = LexicalIndex([content_stems(t) for t in texts])
         self._chunk_of = self._sentence_chunks()
 

@@ -119,6 +119,12 @@ def stem(word: str) -> str:
     return str(_stemmer().stemWord(IRREGULAR.get(word, word)))
 
 
+@lru_cache(maxsize=8)
+def subject_stems(subject: frozenset[str]) -> frozenset[str]:
+    """Stems of the words of the document's subject and its aliases (stopwords dropped)."""
+    return frozenset(stem(w) for alias in subject for w in words(alias) if w not in STOPWORDS)
+
+
 def content_stems(text: str) -> list[str]:
     """Stems of the words that carry meaning (stopwords dropped)."""
     return [stem(w) for w in words(text) if w not in STOPWORDS]
