@@ -660,6 +660,8 @@ def _predicate_span(
     found: list[tuple[float, Span]] = []
     for m, clause in copulas if not passive else ():
         right = Span(m.end(), clause.end)
+        if not words(sentence[right.start : right.end]):
+            continue  # nothing after the verb ("... was .")
         # The subject: the words since the last break, or, when those say no more
         # than the document's subject, since the sentence start ("For this
         # reason, in 1954, the party was declared illegal").
