@@ -12,7 +12,7 @@ import bisect
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cppqa.config import Settings
@@ -32,8 +32,9 @@ from cppqa.extract import (
 from cppqa.index import Index, ensure_index
 from cppqa.question import clean_question
 from cppqa.records import Answer, Source
-from cppqa.retrieve import Candidate, Retriever
-from cppqa.terms import CUE_WORDS, STOPWORDS, words
+from cppqa.relation import Kind, Relation, opens_with, parse
+from cppqa.retrieve import Candidate, Query, Retriever
+from cppqa.terms import CUE_WORDS, STOPWORDS, content_stems, words
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 DENSE_WEIGHT, COVERAGE_WEIGHT, TYPE_BONUS = 1.0, 0.6, 0.25
 #: For untyped questions: a sentence in which a short answer can be framed.
 SHAPE_BONUS = 0.2
+#: The least share of an "after X" condition a sentence must tell to be X's.
+ANCHOR_SHARE = 0.3
 #: Words that pick one of several: the passage must say them too.
 ORDINALS = frozenset(
     "first second third fourth fifth last former previous founding earliest latest".split()
@@ -67,6 +70,8 @@ class _Scored:
     typed: bool
     #: The short answer found while scoring an untyped question (None: none, or not looked for).
     span: Span | None = None
+    #: The sentence this one follows and was chosen for ("after X": X's sentence).
+    follows: Candidate | None = None
 
 
 class QA:
@@ -155,6 +160,8 @@ class QA:
             (self._score(c, kind, resolution.query, framed, stems) for c in candidates),
             key=lambda s: -s.score,
         )
+        if relation := parse(normalised):
+            scored = self._follow(relation, scored, query, kind, resolution.query, framed, stems)
         sources = tuple(
             Source(self.index.sentences[s.candidate.sentence], round(s.score, 4))
             for s in scored[: self.settings.top_k]
@@ -194,6 +201,69 @@ class QA:
             sources,
             sentence.start + span.start,
         )
+
+    def _follow(
+        self,
+        relation: Relation,
+        scored: list[_Scored],
+        query: Query,
+        kind: AnswerType,
+        question: str,
+        framed: str,
+        stems: set[str],
+    ) -> list[_Scored]:
+        """``scored`` with the sentence that follows the condition's first, when the
+        question asks what came after, despite or in response to it."""
+        vocabulary = self.retriever.vocabulary
+        subject = self.retriever.subject_stems
+        condition = [s for s in content_stems(relation.condition) if s not in subject]
+        main = {s for s in content_stems(relation.main) if s not in subject}
+        main &= vocabulary.frequency.keys()
+        if not condition:
+            return scored
+        sentences = self.index.sentences
+
+        def own(i: int) -> float:  # the share of the condition told in sentence i itself
+            have = self.retriever.sentence_stems(i)
+            weights = [vocabulary.idf(s) for s in condition]
+            return sum(w for s, w in zip(condition, weights, strict=True) if s in have) / sum(
+                weights
+            )
+
+        # The event's sentence tells the condition and fits the question as a whole.
+        anchor = max(scored, key=lambda s: own(s.candidate.sentence) + s.score).candidate.sentence
+        if own(anchor) < ANCHOR_SHARE or main & self.retriever.sentence_stems(anchor):
+            return scored  # no event told, or its sentence answers the question itself
+        after = [
+            i
+            for i in (anchor + 1, anchor + 2)
+            if i < len(sentences) and sentences[i].doc == sentences[anchor].doc
+        ]
+        if not after:
+            return scored
+        by_sentence = {s.candidate.sentence: s for s in scored}
+        for i in after:
+            if i not in by_sentence:
+                (judged,) = self.retriever.judge(query, [i])
+                by_sentence[i] = self._score(judged, kind, question, framed, stems)
+        fitting = [i for i in after if kind not in TYPED or by_sentence[i].typed]
+        if not fitting:
+            return scored
+        # The first to say what the question asks; else the first marked as the relation's
+        # second part ("After that ..."); else, for what came after, the next one.
+        chosen = next(
+            (i for i in fitting if main & self.retriever.sentence_stems(i)),
+            next((i for i in fitting if opens_with(relation.kind, sentences[i].text)), None),
+        )
+        if chosen is None and relation.kind is Kind.DESPITE:
+            return scored  # what went on despite X need not come next
+        chosen = fitting[0] if chosen is None else chosen
+        first = by_sentence[chosen]
+        rest = [s for s in scored if s.candidate.sentence != chosen]
+        promoted = replace(
+            first, score=max(first.score, scored[0].score), follows=by_sentence[anchor].candidate
+        )
+        return [promoted, *rest]
 
     def _refusal_without_span(self, framed: str, kind: AnswerType, best: _Scored) -> str | None:
         """Why a whole-sentence answer would not answer ``framed``, or None."""
@@ -248,8 +318,10 @@ class QA:
         return _Scored(c, score, typed, span)
 
     def _confidence(self, best: _Scored) -> float:
+        # A sentence chosen for following another is as sure as that one.
+        evidence = best.follows or best.candidate
         # Cosine similarity of MiniLM for a relevant sentence is ~0.4-0.8; coverage is 0-1.
-        raw = 0.5 * (best.candidate.dense - 0.1) / 0.6 + 0.5 * best.candidate.coverage
+        raw = 0.5 * (evidence.dense - 0.1) / 0.6 + 0.5 * evidence.coverage
         return max(0.0, min(1.0, raw))
 
     def _refusal(

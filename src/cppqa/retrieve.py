@@ -132,6 +132,10 @@ class Retriever:
             for i, d in zip(sentences, dense, strict=True)
         ]
 
+    def sentence_stems(self, sentence: int) -> set[str]:
+        """The content stems of a sentence."""
+        return self._sentence_stems[sentence]
+
     def coverage(self, query: Query, sentence: int) -> float:
         if not query.stems:
             return 0.0
