@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,9 +32,9 @@ from cppqa.extract import (
 from cppqa.index import Index, ensure_index
 from cppqa.question import clean_question
 from cppqa.records import Answer, Source
-from cppqa.relation import Kind, Relation, opens_with, parse
-from cppqa.retrieve import Candidate, Query, Retriever
-from cppqa.terms import CUE_WORDS, STOPWORDS, content_stems, words
+from cppqa.relation import Kind, Relation, circumstance_stems, opens_with, parse
+from cppqa.retrieve import Candidate, Retriever
+from cppqa.terms import CUE_WORDS, STOPWORDS, words
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,11 @@ class _Scored:
     #: The sentence this one follows and was chosen for ("after X": X's sentence).
     follows: Candidate | None = None
 
+    @property
+    def evidence(self) -> tuple[Candidate, ...]:
+        """What speaks for this sentence: itself, and the event it follows (if any)."""
+        return (self.candidate,) if self.follows is None else (self.candidate, self.follows)
+
 
 class QA:
     """Answers questions from an index of the corpus."""
@@ -90,6 +95,10 @@ class QA:
         for i, passage in enumerate(index.sentences):
             for acronym in set(re.findall(r"\(([A-Z]{2,8})\)", passage.text)):
                 self._definitions.setdefault(acronym, []).append(i)
+        # Which sentence an earlier answer quoted ("what happened after that?").
+        self._sentence_ids: dict[str, int] = {}
+        for i, passage in enumerate(index.sentences):
+            self._sentence_ids.setdefault(passage.text, i)
         # What "it" and "they" mean when the conversation names nothing else.
         self._topic = self.retriever.topic
 
@@ -151,17 +160,25 @@ class QA:
             extra = [c.sentence for c in self.retriever.search(wider, k=depth)]
             candidates += self.retriever.judge(query, [i for i in extra if i not in own])
         if resolution.wants_more:
-            used = {t.sentence for t in history}
+            said = {t.sentence for t in history}
             candidates = [
-                c for c in candidates if self.index.sentences[c.sentence].text not in used
+                c for c in candidates if self.index.sentences[c.sentence].text not in said
             ] or candidates
         stems = set(query.stems) | self.retriever.subject_stems
         scored = sorted(
             (self._score(c, kind, resolution.query, framed, stems) for c in candidates),
             key=lambda s: -s.score,
         )
+        # The sentence an earlier answer quoted, which "after that" points to.
+        last = self._sentence_ids.get(history[-1].sentence or "") if history else None
         if relation := parse(normalised):
-            scored = self._follow(relation, scored, query, kind, resolution.query, framed, stems)
+
+            def rescore(sentences: list[int]) -> list[_Scored]:
+                judged = self.retriever.judge(query, sentences)
+                return [self._score(c, kind, resolution.query, framed, stems) for c in judged]
+
+            used = {t.sentence or "" for t in history} if resolution.wants_more else set()
+            scored = self._follow(relation, scored, kind, rescore, last, used)
         sources = tuple(
             Source(self.index.sentences[s.candidate.sentence], round(s.score, 4))
             for s in scored[: self.settings.top_k]
@@ -186,7 +203,13 @@ class QA:
                 self._people,
             )
         )
-        if span is None and (refusal := self._refusal_without_span(framed, kind, best)):
+        # "What happened after that?" is answered from the conversation, not its own words.
+        chained = best.follows is not None and best.follows.sentence == last
+        if (
+            span is None
+            and not chained
+            and (refusal := self._refusal_without_span(framed, kind, best))
+        ):
             log.info("abstaining on %r: %s", question, refusal)
             return Answer(question, resolution.query, None, confidence, sources)
         if span is None:
@@ -206,68 +229,82 @@ class QA:
         self,
         relation: Relation,
         scored: list[_Scored],
-        query: Query,
         kind: AnswerType,
-        question: str,
-        framed: str,
-        stems: set[str],
+        rescore: Callable[[list[int]], list[_Scored]],
+        last: int | None,
+        used: set[str],
     ) -> list[_Scored]:
-        """``scored`` with the sentence that follows the condition's first, when the
-        question asks what came after, despite or in response to it."""
-        vocabulary = self.retriever.vocabulary
-        subject = self.retriever.subject_stems
-        condition = [s for s in content_stems(relation.condition) if s not in subject]
-        main = {s for s in content_stems(relation.main) if s not in subject}
-        main &= vocabulary.frequency.keys()
-        if not condition:
-            return scored
+        """``scored``, or with a sentence after the event first, for a question about
+        what came after, despite or in response to the event.
+
+        The event's sentence (the "anchor") tells the condition; ``last`` is the one
+        "after that" points to. A sentence up to two on is put first when it says more
+        of what the question asks than the anchor and the best sentence do. When the
+        question asks nothing more ("what happened after X?"): one opening with a
+        connective of the relation ("After that ..."), else (not for "despite") the
+        next one; but not when the anchor tells X only as its time ("When X, Y").
+        """
+        retriever = self.retriever
+        condition = retriever.specific_stems(relation.condition)
+        known = retriever.vocabulary.frequency
+        main = tuple(s for s in retriever.specific_stems(relation.main) if s in known)
+        if condition:
+            # The event's sentence tells the condition and fits the question as a whole.
+            anchor = max(
+                scored, key=lambda s: retriever.share(condition, s.candidate.sentence) + s.score
+            ).candidate.sentence
+            if retriever.share(condition, anchor) < ANCHOR_SHARE:
+                return scored
+        elif last is None:
+            return scored  # "after that" with nothing before
+        else:
+            anchor = last
         sentences = self.index.sentences
-
-        def own(i: int) -> float:  # the share of the condition told in sentence i itself
-            have = self.retriever.sentence_stems(i)
-            weights = [vocabulary.idf(s) for s in condition]
-            return sum(w for s, w in zip(condition, weights, strict=True) if s in have) / sum(
-                weights
-            )
-
-        # The event's sentence tells the condition and fits the question as a whole.
-        anchor = max(scored, key=lambda s: own(s.candidate.sentence) + s.score).candidate.sentence
-        if own(anchor) < ANCHOR_SHARE or main & self.retriever.sentence_stems(anchor):
-            return scored  # no event told, or its sentence answers the question itself
-        after = [
-            i
-            for i in (anchor + 1, anchor + 2)
-            if i < len(sentences) and sentences[i].doc == sentences[anchor].doc
-        ]
-        if not after:
-            return scored
+        after = [i for i in retriever.following(anchor, 2) if sentences[i].text not in used]
         by_sentence = {s.candidate.sentence: s for s in scored}
-        for i in after:
-            if i not in by_sentence:
-                (judged,) = self.retriever.judge(query, [i])
-                by_sentence[i] = self._score(judged, kind, question, framed, stems)
+        by_sentence |= {
+            s.candidate.sentence: s for s in rescore([i for i in after if i not in by_sentence])
+        }
         fitting = [i for i in after if kind not in TYPED or by_sentence[i].typed]
-        if not fitting:
+        chosen = self._successor(relation, kind, condition, main, anchor, scored[0], fitting)
+        if chosen is None:
             return scored
-        # The first to say what the question asks; else the first marked as the relation's
-        # second part ("After that ..."); else, for what came after, the next one.
-        chosen = next(
-            (i for i in fitting if main & self.retriever.sentence_stems(i)),
-            next((i for i in fitting if opens_with(relation.kind, sentences[i].text)), None),
-        )
-        if chosen is None and relation.kind is Kind.DESPITE:
-            return scored  # what went on despite X need not come next
-        chosen = fitting[0] if chosen is None else chosen
         first = by_sentence[chosen]
         rest = [s for s in scored if s.candidate.sentence != chosen]
-        promoted = replace(
-            first, score=max(first.score, scored[0].score), follows=by_sentence[anchor].candidate
-        )
+        event = (by_sentence.get(anchor) or rescore([anchor])[0]).candidate
+        promoted = replace(first, score=max(first.score, scored[0].score), follows=event)
         return [promoted, *rest]
+
+    def _successor(
+        self,
+        relation: Relation,
+        kind: AnswerType,
+        condition: tuple[str, ...],
+        main: tuple[str, ...],
+        anchor: int,
+        best: _Scored,
+        fitting: list[int],
+    ) -> int | None:
+        """Which of ``fitting``, the sentences after the anchor, answers the question."""
+        share, sentences = self.retriever.share, self.index.sentences
+        # What the event's sentence, or the best one, says of the question by itself.
+        itself = max(share(main, anchor), share(main, best.candidate.sentence))
+        saying = [i for i in fitting if share(main, i) > itself]
+        if saying:  # the one that says most of what is asked, the nearest of equals
+            return max(saying, key=lambda i: share(main, i))
+        if itself or kind in TYPED:
+            return None  # the best or the event's sentence says it, or none of the type does
+        told = set(condition) & self.retriever.sentence_stems(anchor)
+        if condition and told <= circumstance_stems(sentences[anchor].text):
+            return None  # "When X, Y": Y is what happened after X
+        marked = [i for i in fitting if opens_with(relation.kind, sentences[i].text)]
+        if marked or relation.kind is Kind.DESPITE:  # what went on despite X need not be next
+            return marked[0] if marked else None
+        return fitting[0] if fitting else None
 
     def _refusal_without_span(self, framed: str, kind: AnswerType, best: _Scored) -> str | None:
         """Why a whole-sentence answer would not answer ``framed``, or None."""
-        if best.candidate.coverage == 0.0:
+        if all(c.coverage == 0.0 for c in best.evidence):
             return "no word of it in the best passage"
         if kind in TYPED:
             return f"no {kind.value} in the best passage"
@@ -318,10 +355,8 @@ class QA:
         return _Scored(c, score, typed, span)
 
     def _confidence(self, best: _Scored) -> float:
-        # A sentence chosen for following another is as sure as that one.
-        evidence = best.follows or best.candidate
         # Cosine similarity of MiniLM for a relevant sentence is ~0.4-0.8; coverage is 0-1.
-        raw = 0.5 * (evidence.dense - 0.1) / 0.6 + 0.5 * evidence.coverage
+        raw = max(0.5 * (c.dense - 0.1) / 0.6 + 0.5 * c.coverage for c in best.evidence)
         return max(0.0, min(1.0, raw))
 
     def _refusal(

@@ -2,10 +2,12 @@
 
 A narrative tells what followed an event in the sentences after it ("The CPP began a
 struggle against it."), so a question that asks what happened *after*, *despite* or *in
-response to* an event is answered by a sentence that follows the one telling the event,
-unless that sentence answers it itself. The relation classes and their connectives are
-those of the Penn Discourse Treebank (Prasad et al., 2008, "The Penn Discourse TreeBank
-2.0", LREC): Temporal.Asynchronous, Contingency.Cause, Comparison.Concession.
+response to* an event may be answered by a sentence after the one telling the event.
+The relations and their connectives follow the Penn Discourse Treebank's senses
+(Prasad et al., 2008, "The Penn Discourse TreeBank 2.0", LREC): ``AFTER`` is
+Temporal.Asynchronous.Succession with Contingency.Cause.Result ("as a result of X"),
+``DESPITE`` is Comparison.Concession, and ``RESPONSE`` ("how did they respond to X")
+asks for the same Result, read as an answer to X.
 
 >>> relation = parse("How did the party respond to the bureaucracy tying it to imperialism?")
 >>> relation.kind, relation.condition, relation.main
@@ -20,6 +22,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from cppqa.terms import content_stems
+
 
 class Kind(Enum):
     AFTER = "after"
@@ -28,7 +32,9 @@ class Kind(Enum):
 
 
 _MARKERS = {
-    Kind.AFTER: r"after|following|as a (?:result|consequence) of",
+    # "following" as a word, not as in "the party's following"
+    Kind.AFTER: r"after|(?<!the )(?<!\ba )(?<!'s )(?<!’s )(?<!its )following"
+    r"|as a (?:result|consequence) of",
     Kind.RESPONSE: r"(?:respond(?:ed|s)?|react(?:ed|s)?|repl(?:y|ied|ies))\s+to"
     r"|in (?:response|reaction|reply) to|(?:response|reaction) to",
     Kind.DESPITE: r"despite|in spite of|notwithstanding",
@@ -41,12 +47,30 @@ _CONNECTIVES = {
     Kind.DESPITE: r"despite (?:this|that)|in spite of (?:this|that)|even (?:in|under|so|then)"
     r"|however|nevertheless|nonetheless|still|yet",
 }
+_ANY_MARKER = "|".join(_MARKERS.values())
 _MARKER = re.compile(
     "|".join(rf"\b(?P<{k.name}>{pattern})\b" for k, pattern in _MARKERS.items()), re.IGNORECASE
 )
-# The condition runs to the end of its clause; a question word starts another ("after
-# which event ...?" asks about the condition itself, and is not a relation).
-_CONDITION = re.compile(r"\s+((?!(?:which|what|whom|who|when|where|how)\b)[^,;?]+)")
+_QUESTION_WORD = r"(?:which|what|whom|whose|who|when|where|why|how)\b"
+# The condition runs to the end of its clause: a comma or the question mark, a question
+# word ("after the raid who was martyred"), or "and" before a question word or another
+# relation ("after the ban and despite ..."; "the repression after the case" is one). One
+# that starts with a question word ("after which event ...?") asks about the condition
+# itself, and is not a relation.
+_CONDITION = re.compile(rf"\s+(?!{_QUESTION_WORD})([^,;?!.]+)", re.IGNORECASE)
+_CONDITION_END = re.compile(
+    rf"\s+(?:(?:and|or|but)\s+)?{_QUESTION_WORD}|\s+(?:and|or|but)\s+(?:{_ANY_MARKER})\b",
+    re.IGNORECASE,
+)
+
+
+# A clause that sets the time of its sentence: "When Ayub Khan imposed martial law in
+# 1958, ...", "... since 1990".
+_CIRCUMSTANCE = re.compile(
+    r"\b(?:when|whenever|after|as soon as|once|since|while|following|during|before|until"
+    r"|till|in the time of)\b([^,;:.!?۔]*)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -65,8 +89,13 @@ def parse(question: str) -> Relation | None:
         if condition is None:
             continue
         kind = Kind[marker.lastgroup or ""]
-        text = condition.group(1).strip()
-        main = question[: marker.start()] + question[condition.end() :]
+        start, end = condition.span(1)
+        if stop := _CONDITION_END.search(question, start, end):
+            end = stop.start()
+        text = question[start:end].strip()
+        if not text:
+            continue
+        main = question[: marker.start()] + question[end:]
         return Relation(kind, text, re.sub(r"\s+", " ", main).strip(" ,"))
     return None
 
@@ -74,3 +103,12 @@ def parse(question: str) -> Relation | None:
 def opens_with(kind: Kind, sentence: str) -> bool:
     """Whether ``sentence`` opens with a connective of ``kind`` ("After that, ...")."""
     return re.match(rf"\s*(?:{_CONNECTIVES[kind]})\b", sentence, re.IGNORECASE) is not None
+
+
+def circumstance_stems(sentence: str) -> set[str]:
+    """The stems of ``sentence`` inside clauses that set its time ("When X, Y": X's).
+
+    >>> sorted(circumstance_stems("The situation has changed to some extent since 1990."))
+    ['1990']
+    """
+    return {s for m in _CIRCUMSTANCE.finditer(sentence) for s in content_stems(m.group(1))}

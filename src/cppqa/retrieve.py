@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,6 +70,10 @@ class Retriever:
             i - 1 if i > 0 and sentences[i - 1].doc == p.doc else -1
             for i, p in enumerate(sentences)
         ]
+        self._next = [
+            i + 1 if i + 1 < len(sentences) and sentences[i + 1].doc == p.doc else -1
+            for i, p in enumerate(sentences)
+        ]
         self.subject = self._subject_aliases()
         self.subject_stems = subject_stems(frozenset(self.subject))
         self.lexical = LexicalIndex([content_stems(t) for t in texts])
@@ -77,7 +82,7 @@ class Retriever:
     def prepare(self, question: str) -> Query:
         text = self.vocabulary.normalise_query(question)
         focus = self.strip_subject(text) or text
-        stems = tuple(s for s in content_stems(text) if s not in self.subject_stems)
+        stems = self.specific_stems(text)
         # The question with and without the subject: the first matches what is
         # specific, the second keeps phrases like "the party's newspaper" whole.
         vectors = self.embedder.encode([focus, text])
@@ -132,19 +137,36 @@ class Retriever:
             for i, d in zip(sentences, dense, strict=True)
         ]
 
+    def specific_stems(self, text: str) -> tuple[str, ...]:
+        """The content stems of ``text`` that are not the document's subject."""
+        return tuple(s for s in content_stems(text) if s not in self.subject_stems)
+
     def sentence_stems(self, sentence: int) -> set[str]:
         """The content stems of a sentence."""
         return self._sentence_stems[sentence]
 
+    def following(self, sentence: int, count: int) -> list[int]:
+        """Up to ``count`` sentences after ``sentence``, in the same document."""
+        out: list[int] = []
+        while len(out) < count and (sentence := self._next[sentence]) >= 0:
+            out.append(sentence)
+        return out
+
     def coverage(self, query: Query, sentence: int) -> float:
-        if not query.stems:
+        """The IDF-weighted share of the query's stems in the sentence or just before it."""
+        return self.share(query.stems, sentence, context=True)
+
+    def share(self, stems: Sequence[str], sentence: int, context: bool = False) -> float:
+        """The IDF-weighted share of ``stems`` found in ``sentence``; with ``context``,
+        those found only in the one or two sentences before count in part."""
+        if not stems:
             return 0.0
         have = self._sentence_stems[sentence]
-        previous = self._previous[sentence]
+        previous = self._previous[sentence] if context else -1
         before = self._sentence_stems[previous] if previous >= 0 else set()
         earlier = self._previous[previous] if previous >= 0 else -1
         further = self._sentence_stems[earlier] if earlier >= 0 else set()
-        weights = [self.vocabulary.idf(s) for s in query.stems]
+        weights = [self.vocabulary.idf(s) for s in stems]
         # A word found only in the sentence before counts in part: "The CPP began a
         # struggle against it" is about the bureaucracy named just before. Two
         # sentences back counts for less ("such an action" → the officers' plan).
@@ -154,7 +176,7 @@ class Retriever:
                 return 1.0
             return CONTEXT_WEIGHT if s in before else EARLIER_WEIGHT if s in further else 0.0
 
-        hit = sum(w * found(s) for s, w in zip(query.stems, weights, strict=True))
+        hit = sum(w * found(s) for s, w in zip(stems, weights, strict=True))
         return hit / sum(weights)
 
     def _subject_aliases(self) -> list[str]:

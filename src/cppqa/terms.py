@@ -265,6 +265,8 @@ class Vocabulary:
 
 
 QUESTION_WORDS = ("which", "what", "where", "when", "who", "whom", "whose", "how", "why")
+#: Words that frame a question without naming its topic ("what happened ...?").
+FRAME_WORDS = ("happen", "happened", "happens")
 #: Words that say what kind of answer a question wants, whether or not the corpus has them.
 CUE_WORDS = (
     "city", "country", "province", "place", "year", "date", "month", "called", "name",
@@ -273,10 +275,11 @@ CUE_WORDS = (
 
 
 def _question_word(word: str) -> str | None:
-    """The question or cue word a misspelt ``word`` stands for ("wich" → "which",
-    "citty" → "city"), if any. Short words are too easily another word ("man" is no
-    misspelt "many"), so cue words are only tried from four letters."""
-    choices = QUESTION_WORDS + (CUE_WORDS if len(word) >= 4 else ())
+    """The question, cue or frame word a misspelt ``word`` stands for ("wich" → "which",
+    "citty" → "city", "happend" → "happened"), if any. Short words are too easily another
+    word ("man" is no misspelt "many"), so cue and frame words are only tried from four
+    letters."""
+    choices = QUESTION_WORDS + (CUE_WORDS + FRAME_WORDS if len(word) >= 4 else ())
     found = closest(word, choices)
     if found is None and len(word) >= 4:  # two letters swapped: "yaer" is "year"
         from rapidfuzz.distance import OSA
