@@ -9,7 +9,14 @@ import pytest
 import cppqa.qa
 from cppqa import relation
 from cppqa.dialogue import Turn
-from cppqa.relation import Kind, circumstance_stems, opens_with, parse
+from cppqa.relation import (
+    Kind,
+    acts_in,
+    asks_what_it_did,
+    circumstance_stems,
+    opens_with,
+    parse,
+)
 
 
 @pytest.mark.parametrize(
@@ -130,6 +137,42 @@ def test_circumstance_stems_are_those_of_clauses_that_set_the_time(
     assert circumstance_stems(sentence) == stems
 
 
+ALIASES = ["communist party of pakistan", "communist party", "party", "cpp"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How did the party respond to the bureaucracy?", True),
+        ("What did the CPP do after the ban?", True),
+        ("What was the party's response to the ban?", True),
+        ("What happened to the members after the ban?", False),
+        ("How did things go for the party after the ban?", False),
+    ],
+)
+def test_asks_what_it_did(question: str, expected: bool) -> None:
+    found = parse(question)
+    assert found is not None
+    assert asks_what_it_did(found, ALIASES) is expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("The CPP began a struggle against it.", True),
+        ("At the same time, she started the process of forming unions.", True),
+        ("However, even in these bad circumstances, the party has been active.", True),
+        ("The party is working openly in Sindh.", True),
+        ("Most of the party members were imprisioned.", False),  # the members, not the party
+        ("For this reason, in 1954, the party was declared illegal.", False),  # done to it
+        ("As a result, the party's secret headquarter was raided.", False),
+        ("Similarly, patriotic elements in the army were arrested.", False),
+    ],
+)
+def test_acts_in_finds_the_party_as_the_doer(sentence: str, expected: bool) -> None:
+    assert acts_in(sentence, ALIASES) is expected
+
+
 def test_the_module_examples_hold() -> None:
     assert doctest.testmod(relation).failed == 0
 
@@ -202,6 +245,13 @@ def test_what_went_on_despite_an_event_is_not_simply_the_next_sentence(qa) -> No
     # The sentence after "declared illegal" tells no defiance, nor opens with "Even so".
     answer = qa.ask("what did the party do despite being declared illegal")
     assert "Most of the party members" not in answer.sources[0].passage.text
+
+
+def test_what_the_party_did_is_a_sentence_in_which_it_acts(qa) -> None:  # type: ignore[no-untyped-def]
+    # The two sentences after the case tell of army officers, not of the party.
+    answer = qa.ask("What did the party do after the Rawalpindi case?")
+    assert "patriotic elements" not in answer.sources[0].passage.text
+    assert "military officers" not in answer.sources[0].passage.text
 
 
 def test_a_typed_question_is_not_moved_to_any_sentence_of_its_type(qa) -> None:  # type: ignore[no-untyped-def]

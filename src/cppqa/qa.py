@@ -32,7 +32,15 @@ from cppqa.extract import (
 from cppqa.index import Index, ensure_index
 from cppqa.question import clean_question
 from cppqa.records import Answer, Source
-from cppqa.relation import Kind, Relation, circumstance_stems, opens_with, parse
+from cppqa.relation import (
+    Kind,
+    Relation,
+    acts_in,
+    asks_what_it_did,
+    circumstance_stems,
+    opens_with,
+    parse,
+)
 from cppqa.retrieve import Candidate, Retriever
 from cppqa.terms import CUE_WORDS, STOPWORDS, words
 
@@ -266,6 +274,9 @@ class QA:
             s.candidate.sentence: s for s in rescore([i for i in after if i not in by_sentence])
         }
         fitting = [i for i in after if kind not in TYPED or by_sentence[i].typed]
+        if asks_what_it_did(relation, self._subject):
+            # "How did the party respond?": a sentence in which the party does something.
+            fitting = [i for i in fitting if acts_in(sentences[i].text, self._subject)]
         chosen = self._successor(relation, kind, condition, main, anchor, scored[0], fitting)
         if chosen is None:
             return scored

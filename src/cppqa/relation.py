@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -80,6 +81,8 @@ class Relation:
     kind: Kind
     condition: str
     main: str
+    #: The whole question, marker included ("the party's response to ...").
+    question: str = ""
 
 
 def parse(question: str) -> Relation | None:
@@ -96,7 +99,7 @@ def parse(question: str) -> Relation | None:
         if not text:
             continue
         main = question[: marker.start()] + question[end:]
-        return Relation(kind, text, re.sub(r"\s+", " ", main).strip(" ,"))
+        return Relation(kind, text, re.sub(r"\s+", " ", main).strip(" ,"), question)
     return None
 
 
@@ -112,3 +115,46 @@ def circumstance_stems(sentence: str) -> set[str]:
     ['1990']
     """
     return {s for m in _CIRCUMSTANCE.finditer(sentence) for s in content_stems(m.group(1))}
+
+
+def _alias_pattern(aliases: Iterable[str]) -> str:
+    return "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True)) or r"(?!x)x"
+
+
+def asks_what_it_did(relation: Relation, aliases: Iterable[str]) -> bool:
+    """Whether ``relation``'s question asks what one of ``aliases`` did ("how did the
+    party respond", "what was the party's response").
+
+    >>> asks_what_it_did(parse("How did the party respond to the ban?"), ["party"])
+    True
+    >>> asks_what_it_did(parse("What happened to the members after the ban?"), ["party"])
+    False
+    """
+    names = _alias_pattern(aliases)
+    did = rf"\b(?:did|does|do|has|have|had|will|would)\s+(?:the\s+)?(?:{names})\b"
+    response = rf"\b(?:{names})['’]s\s+(?:response|reaction|reply|answer)\b"
+    return bool(
+        re.search(did, relation.main, re.IGNORECASE)
+        or re.search(response, relation.question, re.IGNORECASE)
+    )
+
+
+def acts_in(sentence: str, aliases: Iterable[str]) -> bool:
+    """Whether one of ``aliases`` (or "she", "it", "they") is the doer of ``sentence``'s
+    main clause: "The CPP began ...", "Even so, the party continued ...", but not "the
+    party's headquarter was raided" or "the party was declared illegal".
+
+    >>> acts_in("Even in such circumstances, the party continued to work.", ["party"])
+    True
+    >>> acts_in("As a result, the party's secret headquarter was raided.", ["party"])
+    False
+    """
+    names = _alias_pattern([*aliases, "she", "it", "they"])
+    doer = re.compile(
+        rf"(?:the\s+)?(?:{names})\b(?!['’]s\b)"
+        r"(?!\s+(?:is|are|was|were|got|has been|have been|had been)\s+\w+(?:ed|en)\b)\s+\w",
+        re.IGNORECASE,
+    )
+    # the sentence, or what follows a fronted phrase ("However, even so, the party ...")
+    starts = [0, *(m.end() for m in re.finditer(r",\s*", sentence))]
+    return any(doer.match(sentence, start) for start in starts)
