@@ -59,26 +59,6 @@ def test_it_is_not_the_person_just_named() -> None:
     assert resolve("What nurtured it?", [group]).query == "What nurtured civil bureaucracy?"
 
 
-CASE = Turn(
-    "When was the Rawalpindi Conspiracy Case filed?",
-    "When was the Rawalpindi Conspiracy Case filed?",
-    "1951",
-)
-
-
-def test_it_is_the_topic_when_that_fits_the_corpus_better() -> None:
-    def fits(query: str) -> float:  # the corpus says "declared illegal" of the party only
-        return 1.0 if "the party declared" in query else 0.5
-
-    resolution = resolve("When was it declared illegal?", [CASE], "the party", fits=fits)
-    assert resolution.query == "When was the party declared illegal?"
-
-
-def test_it_stays_the_thing_last_named_when_the_topic_fits_no_better() -> None:
-    resolution = resolve("Who filed it?", [CASE], "the party", fits=lambda _query: 0.5)
-    assert resolution.query == "Who filed Rawalpindi Conspiracy Case?"
-
-
 MARTYRED = Turn("Where was Nazir Abbasi martyred?", "Where was Nazir Abbasi martyred?")
 
 
@@ -145,12 +125,3 @@ def test_follow_up_by_ellipsis(qa) -> None:  # type: ignore[no-untyped-def]
     second = qa.ask("And when?", [_turn(first)])
     assert second.query == "when was Nazir Abbasi martyred?"
     assert second.sources[0].passage.text.startswith("In the same operation")
-
-
-def test_it_after_a_case_is_the_party_the_corpus_says_was_declared_illegal(qa) -> None:  # type: ignore[no-untyped-def]
-    first = qa.ask("When was the Rawalpindi Conspiracy Case filed?")
-    history = [Turn(first.question, first.query, first.text, first.sources[0].passage.text)]
-    answer = qa.ask("In what year was it declared illegal?", history)
-    assert answer.text == "1954", answer.query
-    # ... while what the corpus says of the case keeps "it" the case
-    assert "Rawalpindi" in qa.ask("Against whom was it filed?", history).query

@@ -10,7 +10,7 @@ no ellipsis is a new topic and stands alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cppqa.extract import AnswerType, classify, group_span, typed_spans
@@ -59,17 +59,12 @@ def resolve(
     history: Sequence[Turn],
     topic: str | None = None,
     subject: frozenset[str] = frozenset(),
-    fits: Callable[[str], float] | None = None,
 ) -> Resolution:
     """Rewrite ``question`` so it stands on its own, given the earlier turns.
 
     ``topic`` is what "it" and "they" mean when the last turn names nothing
     (the document's subject, e.g. "the party"); names in ``subject`` are
-    never taken for what a pronoun points back to. ``fits`` says how well a
-    question as understood fits one sentence of the corpus; when "it" read as
-    the topic fits better than as the thing last named, it is the topic: after
-    a question about the Rawalpindi case, "when was it declared illegal?" asks
-    about the party, of which the corpus says that.
+    never taken for what a pronoun points back to.
     """
     if not history:
         return Resolution(question)
@@ -87,14 +82,9 @@ def resolve(
     person = _referent(last, AnswerType.WHO, subject)
     if person and _PERSONAL.search(text):
         text = _PERSONAL.sub(lambda m: _possessive(person, m.group(1)), text)
-    thing = _thing(last, subject)
-    if thing and topic and fits and _IMPERSONAL.search(text):
-        as_thing, as_topic = (_IMPERSONAL.sub(_replacing(t), text) for t in (thing, topic))
-        if fits(as_topic) > fits(as_thing):
-            thing = None
-    thing = thing or topic
+    thing = _thing(last, subject) or topic
     if thing and _IMPERSONAL.search(text):
-        text = _IMPERSONAL.sub(_replacing(thing), text)
+        text = _IMPERSONAL.sub(lambda m: _possessive(thing, m.group(1)), text)
     group = _group(last) or thing
     if group and _PLURAL.search(text):
         text = _PLURAL.sub(lambda m: _possessive(group, m.group(1)), text)
@@ -155,11 +145,6 @@ def _group(turn: Turn) -> str | None:
         if text and span:
             return text[span.start : span.end]
     return None
-
-
-def _replacing(name: str) -> Callable[[re.Match[str]], str]:
-    """A substitution of a pronoun match by ``name`` ("its" → "name's")."""
-    return lambda m: _possessive(name, m.group(1))
 
 
 def _possessive(name: str, pronoun: str) -> str:

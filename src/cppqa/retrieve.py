@@ -137,17 +137,6 @@ class Retriever:
             for i, d in zip(sentences, dense, strict=True)
         ]
 
-    def fit(self, text: str, depth: int = 10) -> float:
-        """How much of ``text`` one sentence says: the best IDF-weighted share of its
-        specific stems that the corpus knows, among the ``depth`` best by BM25."""
-        normalised = self.vocabulary.normalise_query(text, expand=True)
-        stems = [s for s in self.specific_stems(normalised) if s in self.vocabulary.frequency]
-        if not stems:
-            return 0.0
-        bm25 = self.lexical.scores(stems)
-        best = np.argsort(-bm25)[:depth]
-        return max(self.share(stems, int(i)) for i in best)
-
     def specific_stems(self, text: str) -> tuple[str, ...]:
         """The content stems of ``text`` that are not the document's subject."""
         return tuple(s for s in content_stems(text) if s not in self.subject_stems)
