@@ -52,6 +52,8 @@ DENSE_WEIGHT, COVERAGE_WEIGHT, TYPE_BONUS = 1.0, 0.6, 0.25
 SHAPE_BONUS = 0.2
 #: The least share of an "after X" condition a sentence must tell to be X's.
 ANCHOR_SHARE = 0.3
+#: How many sentences after X's may tell what came after it; and what the party did.
+FOLLOW, FOLLOW_DOING = 2, 4
 #: Words that pick one of several: the passage must say them too.
 ORDINALS = frozenset(
     "first second third fourth fifth last former previous founding earliest latest".split()
@@ -268,15 +270,18 @@ class QA:
         else:
             anchor = last
         sentences = self.index.sentences
-        after = [i for i in retriever.following(anchor, 2) if sentences[i].text not in used]
+        # "How did the party respond?": a sentence in which the party does something;
+        # few are, so they are looked for further on.
+        doing = asks_what_it_did(relation, self._subject)
+        ahead = FOLLOW_DOING if doing else FOLLOW
+        after = [i for i in retriever.following(anchor, ahead) if sentences[i].text not in used]
+        if doing:
+            after = [i for i in after if acts_in(sentences[i].text, self._subject)]
         by_sentence = {s.candidate.sentence: s for s in scored}
         by_sentence |= {
             s.candidate.sentence: s for s in rescore([i for i in after if i not in by_sentence])
         }
         fitting = [i for i in after if kind not in TYPED or by_sentence[i].typed]
-        if asks_what_it_did(relation, self._subject):
-            # "How did the party respond?": a sentence in which the party does something.
-            fitting = [i for i in fitting if acts_in(sentences[i].text, self._subject)]
         chosen = self._successor(relation, kind, condition, main, anchor, scored[0], fitting)
         if chosen is None:
             return scored

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from cppqa.terms import content_stems
+from cppqa.terms import IRREGULAR, content_stems
 
 
 class Kind(Enum):
@@ -117,44 +117,75 @@ def circumstance_stems(sentence: str) -> set[str]:
     return {s for m in _CIRCUMSTANCE.finditer(sentence) for s in content_stems(m.group(1))}
 
 
-def _alias_pattern(aliases: Iterable[str]) -> str:
-    return "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True)) or r"(?!x)x"
+#: Nouns that make a name a modifier ("the party members", "the party organ"): the
+#: doer is then the members or the organ, not the party.
+_PART_NOUNS = (
+    r"members?|leaders?|leadership|organs?|offices?|headquarters?|workers?|cadres?"
+    r"|committees?|congress|officials?|activists?|supporters?|newspapers?|secretary"
+    r"|chief|president|founders?|programme|program|policy|policies|manifesto|units?"
+    r"|branch(?:es)?|soldiers?"
+)
+_PASSIVE = re.compile(
+    r"(?:(?:has|have|had)\s+been|(?:is|are|was|were)(?:\s+being)?|gets?|got|be|been|being)\s+"
+    r"(?:(?:\w+ly|also|soon|then|later|again|not|never|once|still|even|thus|now)\s+)*"
+    rf"(?:\w+ed|\w{{3,}}en|hit|put|set|shut|split|cut|{'|'.join(sorted(IRREGULAR))})\b",
+    re.IGNORECASE,
+)
+# A pronoun before a copula describes ("It was a dark time"); it does nothing.
+_DESCRIBED = re.compile(r"(?:is|are|was|were)\b", re.IGNORECASE)
+
+
+def _names(aliases: Iterable[str]) -> str:
+    """A pattern for any of ``aliases`` as whole words (punctuation allowed in them)."""
+    found = sorted({a for a in aliases if a.strip()}, key=len, reverse=True)
+    return rf"(?<!\w)(?:{'|'.join(re.escape(a) for a in found) or '(?!x)x'})(?!\w)"
 
 
 def asks_what_it_did(relation: Relation, aliases: Iterable[str]) -> bool:
     """Whether ``relation``'s question asks what one of ``aliases`` did ("how did the
-    party respond", "what was the party's response").
+    party respond", "what was the party's response"), not what its members did.
 
     >>> asks_what_it_did(parse("How did the party respond to the ban?"), ["party"])
     True
-    >>> asks_what_it_did(parse("What happened to the members after the ban?"), ["party"])
+    >>> asks_what_it_did(parse("What did the party members do after the ban?"), ["party"])
     False
     """
-    names = _alias_pattern(aliases)
-    did = rf"\b(?:did|does|do|has|have|had|will|would)\s+(?:the\s+)?(?:{names})\b"
-    response = rf"\b(?:{names})['’]s\s+(?:response|reaction|reply|answer)\b"
+    names = _names(aliases)
+    did = (
+        rf"\b(?:did|does|do|has|have|had|will|would)\s+(?:the\s+)?{names}"
+        rf"(?!['’]s\b)(?!\s+(?:{_PART_NOUNS})\b)"
+    )
+    response = rf"{names}['’]s\s+(?:response|reaction|reply|answer)\b"
+    # what is asked: the question up to its condition ("the party's response to ...")
+    head = relation.question.partition(relation.condition)[0]
     return bool(
-        re.search(did, relation.main, re.IGNORECASE)
-        or re.search(response, relation.question, re.IGNORECASE)
+        re.search(did, relation.main, re.IGNORECASE) or re.search(response, head, re.IGNORECASE)
     )
 
 
 def acts_in(sentence: str, aliases: Iterable[str]) -> bool:
-    """Whether one of ``aliases`` (or "she", "it", "they") is the doer of ``sentence``'s
-    main clause: "The CPP began ...", "Even so, the party continued ...", but not "the
-    party's headquarter was raided" or "the party was declared illegal".
+    """Whether one of ``aliases`` (or "she", "it", "they") is the doer of a clause of
+    ``sentence``: "The CPP began ...", "Even so, the party continued ...", but not "the
+    party's headquarter was raided", "the party leadership ... were punished" or "the
+    party was declared illegal".
 
     >>> acts_in("Even in such circumstances, the party continued to work.", ["party"])
     True
     >>> acts_in("As a result, the party's secret headquarter was raided.", ["party"])
     False
     """
-    names = _alias_pattern([*aliases, "she", "it", "they"])
     doer = re.compile(
-        rf"(?:the\s+)?(?:{names})\b(?!['’]s\b)"
-        r"(?!\s+(?:is|are|was|were|got|has been|have been|had been)\s+\w+(?:ed|en)\b)\s+\w",
+        rf"(?:the\s+)?(?P<name>{_names(aliases)}|she|it|they)(?!\w)"
+        rf"(?!['’]s\b)(?!\s+(?:{_PART_NOUNS}|of)\b)"  # not "the Party of Labour"
+        r"(?:\s*,[^,]{1,40},)?\s+",  # "The CPP, despite the ban, continued"
         re.IGNORECASE,
     )
     # the sentence, or what follows a fronted phrase ("However, even so, the party ...")
-    starts = [0, *(m.end() for m in re.finditer(r",\s*", sentence))]
-    return any(doer.match(sentence, start) for start in starts)
+    for start in [0, *(m.end() for m in re.finditer(r",\s*", sentence))]:
+        found = doer.match(sentence, start)
+        if found is None or _PASSIVE.match(sentence, found.end()):
+            continue
+        pronoun = found.group("name").lower() in {"it", "they"}
+        if not (pronoun and _DESCRIBED.match(sentence, found.end())):
+            return True
+    return False
