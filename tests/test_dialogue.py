@@ -59,6 +59,35 @@ def test_it_is_not_the_person_just_named() -> None:
     assert resolve("What nurtured it?", [group]).query == "What nurtured civil bureaucracy?"
 
 
+MARTIAL_LAW = Turn("When was martial law imposed?", "When was martial law imposed?", "1958")
+
+
+def test_it_is_a_thing_named_in_lower_case_when_that_fits_the_corpus() -> None:
+    resolution = resolve("Who imposed it?", [MARTIAL_LAW], "the party", fits=lambda _query: 1.0)
+    assert resolution.query == "Who imposed martial law?"  # "imposed" is what is asked
+
+
+@pytest.mark.parametrize(
+    ("fit_of_thing", "fit_of_topic"),
+    [(0.5, 1.0), (0.0, 0.0)],  # the topic fits better; or nothing fits at all
+)
+def test_it_stays_the_topic_when_the_lower_case_thing_fits_no_better(
+    fit_of_thing: float, fit_of_topic: float
+) -> None:
+    def fits(query: str) -> float:
+        return fit_of_thing if "martial law" in query else fit_of_topic
+
+    resolution = resolve("Who imposed it?", [MARTIAL_LAW], "the party", fits=fits)
+    assert resolution.query == "Who imposed the party?"
+
+
+def test_a_named_thing_is_not_weighed_against_the_topic() -> None:
+    resolution = resolve(
+        "How long has it been published?", [ORGAN], "the party", fits=lambda q: 0.0
+    )
+    assert resolution.query == "How long has Red Flag been published?"
+
+
 MARTYRED = Turn("Where was Nazir Abbasi martyred?", "Where was Nazir Abbasi martyred?")
 
 
@@ -125,3 +154,11 @@ def test_follow_up_by_ellipsis(qa) -> None:  # type: ignore[no-untyped-def]
     second = qa.ask("And when?", [_turn(first)])
     assert second.query == "when was Nazir Abbasi martyred?"
     assert second.sources[0].passage.text.startswith("In the same operation")
+
+
+def test_it_after_a_question_about_martial_law_is_martial_law(qa) -> None:  # type: ignore[no-untyped-def]
+    first = qa.ask("When was martial law imposed?")
+    history = [Turn(first.question, first.query, first.text, first.sources[0].passage.text)]
+    answer = qa.ask("Who imposed it?", history)
+    assert answer.query == "Who imposed martial law?"
+    assert answer.text == "Ayub Khan"

@@ -146,3 +146,12 @@ def test_following_stays_inside_the_document(tmp_path: Path) -> None:
     assert [texts[i] for i in retriever.following(first, 1)] == ["Two is next."]
     assert retriever.following(last_of_a, 2) == []
     assert retriever.following(texts.index("Five ends here."), 2) == []
+
+
+def test_fit_is_the_most_of_a_question_one_sentence_says(fake_retriever: Retriever) -> None:
+    assert fake_retriever.fit("When was the party declared illegal?") == 1.0
+    assert fake_retriever.fit("In what year was the party declared illegal?") == 1.0  # a cue
+    assert fake_retriever.fit("Which member of CC was mentally paralyzed?") == 1.0  # once
+    mixed = fake_retriever.fit("When was the Rawalpindi case declared illegal?")
+    assert 0.0 < mixed < 1.0  # no one sentence says both
+    assert fake_retriever.fit("When was it banned?") == 0.0  # no word the corpus knows

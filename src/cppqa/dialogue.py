@@ -10,10 +10,11 @@ no ellipsis is a new topic and stands alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cppqa.extract import AnswerType, classify, group_span, typed_spans
+from cppqa.terms import CUE_WORDS, STOPWORDS, stem, subject_stems, words
 
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
 _IMPERSONAL = re.compile(r"\b(it|its)\b", re.IGNORECASE)
@@ -28,6 +29,9 @@ _ELSE = re.compile(
 _WH = re.compile(
     r"\b(when|where|who|whom|whose|what|which|why|how(?: long| many| much)?)\b", re.IGNORECASE
 )
+_TOKEN = re.compile(r"[\w'’-]+")
+#: The most words a thing named in lower case may have ("the party's secret headquarter").
+_MAX_PHRASE = 4
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
 #: Question types whose short answer can be what a later "it" refers to.
 _NAMING = frozenset({AnswerType.WHO, AnswerType.NAME})
@@ -59,12 +63,17 @@ def resolve(
     history: Sequence[Turn],
     topic: str | None = None,
     subject: frozenset[str] = frozenset(),
+    fits: Callable[[str], float] | None = None,
 ) -> Resolution:
     """Rewrite ``question`` so it stands on its own, given the earlier turns.
 
     ``topic`` is what "it" and "they" mean when the last turn names nothing
     (the document's subject, e.g. "the party"); names in ``subject`` are
-    never taken for what a pronoun points back to.
+    never taken for what a pronoun points back to. ``fits`` says how much of a
+    question one sentence of the corpus says: when the last question names no
+    name, "it" may be a thing it speaks of in lower case, if the question so read
+    fits the corpus at least as well as with the topic ("When was martial law
+    imposed?", then "Who imposed it?" → "Who imposed martial law?").
     """
     if not history:
         return Resolution(question)
@@ -81,13 +90,20 @@ def resolve(
 
     person = _referent(last, AnswerType.WHO, subject)
     if person and _PERSONAL.search(text):
-        text = _PERSONAL.sub(lambda m: _possessive(person, m.group(1)), text)
-    thing = _thing(last, subject) or topic
+        text = _PERSONAL.sub(_replacing(person), text)
+    named = _thing(last, subject)
+    thing = named or topic
+    if not named and fits and _IMPERSONAL.search(text):
+        phrase = _phrase(last.query, text, subject)
+        if phrase and topic:
+            as_phrase, as_topic = (_IMPERSONAL.sub(_replacing(t), text) for t in (phrase, topic))
+            if fits(as_phrase) > 0 and fits(as_phrase) >= fits(as_topic):
+                thing = phrase
     if thing and _IMPERSONAL.search(text):
-        text = _IMPERSONAL.sub(lambda m: _possessive(thing, m.group(1)), text)
-    group = _group(last) or thing
+        text = _IMPERSONAL.sub(_replacing(thing), text)
+    group = _group(last) or named or topic
     if group and _PLURAL.search(text):
-        text = _PLURAL.sub(lambda m: _possessive(group, m.group(1)), text)
+        text = _PLURAL.sub(_replacing(group), text)
     if _EVENT.search(text) or _IMPERSONAL.search(text) or _PLURAL.search(text) or wants_more:
         # "When did that happen?": the event is what the last turn was about.
         context = _context(last)
@@ -138,6 +154,25 @@ def _thing(turn: Turn, subject: frozenset[str]) -> str | None:
     return turn.query[spans[0].start : spans[0].end] if spans else None
 
 
+def _phrase(query: str, question: str, subject: frozenset[str]) -> str | None:
+    """The longest run of words in ``query`` that carry meaning, are not the document's
+    subject and are not in ``question`` (which says what is asked of the thing):
+    "When was martial law imposed?", "Who imposed it?" → "martial law"."""
+    asked = {stem(w) for w in words(question)}
+    own = subject_stems(subject) | asked
+    runs: list[list[re.Match[str]]] = [[]]
+    for token in _TOKEN.finditer(query):
+        word = token.group().lower()
+        if word in STOPWORDS or word in CUE_WORDS or word.isdigit() or stem(word) in own:
+            runs.append([])
+        else:
+            runs[-1].append(token)
+    best = max(runs, key=len)
+    if not best or len(best) > _MAX_PHRASE:
+        return None
+    return query[best[0].start() : best[-1].end()]
+
+
 def _group(turn: Turn) -> str | None:
     """What "they" points back to: a group of people in the last question or answer."""
     for text in (turn.query, turn.answer):
@@ -145,6 +180,11 @@ def _group(turn: Turn) -> str | None:
         if text and span:
             return text[span.start : span.end]
     return None
+
+
+def _replacing(name: str) -> Callable[[re.Match[str]], str]:
+    """A substitution of a pronoun match by ``name`` ("its" → "name's")."""
+    return lambda m: _possessive(name, m.group(1))
 
 
 def _possessive(name: str, pronoun: str) -> str:

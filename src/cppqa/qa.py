@@ -145,7 +145,7 @@ class QA:
         too long, no words).
         """
         question = self.validate(question)
-        resolution = resolve(question, history, self._topic, self._subject)
+        resolution = resolve(question, history, self._topic, self._subject, self.retriever.fit)
         # Acronyms expanded and typos fixed, once: "wich" is "which", "CC" a committee.
         normalised = self.retriever.vocabulary.normalise_query(resolution.query)
         # The same, with acronyms as typed: the words in order, to frame a short answer.

@@ -19,7 +19,7 @@ import numpy as np
 
 from cppqa.fusion import reciprocal_rank_fusion
 from cppqa.lexical import LexicalIndex
-from cppqa.terms import Vocabulary, content_stems, stem, subject_stems
+from cppqa.terms import CUE_WORDS, Vocabulary, content_stems, stem, subject_stems
 
 if TYPE_CHECKING:
     from cppqa.embed import Embedder
@@ -136,6 +136,20 @@ class Retriever:
             Candidate(i, 0.0, float(d), float(bm25[i]), self.coverage(query, i))
             for i, d in zip(sentences, dense, strict=True)
         ]
+
+    def fit(self, text: str, depth: int = 10) -> float:
+        """How much of ``text`` one sentence says: the best IDF-weighted share of its
+        topic stems the corpus knows (not the subject's, not cue words such as "year"),
+        among the ``depth`` sentences best by BM25."""
+        typed = self.vocabulary.normalise_query(text, expand=False)
+        cues = {stem(w) for w in CUE_WORDS}
+        known = self.vocabulary.frequency
+        stems = [s for s in self.specific_stems(typed) if s in known and s not in cues]
+        if not stems:
+            return 0.0
+        bm25 = self.lexical.scores(stems)
+        best = np.argpartition(-bm25, depth - 1)[:depth] if depth < len(bm25) else range(len(bm25))
+        return max(self.share(stems, int(i)) for i in best)
 
     def specific_stems(self, text: str) -> tuple[str, ...]:
         """The content stems of ``text`` that are not the document's subject."""
