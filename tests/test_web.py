@@ -68,6 +68,17 @@ def test_reply_has_bold_answer_marked_sentence_and_sources(qa) -> None:  # type:
 
 
 @pytest.mark.slow
+def test_a_whole_sentence_answer_is_quoted_once(qa) -> None:  # type: ignore[no-untyped-def]
+    answer = qa.ask(
+        "How did the party respond to the bureaucracy tying the country to imperialism?"
+    )
+    assert answer.text == answer.sources[0].passage.text
+    reply = render_reply(answer)
+    assert reply.split("<details>")[0].count(escape(answer.text)) == 1  # (sources aside)
+    assert "<strong>" not in reply
+
+
+@pytest.mark.slow
 def test_reply_for_abstention_marks_passages_as_not_an_answer(qa) -> None:  # type: ignore[no-untyped-def]
     answer = qa.ask("What is the capital of France?")
     assert answer.text is None

@@ -71,12 +71,13 @@ CSS = """
   var(--color-accent); background: var(--background-fill-secondary); font-style: normal; }
 .cppqa-reply mark, .cppqa-document mark { background: #fde68a; color: inherit; padding: 0 .1em; }
 .cppqa-reply details { margin-top: .4em; font-size: .9em; }
-.cppqa-reply summary { cursor: pointer; color: var(--body-text-color-subdued); }
+.cppqa-reply summary { cursor: pointer; color: var(--body-text-color); opacity: .75; }
 .cppqa-reply ol { margin: .3em 0 0 1.2em; padding: 0; }
 .cppqa-reply li { margin: .25em 0; }
 .cppqa-source { margin: .15em 0 .5em; padding: .1em .7em; border-left: 3px solid
   var(--border-color-primary); }
-.cppqa-meta { color: var(--body-text-color-subdued); font-size: .85em; }
+/* the body colour, faded: Gradio's subdued grey is under 3:1 on its background */
+.cppqa-meta { color: var(--body-text-color); opacity: .75; font-size: .85em; }
 .cppqa-not-answer .cppqa-source { border-left-color: var(--body-text-color-subdued); }
 .cppqa-document-view { max-width: 75ch; margin: 0 auto; }
 .cppqa-document { white-space: pre-wrap; line-height: 1.7; }
@@ -106,7 +107,8 @@ def render_reply(answer: Answer) -> str:
                 f"<strong>not an answer</strong></summary>{_source_list(answer.sources)}</details>"
             )
     else:
-        parts.append(f"<p><strong>{escape(answer.text)}</strong></p>")
+        if answer.text != answer.sources[0].passage.text:  # a whole sentence is quoted once
+            parts.append(f"<p><strong>{escape(answer.text)}</strong></p>")
         parts.append(f"<blockquote>“{_marked_sentence(answer)}”</blockquote>")
         parts.append(
             f'<p class="cppqa-meta">confidence {answer.confidence:.2f}</p>'
