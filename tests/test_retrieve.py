@@ -155,3 +155,4 @@ def test_fit_is_the_most_of_a_question_one_sentence_says(fake_retriever: Retriev
     mixed = fake_retriever.fit("When was the Rawalpindi case declared illegal?")
     assert 0.0 < mixed < 1.0  # no one sentence says both
     assert fake_retriever.fit("When was it banned?") == 0.0  # no word the corpus knows
+    assert fake_retriever.fit("When was martial law banned?") == 0.0  # one it does not

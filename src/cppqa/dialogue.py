@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cppqa.extract import AnswerType, classify, group_span, typed_spans
-from cppqa.terms import CUE_WORDS, STOPWORDS, stem, subject_stems, words
+from cppqa.terms import CUE_WORDS, IRREGULAR, STOPWORDS, stem, subject_stems, words
 
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
 _IMPERSONAL = re.compile(r"\b(it|its)\b", re.IGNORECASE)
@@ -29,7 +29,10 @@ _ELSE = re.compile(
 _WH = re.compile(
     r"\b(when|where|who|whom|whose|what|which|why|how(?: long| many| much)?)\b", re.IGNORECASE
 )
-_TOKEN = re.compile(r"[\w'’-]+")
+_TOKEN = re.compile(r"[\w'-]+")
+# A past or present participle, or an irregular past form: not part of a noun phrase.
+_VERB_FORM = re.compile(rf"\w{{2,}}(?:ed|ing)|{'|'.join(sorted(IRREGULAR))}")
+_PLURAL_NOUN = re.compile(r"[^siu']s$")  # "fronts", not "basis", "status", "class"
 #: The most words a thing named in lower case may have ("the party's secret headquarter").
 _MAX_PHRASE = 4
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
@@ -93,11 +96,12 @@ def resolve(
         text = _PERSONAL.sub(_replacing(person), text)
     named = _thing(last, subject)
     thing = named or topic
-    if not named and fits and _IMPERSONAL.search(text):
+    if not named and fits and topic and _IMPERSONAL.search(text):
         phrase = _phrase(last.query, text, subject)
-        if phrase and topic:
+        if phrase:
             as_phrase, as_topic = (_IMPERSONAL.sub(_replacing(t), text) for t in (phrase, topic))
-            if fits(as_phrase) > 0 and fits(as_phrase) >= fits(as_topic):
+            fit = fits(as_phrase)
+            if fit > 0 and fit >= fits(as_topic):
                 thing = phrase
     if thing and _IMPERSONAL.search(text):
         text = _IMPERSONAL.sub(_replacing(thing), text)
@@ -155,20 +159,31 @@ def _thing(turn: Turn, subject: frozenset[str]) -> str | None:
 
 
 def _phrase(query: str, question: str, subject: frozenset[str]) -> str | None:
-    """The longest run of words in ``query`` that carry meaning, are not the document's
-    subject and are not in ``question`` (which says what is asked of the thing):
-    "When was martial law imposed?", "Who imposed it?" → "martial law"."""
+    """The longest run of lower-case words in ``query`` that carry meaning, are not the
+    document's subject and are not in ``question`` (which says what is asked of the
+    thing), up to its first verb form: "When was martial law imposed?", "Who imposed
+    it?" → "martial law". None for a plural ("it" is one thing) or a run too long.
+    """
+    query = query.replace("’", "'")
     asked = {stem(w) for w in words(question)}
     own = subject_stems(subject) | asked
+    cues = {stem(w) for w in CUE_WORDS}
     runs: list[list[re.Match[str]]] = [[]]
     for token in _TOKEN.finditer(query):
-        word = token.group().lower()
-        if word in STOPWORDS or word in CUE_WORDS or word.isdigit() or stem(word) in own:
-            runs.append([])
-        else:
+        word = token.group()
+        low = word.lower().removesuffix("'s")
+        meaningless = (
+            low in STOPWORDS
+            or not low.isalpha()
+            or stem(low) in own | cues
+            or (word[0].isupper() and token.start() > 0)  # names are _thing's
+        )
+        if meaningless or (runs[-1] and _VERB_FORM.fullmatch(low)):
+            runs.append([])  # a verb form ends the phrase: "martial law [imposed]"
+        if not meaningless and not _VERB_FORM.fullmatch(low):
             runs[-1].append(token)
     best = max(runs, key=len)
-    if not best or len(best) > _MAX_PHRASE:
+    if not best or len(best) > _MAX_PHRASE or _PLURAL_NOUN.search(best[-1].group()):
         return None
     return query[best[0].start() : best[-1].end()]
 

@@ -137,19 +137,20 @@ class Retriever:
             for i, d in zip(sentences, dense, strict=True)
         ]
 
-    def fit(self, text: str, depth: int = 10) -> float:
+    def fit(self, text: str) -> float:
         """How much of ``text`` one sentence says: the best IDF-weighted share of its
-        topic stems the corpus knows (not the subject's, not cue words such as "year"),
-        among the ``depth`` sentences best by BM25."""
+        topic stems (not the subject's, not cue words such as "year") in a sentence; 0
+        when it has a word the corpus never uses, which no sentence says."""
         typed = self.vocabulary.normalise_query(text, expand=False)
+        if self.vocabulary.unknown_words(typed):
+            return 0.0
         cues = {stem(w) for w in CUE_WORDS}
         known = self.vocabulary.frequency
         stems = [s for s in self.specific_stems(typed) if s in known and s not in cues]
         if not stems:
             return 0.0
         bm25 = self.lexical.scores(stems)
-        best = np.argpartition(-bm25, depth - 1)[:depth] if depth < len(bm25) else range(len(bm25))
-        return max(self.share(stems, int(i)) for i in best)
+        return max(self.share(stems, int(i)) for i in np.flatnonzero(bm25 > 0))
 
     def specific_stems(self, text: str) -> tuple[str, ...]:
         """The content stems of ``text`` that are not the document's subject."""
