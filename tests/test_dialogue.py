@@ -67,6 +67,19 @@ def test_it_is_a_thing_named_in_lower_case_when_that_fits_the_corpus() -> None:
     assert resolution.query == "Who imposed martial law?"  # "imposed" is what is asked
 
 
+def test_the_lower_case_thing_is_from_the_question_as_asked() -> None:
+    # "its" in the last question was the civil bureaucracy; "it" now is the partner.
+    partner = Turn(
+        "And what was its junior partner?",
+        "And what was civil bureaucracy's junior partner?",
+        "the military bureaucracy",
+    )
+    resolution = resolve(
+        "What did the CPP begin against it?", [partner], "the party", fits=lambda q: 1.0
+    )
+    assert resolution.query == "What did the CPP begin against junior partner?"
+
+
 @pytest.mark.parametrize(
     ("fit_of_thing", "fit_of_topic"),
     [(0.5, 1.0), (0.0, 0.0)],  # the topic fits better; or nothing fits at all

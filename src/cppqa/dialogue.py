@@ -97,7 +97,8 @@ def resolve(
     named = _thing(last, subject)
     thing = named or topic
     if not named and fits and topic and _IMPERSONAL.search(text):
-        phrase = _phrase(last.query, text, subject)
+        # from the last question as asked: not the words an earlier turn lent it
+        phrase = _phrase(last.question, text, subject)
         if phrase:
             as_phrase, as_topic = (_IMPERSONAL.sub(_replacing(t), text) for t in (phrase, topic))
             fit = fits(as_phrase)
