@@ -239,6 +239,14 @@ def test_render_marks_the_answer_in_its_sentence() -> None:
     ]
 
 
+def test_render_quotes_a_whole_sentence_answer_once() -> None:
+    answer = Answer("q", "q", SENTENCE.text, 0.9, (Source(SENTENCE, 0.8),), SENTENCE.start)
+    assert render(answer).splitlines() == [
+        f"Answer: {SENTENCE.text}",
+        f"Source: {DOCUMENT.name}:{SENTENCE.start}-{SENTENCE.end}  (confidence 0.90)",
+    ]
+
+
 def test_render_abstention_lists_the_nearest_passages() -> None:
     answer = Answer("q", "q", None, 0.1, (Source(SENTENCE, 0.2), Source(SENTENCE, 0.1)))
     lines = render(answer).splitlines()

@@ -381,10 +381,12 @@ def render(answer: Answer) -> str:
     at, to = answer.start - passage.start, answer.end - passage.start
     marked = f"{passage.text[:at]}**{passage.text[at:to]}**{passage.text[to:]}"
     where = f"{passage.doc}:{passage.start}-{passage.end}"
+    # A whole sentence is the quote itself: it is not printed twice.
+    quote = [f'  "{marked}"'] if answer.text != passage.text else []
     return "\n".join(
         [
             f"Answer: {answer.text}",
-            f'  "{marked}"',
+            *quote,
             f"Source: {where}  (confidence {answer.confidence:.2f})",
         ]
     )
