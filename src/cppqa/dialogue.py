@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cppqa.extract import AnswerType, classify, group_span, typed_spans
-from cppqa.terms import CUE_WORDS, IRREGULAR, STOPWORDS, stem, subject_stems, words
+from cppqa.terms import IRREGULAR, STOPWORDS, cue_stems, stem, subject_stems, words
 
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
 _IMPERSONAL = re.compile(r"\b(it|its)\b", re.IGNORECASE)
@@ -166,9 +166,8 @@ def _phrase(query: str, question: str, subject: frozenset[str]) -> str | None:
     it?" → "martial law". None for a plural ("it" is one thing) or a run too long.
     """
     query = query.replace("’", "'")
-    asked = {stem(w) for w in words(question)}
-    own = subject_stems(subject) | asked
-    cues = {stem(w) for w in CUE_WORDS}
+    # the subject's words, those the follow-up asks with, and cue words
+    skipped = subject_stems(subject) | cue_stems() | {stem(w) for w in words(question)}
     runs: list[list[re.Match[str]]] = [[]]
     for token in _TOKEN.finditer(query):
         word = token.group()
@@ -176,7 +175,7 @@ def _phrase(query: str, question: str, subject: frozenset[str]) -> str | None:
         meaningless = (
             low in STOPWORDS
             or not low.isalpha()
-            or stem(low) in own | cues
+            or stem(low) in skipped
             or (word[0].isupper() and token.start() > 0)  # names are _thing's
         )
         if meaningless or (runs[-1] and _VERB_FORM.fullmatch(low)):

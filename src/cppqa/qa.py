@@ -175,18 +175,17 @@ class QA:
                 c for c in candidates if self.index.sentences[c.sentence].text not in said
             ] or candidates
         stems = set(query.stems) | self.retriever.subject_stems
-        scored = sorted(
-            (self._score(c, kind, resolution.query, framed, stems) for c in candidates),
-            key=lambda s: -s.score,
-        )
+
+        def score(candidate: Candidate) -> _Scored:
+            return self._score(candidate, kind, resolution.query, framed, stems)
+
+        def rescore(sentences: list[int]) -> list[_Scored]:  # sentences not yet candidates
+            return [score(c) for c in self.retriever.judge(query, sentences)]
+
+        scored = sorted(map(score, candidates), key=lambda s: -s.score)
         # The sentence an earlier answer quoted, which "after that" points to.
         last = self._sentence_ids.get(history[-1].sentence or "") if history else None
         if relation := parse(normalised):
-
-            def rescore(sentences: list[int]) -> list[_Scored]:
-                judged = self.retriever.judge(query, sentences)
-                return [self._score(c, kind, resolution.query, framed, stems) for c in judged]
-
             used = {t.sentence or "" for t in history} if resolution.wants_more else set()
             scored = self._follow(relation, scored, kind, rescore, last, used)
         sources = tuple(

@@ -19,7 +19,7 @@ import numpy as np
 
 from cppqa.fusion import reciprocal_rank_fusion
 from cppqa.lexical import LexicalIndex
-from cppqa.terms import CUE_WORDS, Vocabulary, content_stems, stem, subject_stems
+from cppqa.terms import Vocabulary, content_stems, cue_stems, stem, subject_stems
 
 if TYPE_CHECKING:
     from cppqa.embed import Embedder
@@ -144,8 +144,7 @@ class Retriever:
         typed = self.vocabulary.normalise_query(text, expand=False)
         if self.vocabulary.unknown_words(typed):
             return 0.0
-        cues = {stem(w) for w in CUE_WORDS}
-        known = self.vocabulary.frequency
+        known, cues = self.vocabulary.frequency, cue_stems()
         stems = [s for s in self.specific_stems(typed) if s in known and s not in cues]
         if not stems:
             return 0.0

@@ -274,6 +274,12 @@ CUE_WORDS = (
 )  # fmt: skip
 
 
+@lru_cache(maxsize=1)
+def cue_stems() -> frozenset[str]:
+    """Stems of the cue words: they say what kind of answer, not what about."""
+    return frozenset(stem(w) for w in CUE_WORDS)
+
+
 def _question_word(word: str) -> str | None:
     """The question, cue or frame word a misspelt ``word`` stands for ("wich" → "which",
     "citty" → "city", "happend" → "happened"), if any. Short words are too easily another
