@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the packaged all-MiniLM-L6-v2; env CPPQA_MODEL)",
     )
     common.add_argument(
+        "--reader",
+        metavar="DIR",
+        help="a trained reader folder (default: models/reader; env CPPQA_READER)",
+    )
+    common.add_argument(
         "--no-rebuild",
         action="store_true",
         help="fail instead of rebuilding a missing or stale index",
@@ -119,7 +124,67 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder with qa.jsonl and conversations.jsonl (default: ./eval)",
     )
+    evaluate.add_argument(
+        "--squad",
+        metavar="FILE",
+        help="score a SQuAD-format file (1.1 or 2.0, .json or .json.gz) in document mode "
+        "instead: each article alone in a corpus with its own index",
+    )
+    evaluate.add_argument(
+        "--articles",
+        metavar="SET",
+        default="all",
+        help="with --squad: 'all', 'held-out' (the reader's held-out articles), or "
+        "comma-separated titles (default: all)",
+    )
+    evaluate.add_argument(
+        "--limit", type=int, metavar="N", help="with --squad: at most N questions per article"
+    )
+    evaluate.add_argument(
+        "--foreign",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --squad: also ask each article N questions of other articles (default: 0)",
+    )
+    evaluate.add_argument(
+        "--records", metavar="FILE", help="with --squad: write every question's record as JSONL"
+    )
     evaluate.set_defaults(run=_eval)
+
+    train = commands.add_parser(
+        "train-reader",
+        help="fine-tune the extractive span reader on SQuAD",
+        description="Fine-tune all-MiniLM-L6-v2 with a start/end span head on a SQuAD-format "
+        "file, holding out articles for evaluation. Seeded; keeps a checkpoint it can resume "
+        "from; writes weights, tokenizer, reader.json and a model card to --out.",
+    )
+    train.add_argument("--data", metavar="FILE", required=True, help="SQuAD 1.1 file (.json[.gz])")
+    train.add_argument(
+        "--holdout", type=int, metavar="N", help="articles held out of training (default: 40)"
+    )
+    train.add_argument(
+        "--examples", type=int, metavar="N", help="examples the run spans (default: 48000)"
+    )
+    train.add_argument(
+        "--budget",
+        type=float,
+        metavar="MINUTES",
+        help="stop after this long, checkpoint and export (resume later with --resume)",
+    )
+    train.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    train.add_argument("--seed", type=int, metavar="N", help="random seed (default: 13)")
+    train.add_argument(
+        "--out", metavar="DIR", default="models/reader", help="where the reader goes"
+    )
+    train.add_argument(
+        "--checkpoint",
+        metavar="DIR",
+        default="models/checkpoint",
+        help="where the resumable checkpoint goes (default: models/checkpoint)",
+    )
+    train.add_argument("-v", "--verbose", action="store_true", help="log held-out scores")
+    train.set_defaults(run=_train_reader)
 
     bench = commands.add_parser(
         "bench",
@@ -198,7 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _settings(args: argparse.Namespace) -> Settings:
     from cppqa.config import Settings
 
-    return Settings.from_env(corpus_dir=args.corpus, index_dir=args.index, model=args.model)
+    return Settings.from_env(
+        corpus_dir=args.corpus, index_dir=args.index, model=args.model, reader=args.reader
+    )
 
 
 def _load(args: argparse.Namespace) -> QA:
@@ -328,9 +395,75 @@ def _eval(args: argparse.Namespace) -> int:
 
     from cppqa.evaluate import evaluate, format_report
 
+    if args.squad:
+        return _eval_squad(args)
     qa = _load(args)
     report = evaluate(qa, Path(args.data) if args.data else Path("eval"), split=args.split)
     print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_report(report))
+    return 0
+
+
+def _eval_squad(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    _quiet_libraries()
+    from cppqa import squad
+
+    settings = _settings(args)
+    articles = squad.load_squad(Path(args.squad))
+    articles = squad.select(articles, args.articles, settings)
+    bar = tqdm(total=len(articles), unit="article", disable=args.json)
+    records = list(
+        squad.squad_records(
+            articles,
+            settings,
+            limit=args.limit,
+            foreign=args.foreign,
+            progress=lambda _: bar.update(),
+        )
+    )
+    bar.close()
+    if args.records:
+        with open(args.records, "w", encoding="utf-8") as f:
+            for record in squad.to_json(records):
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    report = squad.report(records, settings.min_confidence)
+    print(
+        json.dumps(report, ensure_ascii=False, indent=1)
+        if args.json
+        else squad.format_report(report)
+    )
+    return 0
+
+
+def _train_reader(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    _quiet_libraries()
+    from cppqa.train import resolve_config, train_reader
+
+    if args.verbose:
+        logging.getLogger("cppqa").setLevel(logging.INFO)
+    data = Path(args.data)
+    if not data.is_file():
+        raise CppqaError(f"--data {args.data!r} is not a file")
+    config = resolve_config(holdout=args.holdout, examples=args.examples, seed=args.seed)
+    result = train_reader(
+        data,
+        Path(args.out),
+        Path(args.checkpoint),
+        config,
+        budget_minutes=args.budget,
+        resume=args.resume,
+    )
+    state = "finished" if result.finished else "stopped at the budget (continue with --resume)"
+    print(
+        f"Reader {state} after {result.seen:,} examples → {result.out}; held out (window "
+        f"given): EM {result.scores['em']}, F1 {result.scores['f1']}, no-answer accuracy "
+        f"{result.scores['no_answer_accuracy']}"
+    )
     return 0
 
 

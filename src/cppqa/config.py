@@ -28,6 +28,10 @@ class Settings:
     index_dir: Path = _project_root() / "index"
     #: A local sentence-transformers folder; None means the packaged all-MiniLM-L6-v2.
     model: str | None = None
+    #: A trained reader folder; None means the one shipped in ``models/reader/``.
+    reader: str | None = None
+    #: How many retrieved sentences the reader reads, each with its neighbours.
+    windows: int = 5
     #: Passages are windows of this many sentences, sharing ``chunk_overlap`` with the next.
     chunk_sentences: int = 3
     chunk_overlap: int = 1
@@ -68,6 +72,8 @@ class Settings:
             raise CppqaError(
                 f"chunk_overlap must be in [0, chunk_sentences), got {self.chunk_overlap}"
             )
+        if self.windows < 1:
+            raise CppqaError(f"windows must be at least 1, got {self.windows}")
         if self.top_k < 1:
             raise CppqaError(f"top_k must be at least 1, got {self.top_k}")
         if self.max_question_chars < 1:

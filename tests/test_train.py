@@ -1,0 +1,125 @@
+"""train.py: the example stream, and a tiny real run that must learn and resume exactly."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from cppqa.errors import CppqaError
+from cppqa.squad import ABSTENTION_ARTICLES, load_squad
+from cppqa.train import (
+    TrainConfig,
+    example_stream,
+    make_example,
+    resolve_config,
+    split_articles,
+    swap_entity,
+    windows_of,
+)
+
+SLICE = Path(__file__).resolve().parent / "data" / "squad-slice.json"
+
+
+def test_the_abstention_articles_are_always_held_out() -> None:
+    articles = load_squad(SLICE)
+    split = split_articles(articles, holdout=1, seed=3)
+    trained = {a.title for a in split.train}
+    assert not trained & set(ABSTENTION_ARTICLES)
+    assert len(split.held_out) == 2  # one chosen by the seed, and Spectre
+    assert split_articles(articles, 1, 3).titles_held_out == split.titles_held_out
+
+
+def test_examples_hold_their_answer_or_none() -> None:
+    articles = load_squad(SLICE)[:3]
+    config = TrainConfig()
+    kinds = set()
+    for index in range(300):
+        ex = make_example(articles, index, config, seed=5)
+        if ex is None:
+            continue
+        kinds.add(ex.kind)
+        if ex.answer_start is None:
+            assert ex.kind in {"window", "article", "swap"}
+        else:
+            assert ex.context[ex.answer_start : ex.answer_start + len(ex.answer)] == ex.answer
+    assert kinds == {"answer", "window", "article", "swap"}
+    again = [make_example(articles, i, config, seed=5) for i in range(50)]
+    assert again == [make_example(articles, i, config, seed=5) for i in range(50)]
+
+
+def test_windows_cover_consecutive_sentences() -> None:
+    text = "One is here. Two is there. Three is near. Four is far."
+    windows = windows_of(text, 3)
+    assert [text[a:b] for a, b in windows] == [
+        "One is here. Two is there. Three is near.",
+        "Two is there. Three is near. Four is far.",
+    ]
+    assert windows_of("Only one.", 3) == [(0, 9)]
+
+
+def test_a_swapped_question_names_something_else_of_the_article() -> None:
+    rng = random.Random(1)
+    swapped = swap_entity(
+        "When did Napoleon invade Russia?", "Napoleon met Wellington at Waterloo.", rng
+    )
+    assert swapped is not None and swapped != "When did Napoleon invade Russia?"
+    assert "Wellington" in swapped or "Waterloo" in swapped
+    assert swap_entity("what is it?", "Paris is big.", rng) is None
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(CppqaError, match="--examples"):
+        resolve_config(examples=3)
+    with pytest.raises(CppqaError, match="--holdout"):
+        resolve_config(holdout=-1)
+
+
+def _batch_loss(model, tokenizer, examples, max_tokens):  # type: ignore[no-untyped-def]
+    import torch
+
+    from cppqa.train import encode
+
+    model.eval()
+    with torch.inference_mode():
+        return float(model(**encode(tokenizer, examples, max_tokens)).loss)
+
+
+@pytest.mark.slow
+def test_a_tiny_run_learns_and_a_resumed_run_equals_an_uninterrupted_one(tmp_path: Path) -> None:
+    import itertools
+
+    import torch
+
+    from cppqa.reader import Reader, base_model_folder, new_span_model
+    from cppqa.train import train_reader
+
+    config = TrainConfig(
+        examples=48, batch_size=8, max_tokens=96, lr=3e-4, warmup=0.1,
+        checkpoint_every=100, eval_every=100, eval_questions=8, holdout=1,
+    )  # fmt: skip
+    split = split_articles(load_squad(SLICE), config.holdout, config.seed)
+    seen = list(itertools.islice(example_stream(split.train, config, config.seed), 48))
+    fresh, tokenizer = new_span_model(base_model_folder())
+    before = _batch_loss(fresh, tokenizer, seen, config.max_tokens)
+
+    straight = train_reader(SLICE, tmp_path / "a", tmp_path / "ca", config, progress=False)
+    assert straight.finished and straight.seen == 48
+    after = _batch_loss(Reader.load(tmp_path / "a").model, tokenizer, seen, config.max_tokens)
+    assert after < 0.8 * before, (before, after)
+
+    half = train_reader(SLICE, tmp_path / "b", tmp_path / "cb", config, progress=False, steps=3)
+    assert not half.finished and half.seen == 24
+    assert (tmp_path / "b" / "model.safetensors").is_file()  # the reader so far is usable
+    with pytest.raises(CppqaError, match="--resume"):
+        train_reader(SLICE, tmp_path / "b", tmp_path / "cb", config, progress=False)
+    resumed = train_reader(
+        SLICE, tmp_path / "b", tmp_path / "cb", config, resume=True, progress=False
+    )
+    assert resumed.finished and resumed.seen == 48
+    a = Reader.load(tmp_path / "a").model.state_dict()
+    b = Reader.load(tmp_path / "b").model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    card = (tmp_path / "b" / "README.md").read_text(encoding="utf-8")
+    assert "CC BY-SA 4.0" in card and "Apache-2.0" in card and "Examples seen:** 48" in card
