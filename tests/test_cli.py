@@ -194,8 +194,59 @@ def test_index_builds_in_the_given_folders(workdir: Path) -> None:
             "model folder '/nonexistent' has no model.safetensors",
         ),
         (["ask", "When?"], {"CPPQA_TOP_K": "three"}, "CPPQA_TOP_K='three' is not a valid int"),
+        (
+            ["ask", "--reader", "{tmp}", "When?"],
+            {},
+            "no trained reader in '{tmp}' (missing model.safetensors); train one",
+        ),
+        (
+            ["train-reader", "--data", "{tmp}/none.json"],
+            {},
+            "--data '{tmp}/none.json' is not a file",
+        ),
+        (
+            ["train-reader", "--data", "tests/data/squad-slice.json", "--examples", "2"],
+            {},
+            "--examples must be at least the batch size (16)",
+        ),
+        (
+            [
+                "train-reader",
+                "--data",
+                "tests/data/squad-slice.json",
+                "--resume",
+                "--checkpoint",
+                "{tmp}/ck",
+            ],
+            {},
+            "--resume: no checkpoint at '{tmp}/ck/state.pt'; start without --resume",
+        ),  # fmt: skip
+        (
+            ["eval", "--squad", "{tmp}/none.json"],
+            {},
+            "cannot read SQuAD data from '{tmp}/none.json'",
+        ),
+        (
+            ["eval", "--squad", "tests/data/squad-slice.json", "--articles", "Atlantis"],
+            {},
+            "--articles: no article titled 'Atlantis' in the file",
+        ),
     ],
-    ids=["empty", "whitespace", "no-corpus", "chat-no-corpus", "no-rebuild", "no-model", "env"],
+    ids=[
+        "empty",
+        "whitespace",
+        "no-corpus",
+        "chat-no-corpus",
+        "no-rebuild",
+        "no-model",
+        "env",
+        "no-reader",
+        "train-no-data",
+        "train-few",
+        "train-no-checkpoint",
+        "squad-missing",
+        "squad-article",
+    ],  # fmt: skip
 )
 def test_errors_are_one_line_without_traceback(
     args: list[str], env: dict[str, str], message: str, tmp_path: Path
@@ -208,7 +259,9 @@ def test_errors_are_one_line_without_traceback(
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["index"], ["eval"]])
+@pytest.mark.parametrize(
+    "command", [[], ["ask"], ["chat"], ["index"], ["eval"], ["train-reader"], ["bench"]]
+)
 def test_help_on_every_command(command: list[str]) -> None:
     result = run_cli(*command, "--help")
     assert result.returncode == 0, result.stderr

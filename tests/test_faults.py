@@ -26,6 +26,7 @@ from cppqa.embed import ModelInfo, describe_model
 from cppqa.errors import CorpusError, IndexStateError, ModelError
 from cppqa.index import FILES, Index
 from cppqa.qa import QA
+from cppqa.reader import Reader
 
 QUESTIONS = [
     "When was the party declared illegal?",
@@ -297,7 +298,7 @@ def test_a_save_killed_at_each_step_leaves_a_loadable_index(built, fake_embedder
     else:
         assert after == before  # the previous index, byte for byte
     assert len(index.sentences) == index.manifest["counts"]["sentences"]
-    assert answers(QA(index, fake_embedder, built))
+    assert answers(QA(index, fake_embedder, built, Reader.load()))
 
 
 def _copy_workdir(src: Path, dst: Path) -> Settings:

@@ -49,4 +49,3 @@ FRONTS = (
     "Committee, the Trade Union Federation, the Democratic Students Federation, the Democratic "
     "Youth Front, the Democratic Women's Association, and the Association of Progressive Writers."
 )
-

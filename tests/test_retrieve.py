@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from conftest import CORPUS, INDEX, FakeEmbedder
@@ -127,25 +125,6 @@ def test_share_counts_only_the_sentence_itself_unless_asked(fake_retriever: Retr
         (weights[0] + CONTEXT_WEIGHT * weights[1]) / sum(weights)
     )
     assert fake_retriever.share((), began) == 0.0
-
-
-def test_following_stays_inside_the_document(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "a.txt").write_text("One is first. Two is next. Three ends there.", encoding="utf-8")
-    (corpus / "b.txt").write_text("Four starts here. Five ends here.", encoding="utf-8")
-    embedder = FakeEmbedder()
-    index = Index.build(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder)
-    retriever = Retriever(index, embedder)
-    texts = [p.text for p in index.sentences]
-    first, last_of_a = texts.index("One is first."), texts.index("Three ends there.")
-    assert [texts[i] for i in retriever.following(first, 2)] == [
-        "Two is next.",
-        "Three ends there.",
-    ]
-    assert [texts[i] for i in retriever.following(first, 1)] == ["Two is next."]
-    assert retriever.following(last_of_a, 2) == []
-    assert retriever.following(texts.index("Five ends here."), 2) == []
 
 
 def test_fit_is_the_most_of_a_question_one_sentence_says(fake_retriever: Retriever) -> None:

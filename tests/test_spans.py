@@ -61,14 +61,12 @@ def test_the_best_window_wins_and_keeps_its_own_null() -> None:
 def test_confidence_is_monotonic_and_bounded() -> None:
     values = [confidence(m, 0.5, -1.0) for m in (-200, -3, 0, 3, 200)]
     assert values == sorted(values)
-    assert 0.0 <= values[0] and values[-1] <= 1.0
+    assert values[0] >= 0.0 and values[-1] <= 1.0
     assert confidence(2.0, 0.5, -1.0) == pytest.approx(0.5)
 
 
 @given(
-    logits=st.lists(
-        st.tuples(st.floats(-20, 20), st.floats(-20, 20)), min_size=2, max_size=40
-    ),
+    logits=st.lists(st.tuples(st.floats(-20, 20), st.floats(-20, 20)), min_size=2, max_size=40),
     question_tokens=st.integers(0, 5),
 )
 @settings(max_examples=200, deadline=None)

@@ -411,6 +411,7 @@ def _eval_squad(args: argparse.Namespace) -> int:
     _quiet_libraries()
     from cppqa import squad
 
+    logging.getLogger("cppqa.index").setLevel(logging.ERROR)  # "no index; building" per article
     settings = _settings(args)
     articles = squad.load_squad(Path(args.squad))
     articles = squad.select(articles, args.articles, settings)

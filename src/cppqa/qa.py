@@ -83,7 +83,10 @@ class QA:
     ) -> QA:
         """Load (or build) the index, the embedding model and the reader named by ``settings``."""
         settings = settings or Settings.from_env()
-        reader = reader or Reader.load(Path(settings.reader) if settings.reader else None)
+
+        def read() -> Reader:  # after the index: a corpus or index error is told first
+            return reader or Reader.load(Path(settings.reader) if settings.reader else None)
+
         if embedder is None:
             info = describe_model(settings.model)
             holder: list[Embedder] = []
@@ -94,10 +97,10 @@ class QA:
                 return holder[0]
 
             index = ensure_index(settings, info, get, rebuild=rebuild, progress=progress)
-            return cls(index, get(), settings, reader)
+            return cls(index, get(), settings, read())
         fake = ModelInfo(embedder.name, Path("."), embedder.weights_sha256)
         index = ensure_index(settings, fake, lambda: embedder, rebuild=rebuild, progress=progress)
-        return cls(index, embedder, settings, reader)
+        return cls(index, embedder, settings, read())
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``question``; ``history`` holds the earlier turns of a conversation.
@@ -120,7 +123,9 @@ class QA:
         candidates = self.retriever.search(self.retriever.prepare(query), k=self.settings.windows)
         top = self.index.sentences[candidates[0].sentence] if candidates else None
         windows = self.windows(candidates)
-        span = best_across(self.reader.score(query, [w.text for w in windows]))
+        # The reader reads the question with typos fixed ("wich yaer") and acronyms kept.
+        asked = self.retriever.vocabulary.normalise_query(query, expand=False)
+        span = best_across(self.reader.score(asked, [w.text for w in windows]))
         sources = self._sources(candidates, span, windows)
         if span is None:  # no window had any text the reader could mark
             return Reading(Answer(question, query, None, 0.0, sources), float("-inf"), top)

@@ -40,7 +40,7 @@ class Query:
     text: str  # as understood: acronyms expanded, typos fixed
     focus: str  # without the subject's aliases, for the dense model
     stems: tuple[str, ...]  # content stems, subject dropped
-    #: Unit vectors of ``focus`` and ``text``, encoded once for every search and judgement.
+    #: Unit vectors of ``focus`` and ``text``, encoded once per question.
     vectors: np.ndarray
 
 
@@ -68,10 +68,6 @@ class Retriever:
         sentences = index.sentences
         self._previous = [
             i - 1 if i > 0 and sentences[i - 1].doc == p.doc else -1
-            for i, p in enumerate(sentences)
-        ]
-        self._next = [
-            i + 1 if i + 1 < len(sentences) and sentences[i + 1].doc == p.doc else -1
             for i, p in enumerate(sentences)
         ]
         self.subject = self._subject_aliases()
@@ -125,18 +121,6 @@ class Retriever:
             for i in best
         ]
 
-    def judge(self, query: Query, sentences: list[int]) -> list[Candidate]:
-        """Score given sentences against ``query`` (dense and coverage; no ranking)."""
-        if not sentences:
-            return []
-        own = np.stack([self.index.sentence_vectors.vector(i) for i in sentences])
-        dense = (own @ query.vectors.T).max(axis=1)
-        bm25 = self.lexical.scores(list(query.stems))
-        return [
-            Candidate(i, 0.0, float(d), float(bm25[i]), self.coverage(query, i))
-            for i, d in zip(sentences, dense, strict=True)
-        ]
-
     def fit(self, text: str) -> float:
         """How much of ``text`` one sentence says: the best IDF-weighted share of its
         topic stems (not the subject's, not cue words such as "year") in a sentence; 0
@@ -154,17 +138,6 @@ class Retriever:
     def specific_stems(self, text: str) -> tuple[str, ...]:
         """The content stems of ``text`` that are not the document's subject."""
         return tuple(s for s in content_stems(text) if s not in self.subject_stems)
-
-    def sentence_stems(self, sentence: int) -> set[str]:
-        """The content stems of a sentence."""
-        return self._sentence_stems[sentence]
-
-    def following(self, sentence: int, count: int) -> list[int]:
-        """Up to ``count`` sentences after ``sentence``, in the same document."""
-        out: list[int] = []
-        while len(out) < count and (sentence := self._next[sentence]) >= 0:
-            out.append(sentence)
-        return out
 
     def coverage(self, query: Query, sentence: int) -> float:
         """The IDF-weighted share of the query's stems in the sentence or just before it."""
