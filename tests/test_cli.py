@@ -220,7 +220,7 @@ def test_index_builds_in_the_given_folders(workdir: Path) -> None:
             ],
             {},
             "--resume: no checkpoint at '{tmp}/ck/state.pt'; start without --resume",
-        ),  # fmt: skip
+        ),
         (
             ["eval", "--squad", "{tmp}/none.json"],
             {},
@@ -246,7 +246,7 @@ def test_index_builds_in_the_given_folders(workdir: Path) -> None:
         "train-no-checkpoint",
         "squad-missing",
         "squad-article",
-    ],  # fmt: skip
+    ],
 )
 def test_errors_are_one_line_without_traceback(
     args: list[str], env: dict[str, str], message: str, tmp_path: Path

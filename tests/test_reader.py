@@ -75,5 +75,5 @@ def test_a_missing_or_unreadable_reader_says_how_to_get_one(tmp_path: Path) -> N
         Reader.load(tmp_path)
     folder = _copy(tmp_path)
     (folder / READER_FILE).write_text("{", encoding="utf-8")
-    with pytest.raises(ModelError, match="reader.json"):
+    with pytest.raises(ModelError, match=r"reader\.json"):
         Reader.load(folder)

@@ -23,6 +23,7 @@ from cppqa.squad import (
     select,
     squad_records,
     summary,
+    threshold_of,
 )
 
 SLICE = Path(__file__).resolve().parent / "data" / "squad-slice.json"
@@ -161,7 +162,7 @@ def test_the_reader_answers_held_out_articles_in_document_mode() -> None:
     assert plain["has_ans"]["f1"] >= HAS_ANS_F1_FLOOR, plain
     assert plain["has_ans"]["f1"] > plain["baselines"]["top_sentence"]["has_ans_f1"] + 0.2
     spectre = summary(
-        [r for r in records if r.article == "Spectre_(2015_film)"], settings.min_confidence
+        [r for r in records if r.article == "Spectre_(2015_film)"], threshold_of(settings)
     )
     assert spectre["overall"]["f1"] >= SPECTRE_F1_FLOOR, spectre
     assert spectre["foreign_abstained"] >= FOREIGN_FLOOR, spectre
@@ -170,3 +171,32 @@ def test_the_reader_answers_held_out_articles_in_document_mode() -> None:
 HAS_ANS_F1_FLOOR = 0.5
 SPECTRE_F1_FLOOR = 0.5
 FOREIGN_FLOOR = 0.8
+
+
+def test_calibration_fits_a_rising_curve_and_a_threshold_between_right_and_wrong() -> None:
+    from cppqa.squad import calibrate
+
+    right = [record(("a",), "a", 0.0, margin=m) for m in (4.0, 5.0, 6.0, 7.0, 3.0)]
+    wrong = [record((), "b", 0.0, margin=m) for m in (-1.0, 0.5, 1.0, 1.5, 3.5)]
+    fitted = calibrate(right + wrong)
+    assert fitted["scale"] > 0
+    assert fitted["questions"] == 10
+    from cppqa.spans import confidence
+
+    at = fitted["threshold"]
+    assert confidence(1.5, fitted["scale"], fitted["bias"]) < at
+    assert confidence(4.0, fitted["scale"], fitted["bias"]) >= at
+
+
+def test_calibration_is_written_into_reader_json(tmp_path: Path) -> None:
+    from cppqa.reader import write_calibration
+
+    (tmp_path / "reader.json").write_text(json.dumps({"weights_sha256": "x"}))
+    write_calibration(tmp_path, {"scale": 1.0, "bias": 0.0, "threshold": 0.4})
+    meta = json.loads((tmp_path / "reader.json").read_text())
+    assert meta == {
+        "weights_sha256": "x",
+        "calibration": {"scale": 1.0, "bias": 0.0, "threshold": 0.4},
+    }
+    assert threshold_of(Settings(reader=str(tmp_path))) == 0.4
+    assert threshold_of(Settings(reader=str(tmp_path), min_confidence=0.1)) == 0.1

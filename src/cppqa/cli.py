@@ -150,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--records", metavar="FILE", help="with --squad: write every question's record as JSONL"
     )
+    evaluate.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="with --squad: fit the confidence curve and the abstention threshold on these "
+        "articles (held-out ones!) and write them into the reader's reader.json",
+    )
     evaluate.set_defaults(run=_eval)
 
     train = commands.add_parser(
@@ -430,7 +436,18 @@ def _eval_squad(args: argparse.Namespace) -> int:
         with open(args.records, "w", encoding="utf-8") as f:
             for record in squad.to_json(records):
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
-    report = squad.report(records, settings.min_confidence)
+    if args.calibrate:
+        from cppqa.reader import SHIPPED_DIR, write_calibration
+
+        calibration = squad.calibrate(records)
+        write_calibration(Path(settings.reader) if settings.reader else SHIPPED_DIR, calibration)
+        print(
+            f"cppqa: calibrated on {calibration['questions']} questions: confidence = "
+            f"σ({calibration['scale']:.3f}·margin + {calibration['bias']:.3f}), threshold "
+            f"{calibration['threshold']:.3f}; rerun without --calibrate to score with them",
+            file=sys.stderr,
+        )
+    report = squad.report(records, squad.threshold_of(settings))
     print(
         json.dumps(report, ensure_ascii=False, indent=1)
         if args.json

@@ -39,8 +39,9 @@ class Settings:
     top_k: int = 3
     #: Reciprocal rank fusion constant (Cormack et al. 2009 found k=60 robust).
     rrf_k: int = 60
-    #: Answers whose confidence is below this are withheld (calibrated on eval/).
-    min_confidence: float = 0.25
+    #: Answers whose confidence is below this are withheld; None: the threshold the
+    #: reader was calibrated with on held-out SQuAD articles (its reader.json).
+    min_confidence: float | None = None
     #: Longest question accepted, in characters.
     max_question_chars: int = 1000
 
@@ -53,7 +54,10 @@ class Settings:
             raw = env.get(f"CPPQA_{f.name.upper()}")
             if raw is None or raw == "":
                 continue
-            values[f.name] = _coerce(f.name, raw, getattr(cls(), f.name))
+            default = getattr(cls(), f.name)
+            if default is None and "float" in str(f.type):
+                default = 0.0  # an optional number is still a number
+            values[f.name] = _coerce(f.name, raw, default)
         defaults = cls()
         for name, value in overrides.items():
             if value is None:
@@ -76,6 +80,8 @@ class Settings:
             raise CppqaError(f"windows must be at least 1, got {self.windows}")
         if self.top_k < 1:
             raise CppqaError(f"top_k must be at least 1, got {self.top_k}")
+        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
+            raise CppqaError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
         if self.max_question_chars < 1:
             raise CppqaError(f"max_question_chars must be positive, got {self.max_question_chars}")
 

@@ -68,6 +68,12 @@ class QA:
         #: Platt scaling of the reader's margin (spans.confidence), fitted on held-out data.
         self._scale = float(calibration.get("scale", 1.0))
         self._bias = float(calibration.get("bias", 0.0))
+        #: Answers less sure than this are withheld.
+        self.threshold = (
+            settings.min_confidence
+            if settings.min_confidence is not None
+            else float(calibration.get("threshold", 0.5))
+        )
         self._subject = frozenset(self.retriever.subject)
         self._topic = self.retriever.topic
 
@@ -110,7 +116,7 @@ class QA:
         """
         reading = self.read(question, history)
         answer = reading.answer
-        if answer.text is not None and answer.confidence < self.settings.min_confidence:
+        if answer.text is not None and answer.confidence < self.threshold:
             log.info("abstaining on %r: confidence %.2f", answer.query, answer.confidence)
             return replace(answer, text=None, start=None)
         return answer

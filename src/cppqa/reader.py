@@ -67,6 +67,19 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def write_calibration(folder: Path, calibration: dict[str, Any]) -> None:
+    """Record the fitted confidence curve and threshold in the reader's ``reader.json``."""
+    path = folder / READER_FILE
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read {str(path)!r} to calibrate it: {exc}") from None
+    meta["calibration"] = calibration
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -255,26 +255,47 @@ def best_threshold(records: Sequence[Record]) -> float:
 
 
 def fit_platt(margins: Sequence[float], right: Sequence[bool]) -> tuple[float, float]:
-    """Fit P(right) = σ(a·margin + b) by Newton's method on the log loss (Platt 1999)."""
+    """Fit P(right) = σ(a·margin + b) by Newton's method with backtracking on the log loss.
+
+    As Platt (1999) advises, the targets are smoothed to (N₊+1)/(N₊+2) and 1/(N₋+2),
+    so that separable data still gives a finite slope.
+    """
+    pairs = [(m, bool(y)) for m, y in zip(margins, right, strict=True) if math.isfinite(m)]
+    positives = sum(y for _, y in pairs)
+    high, low = (positives + 1) / (positives + 2), 1 / (len(pairs) - positives + 2)
+    data = [(m, high if y else low) for m, y in pairs]
+
+    def loss(a: float, b: float) -> float:
+        total = 0.0
+        for m, t in data:
+            z = a * m + b
+            # log(1 + e^z) - t·z, computed without overflow
+            total += (z if z > 0 else 0.0) + math.log1p(math.exp(-abs(z))) - t * z
+        return total
+
     a, b = 1.0, 0.0
-    pairs = [(m, float(y)) for m, y in zip(margins, right, strict=True) if math.isfinite(m)]
-    for _ in range(50):
+    current = loss(a, b)
+    for _ in range(100):
         ga = gb = haa = hab = hbb = 0.0
-        for m, y in pairs:
+        for m, t in data:
             p = 1.0 / (1.0 + math.exp(-max(min(a * m + b, 60.0), -60.0)))
-            ga += (p - y) * m
-            gb += p - y
-            w = max(p * (1 - p), 1e-9)
+            ga += (p - t) * m
+            gb += p - t
+            w = max(p * (1 - p), 1e-12)
             haa += w * m * m
             hab += w * m
             hbb += w
+        haa, hbb = haa + 1e-9, hbb + 1e-9
         det = haa * hbb - hab * hab
-        if abs(det) < 1e-12:
-            break
         da, db = (hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det
-        a, b = a - da, b - db
-        if abs(da) + abs(db) < 1e-8:
+        step = 1.0
+        while step > 1e-6 and loss(a - step * da, b - step * db) > current:
+            step /= 2
+        a, b = a - step * da, b - step * db
+        new = loss(a, b)
+        if current - new < 1e-10:
             break
+        current = new
     return a, b
 
 
@@ -314,14 +335,30 @@ def select(articles: list[Article], spec: str, settings: Settings) -> list[Artic
 
 def held_out_titles(settings: Settings) -> list[str]:
     """The articles the reader was not trained on, as its ``reader.json`` lists them."""
+    try:
+        return [str(t) for t in _reader_meta(settings)["held_out_articles"]]
+    except (KeyError, TypeError) as exc:
+        raise CppqaError(f"the reader's reader.json lists no held-out articles: {exc}") from None
+
+
+def threshold_of(settings: Settings) -> float:
+    """The confidence threshold answers are withheld below: the setting, else the reader's."""
+    if settings.min_confidence is not None:
+        return settings.min_confidence
+    return float(_reader_meta(settings).get("calibration", {}).get("threshold", 0.5))
+
+
+def _reader_meta(settings: Settings) -> dict[str, Any]:
     from cppqa.reader import READER_FILE, SHIPPED_DIR
 
     folder = Path(settings.reader) if settings.reader else SHIPPED_DIR
     try:
         meta = json.loads((folder / READER_FILE).read_text(encoding="utf-8"))
-        return [str(t) for t in meta["held_out_articles"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CppqaError(f"cannot read the reader's held-out articles in {folder}: {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise CppqaError(f"cannot read the reader's {READER_FILE} in {folder}: {exc}") from None
+    if not isinstance(meta, dict):
+        raise CppqaError(f"the reader's {READER_FILE} in {folder} is not a JSON object")
+    return meta
 
 
 def report(records: Sequence[Record], threshold: float) -> dict[str, Any]:
@@ -399,3 +436,29 @@ def format_report(report: dict[str, Any]) -> str:
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def calibrate(records: Sequence[Record]) -> dict[str, Any]:
+    """Fit the confidence curve and the threshold on ``records`` (held-out questions).
+
+    The curve is Platt scaling of the reader's margin against "the answer given is
+    right" (F1 ≥ 0.5; a question of another article is never answered right); the
+    threshold is the confidence that maximises overall F1 with the fitted curve.
+    """
+    from cppqa.spans import confidence
+
+    usable = [r for r in records if math.isfinite(r.margin)]
+    if not usable:
+        raise CppqaError("nothing to calibrate on: no question got a span from the reader")
+    right = [
+        r.prediction is not None and bool(r.answers) and r.scores(0.0)[1] >= 0.5 for r in usable
+    ]
+    scale, bias = fit_platt([r.margin for r in usable], right)
+    refitted = [replace(r, confidence=confidence(r.margin, scale, bias)) for r in records]
+    return {
+        "scale": round(scale, 6),
+        "bias": round(bias, 6),
+        "threshold": round(best_threshold(refitted), 6),
+        "questions": len(records),
+        "articles": sorted({r.article for r in records}),
+    }
