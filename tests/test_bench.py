@@ -195,6 +195,7 @@ def test_system_run_measures_every_row() -> None:
         "cold `ask` process (s)",
         "`--help` process (s)",
         "index build (passages/s)",
+        "answer p50, 26 KB corpus (ms)",
         "peak RSS, one answer (MB)",
     }
     assert all(r.value > 0 for r in report.rows)

@@ -138,11 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         "comma-separated titles (default: all)",
     )
     evaluate.add_argument(
-        "--limit", type=int, metavar="N", help="with --squad: at most N questions per article"
+        "--limit", type=_count, metavar="N", help="with --squad: at most N questions per article"
     )
     evaluate.add_argument(
         "--foreign",
-        type=int,
+        type=_count,
         default=0,
         metavar="N",
         help="with --squad: also ask each article N questions of other articles (default: 0)",
@@ -229,6 +229,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.set_defaults(run=_bench)
     return parser
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
 
 
 def _sizes(text: str) -> list[int]:
@@ -433,14 +443,19 @@ def _eval_squad(args: argparse.Namespace) -> int:
     )
     bar.close()
     if args.records:
-        with open(args.records, "w", encoding="utf-8") as f:
-            for record in squad.to_json(records):
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        try:
+            with open(args.records, "w", encoding="utf-8") as f:
+                for record in squad.to_json(records):
+                    f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise CppqaError(f"cannot write --records {args.records!r}: {exc}") from None
     if args.calibrate:
         from cppqa.reader import SHIPPED_DIR, write_calibration
 
         calibration = squad.calibrate(records)
         write_calibration(Path(settings.reader) if settings.reader else SHIPPED_DIR, calibration)
+        # score with the new curve, against the new threshold
+        records = squad.recalibrated(records, calibration["scale"], calibration["bias"])
         print(
             f"cppqa: calibrated on {calibration['questions']} questions: confidence = "
             f"σ({calibration['scale']:.3f}·margin + {calibration['bias']:.3f}), threshold "
@@ -476,11 +491,17 @@ def _train_reader(args: argparse.Namespace) -> int:
         budget_minutes=args.budget,
         resume=args.resume,
     )
-    state = "finished" if result.finished else "stopped at the budget (continue with --resume)"
+    state = "finished" if result.finished else "stopped early (continue with --resume)"
     print(
         f"Reader {state} after {result.seen:,} examples → {result.out}; held out (window "
         f"given): EM {result.scores['em']}, F1 {result.scores['f1']}, no-answer accuracy "
         f"{result.scores['no_answer_accuracy']}"
+    )
+    print(
+        "cppqa: the new reader is not calibrated yet: run `cppqa eval --squad FILE "
+        f"--articles calibration --calibrate --reader {args.out}` (held-out articles) to fit "
+        "its confidence curve and abstention threshold",
+        file=sys.stderr,
     )
     return 0
 

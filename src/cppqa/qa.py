@@ -30,6 +30,10 @@ from cppqa.spans import Span, best_across, confidence
 
 log = logging.getLogger(__name__)
 
+#: About what the reader reads of a window: ~4 characters a word piece, and room for the
+#: question within its 192 tokens. A longer window is cut from the end.
+WINDOW_CHARS = 600
+
 
 @dataclass(frozen=True)
 class Window:
@@ -144,16 +148,23 @@ class QA:
         return Reading(Answer(question, query, text, sure, sources, start), span.margin, top)
 
     def windows(self, candidates: Sequence[Candidate]) -> list[Window]:
-        """For each candidate sentence, it with the sentence before and after (same document)."""
+        """For each candidate sentence, it with the sentence before and after (same document).
+
+        The sentence before is left out when it would push the candidate itself past
+        what the reader reads (its text is cut at ``max_tokens``, from the end).
+        """
         sentences = self.index.sentences
         seen: set[tuple[int, ...]] = set()
         out: list[Window] = []
         for c in candidates:
+            hit = sentences[c.sentence]
             ids = tuple(
                 i
                 for i in (c.sentence - 1, c.sentence, c.sentence + 1)
-                if 0 <= i < len(sentences) and sentences[i].doc == sentences[c.sentence].doc
+                if 0 <= i < len(sentences) and sentences[i].doc == hit.doc
             )
+            if ids[0] < c.sentence and hit.end - sentences[ids[0]].start > WINDOW_CHARS:
+                ids = ids[1:]
             if ids in seen:
                 continue
             seen.add(ids)

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WEIGHTS_FILE = "model.safetensors"
+#: The most word pieces of a question the reader reads (SQuAD questions are under 40).
+MAX_QUESTION_TOKENS = 64
 READER_FILE = "reader.json"
 #: The reader committed in ``models/reader/``; its weights must hash to ``SHIPPED_SHA256``.
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "models" / "reader"
@@ -76,8 +78,11 @@ def write_calibration(folder: Path, calibration: dict[str, Any]) -> None:
         raise ModelError(f"cannot read {str(path)!r} to calibrate it: {exc}") from None
     meta["calibration"] = calibration
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ModelError(f"cannot write the calibration to {str(path)!r}: {exc}") from None
 
 
 def _offline() -> None:
@@ -117,7 +122,7 @@ class Reader:
     @classmethod
     def load(cls, folder: Path | None = None) -> Reader:
         """Load the reader in ``folder`` (None: the shipped one) after checking its hash."""
-        folder = SHIPPED_DIR if folder is None else Path(folder)
+        folder = SHIPPED_DIR if folder is None else Path(folder).resolve()
         weights = folder / WEIGHTS_FILE
         if not weights.is_file():
             raise ModelError(
@@ -126,6 +131,8 @@ class Reader:
             )
         try:
             meta = json.loads((folder / READER_FILE).read_text(encoding="utf-8"))
+            if not isinstance(meta, dict) or not isinstance(meta.get("calibration", {}), dict):
+                raise ValueError("not a JSON object with a calibration object")
         except (OSError, ValueError) as exc:
             raise ModelError(
                 f"the reader's {READER_FILE} in {str(folder)!r} is unusable: {exc}"
@@ -155,7 +162,14 @@ class Reader:
         return cls(folder, model, tokenizer, meta)
 
     def encode(self, question: str, windows: list[str]) -> Any:
-        """Tokenise ``question`` against each window, truncating only the window."""
+        """Tokenise ``question`` against each window, truncating only the window.
+
+        A question longer than ``MAX_QUESTION_TOKENS`` is cut to that many word pieces
+        first, so that every window keeps room for its text.
+        """
+        ids = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+        if len(ids["input_ids"]) > MAX_QUESTION_TOKENS:
+            question = question[: ids["offset_mapping"][MAX_QUESTION_TOKENS - 1][1]]
         return self.tokenizer(
             [question] * len(windows),
             windows,

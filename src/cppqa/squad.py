@@ -191,7 +191,9 @@ def squad_records(
                     prediction=answer.text,
                     margin=reading.margin,
                     confidence=answer.confidence,
-                    evidence=any(normalize_answer(g) in normalize_answer(first) for g in gold),
+                    evidence=any(
+                        f" {normalize_answer(g)} " in f" {normalize_answer(first)} " for g in gold
+                    ),
                     top=reading.top.text if reading.top else "",
                 )
             if progress:
@@ -245,7 +247,9 @@ def summary(records: Sequence[Record], threshold: float) -> dict[str, Any]:
 def best_threshold(records: Sequence[Record]) -> float:
     """The confidence threshold that maximises overall F1 on ``records`` (ties: the lowest)."""
     own = [r for r in records if not r.foreign]
-    candidates = sorted({0.0} | {r.confidence for r in own if r.prediction is not None})
+    given = {r.confidence for r in own if r.prediction is not None}
+    # ... and one above every confidence: abstaining on everything is a choice too
+    candidates = sorted({0.0} | given | {math.nextafter(max(given, default=0.0), math.inf)})
     best, best_f1 = 0.0, -1.0
     for t in candidates:
         f1 = sum(r.scores(t)[1] for r in own)
@@ -370,17 +374,12 @@ def report(records: Sequence[Record], threshold: float) -> dict[str, Any]:
         swapped = {}
         for title in ABSTENTION_ARTICLES:
             other = [r for r in records if r.article != title and r.article in ABSTENTION_ARTICLES]
-            fitted = best_threshold(other)
-            swapped[title] = summary([r for r in records if r.article == title], fitted)
+            chosen = best_threshold(other)
+            swapped[title] = summary([r for r in records if r.article == title], chosen)
         out["calibrated_on_the_other"] = swapped
-    answered = [r for r in records if not r.foreign and r.prediction is not None]
-    right = [bool(r.answers) and r.scores(0.0)[1] >= 0.5 for r in answered]
-    scale, bias = fit_platt([r.margin for r in answered], right) if answered else (1.0, 0.0)
-    out["fitted_here"] = {
-        "best_threshold": best_threshold(records),
-        "platt_scale": round(scale, 4),
-        "platt_bias": round(bias, 4),
-    }
+    if any(math.isfinite(r.margin) for r in records):
+        fitted = calibrate(records)
+        out["fitted_here"] = {k: fitted[k] for k in ("scale", "bias", "threshold")}
     return out
 
 
@@ -426,11 +425,12 @@ def format_report(report: dict[str, Any]) -> str:
             f"questions of other articles: {s['foreign']} asked, "
             f"{_fmt(s['foreign_abstained'])} abstained"
         )
-    fitted = report["fitted_here"]
-    lines.append(
-        f"fitted on these records: best threshold {fitted['best_threshold']:.3f}, "
-        f"Platt scale {fitted['platt_scale']}, bias {fitted['platt_bias']}"
-    )
+    if fitted := report.get("fitted_here"):
+        lines.append(
+            f"fitted on these records (eval --calibrate would write it): confidence = "
+            f"σ({fitted['scale']:.3f}·margin + {fitted['bias']:.3f}), threshold "
+            f"{fitted['threshold']:.3f}"
+        )
     return "\n".join(lines)
 
 
@@ -445,8 +445,6 @@ def calibrate(records: Sequence[Record]) -> dict[str, Any]:
     right" (F1 ≥ 0.5; a question of another article is never answered right); the
     threshold is the confidence that maximises overall F1 with the fitted curve.
     """
-    from cppqa.spans import confidence
-
     usable = [r for r in records if math.isfinite(r.margin)]
     if not usable:
         raise CppqaError("nothing to calibrate on: no question got a span from the reader")
@@ -454,11 +452,17 @@ def calibrate(records: Sequence[Record]) -> dict[str, Any]:
         r.prediction is not None and bool(r.answers) and r.scores(0.0)[1] >= 0.5 for r in usable
     ]
     scale, bias = fit_platt([r.margin for r in usable], right)
-    refitted = [replace(r, confidence=confidence(r.margin, scale, bias)) for r in records]
     return {
-        "scale": round(scale, 6),
-        "bias": round(bias, 6),
-        "threshold": round(best_threshold(refitted), 6),
+        "scale": scale,
+        "bias": bias,
+        "threshold": best_threshold(recalibrated(records, scale, bias)),
         "questions": len(records),
         "articles": sorted({r.article for r in records}),
     }
+
+
+def recalibrated(records: Sequence[Record], scale: float, bias: float) -> list[Record]:
+    """``records`` with their confidence computed by the curve σ(scale·margin + bias)."""
+    from cppqa.spans import confidence
+
+    return [replace(r, confidence=confidence(r.margin, scale, bias)) for r in records]

@@ -206,11 +206,14 @@ def encode(tokenizer: Any, examples: list[Example], max_tokens: int) -> dict[str
             a, b = e.answer_start, e.answer_start + len(e.answer)
             ids = batch.sequence_ids(i)
             context_tokens = [t for t, sid in enumerate(ids) if sid == 1]
-            firsts = [t for t in context_tokens if offsets[i][t][0] <= a < offsets[i][t][1]]
-            lasts = [t for t in context_tokens if offsets[i][t][0] < b <= offsets[i][t][1]]
-            if firsts and lasts and firsts[0] <= lasts[-1]:
+            # as utils_qa.py: the first token ending after the start, the last starting
+            # before the end (an answer edge on a space still maps to its word)
+            firsts = [t for t in context_tokens if offsets[i][t][1] > a]
+            lasts = [t for t in context_tokens if offsets[i][t][0] < b]
+            whole = bool(context_tokens) and offsets[i][context_tokens[-1]][1] >= b
+            if whole and firsts and lasts and firsts[0] <= lasts[-1]:
                 s_tok, e_tok = firsts[0], lasts[-1]
-            # else the answer was cut off by truncation: the window as seen holds no answer
+            # else truncation cut the answer off: the window as seen holds no answer
         starts.append(s_tok)
         ends.append(e_tok)
     batch["start_positions"] = torch.tensor(starts)
@@ -322,7 +325,13 @@ def train_reader(
             raise CppqaError(
                 f"--resume: no checkpoint at {str(ckpt_file)!r}; start without --resume"
             )
-        state = torch.load(ckpt_file, map_location="cpu", weights_only=False)
+        try:
+            state = torch.load(ckpt_file, map_location="cpu", weights_only=False)
+        except Exception as exc:  # a truncated or foreign file: say so, not a traceback
+            raise CppqaError(
+                f"the checkpoint {str(ckpt_file)!r} is unreadable ({exc}); delete the folder "
+                "to start over"
+            ) from None
         config = TrainConfig(**state["config"])
         log.info("resuming at %d examples seen", state["seen"])
     elif ckpt_file.is_file():
