@@ -96,8 +96,8 @@ def session(browser: Browser, web_url: str) -> Iterator[Session]:
 
 def test_typed_question_shows_answer_and_source(session: Session) -> None:
     reply = session.ask("Who is the General Secretary of the Party?")
-    expect(reply.locator("p > strong").first).to_have_text("Imdad Qazi")
-    expect(reply.locator("blockquote mark").first).to_have_text("Imdad Qazi")
+    expect(reply.locator("p > strong").first).to_have_text("Comrade Imdad Qazi")
+    expect(reply.locator("blockquote mark").first).to_have_text("Comrade Imdad Qazi")
     sources = reply.locator("details")
     expect(sources.locator("li").first).not_to_be_visible()
     sources.locator("summary").click()

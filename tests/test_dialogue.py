@@ -180,7 +180,7 @@ def _turn(answer) -> Turn:  # type: ignore[no-untyped-def]
 @pytest.mark.slow
 def test_follow_up_about_a_person(qa) -> None:  # type: ignore[no-untyped-def]
     first = qa.ask("Who was tortured and martyred in the royal fort of Lahore?")
-    assert first.text == "Hassan Nasir"
+    assert first.text is not None and "Hassan Nasir" in first.text
     second = qa.ask("What happened to his body?", [_turn(first)])
     assert second.query == "What happened to Hassan Nasir's body?"
     assert second.text is not None and "disappeared" in second.text

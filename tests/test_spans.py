@@ -49,13 +49,13 @@ def test_a_window_without_text_has_no_span() -> None:
     assert best_across([]) is None
 
 
-def test_the_best_window_wins_and_keeps_its_own_null() -> None:
-    weak = window([1, 0, 0, 1, 0, 0, 0], [1, 0, 0, 1, 0, 0, 0])
-    strong = window([3, 0, 0, 0, 0, 7, 0], [3, 0, 0, 0, 0, 7, 0])
-    span = best_across([weak, strong])
+def test_the_window_whose_span_beats_its_own_null_most_wins() -> None:
+    loud = window([9, 0, 0, 10, 0, 0, 0], [9, 0, 0, 10, 0, 0, 0])  # score 20, null 18
+    sure = window([0, 0, 0, 0, 0, 7, 0], [0, 0, 0, 0, 0, 7, 0])  # score 14, null 0
+    span = best_across([loud, sure])
     assert span is not None
     assert span.window == 1 and (span.start, span.end) == (10, 12)
-    assert span.null == 6.0 and span.margin == 8.0
+    assert span.null == 0.0 and span.margin == 14.0
 
 
 def test_confidence_is_monotonic_and_bounded() -> None:

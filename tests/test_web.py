@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import run_cli
 from cppqa.cli import NOT_FOUND
+from cppqa.records import Answer
 from cppqa.web import (
     EXAMPLES,
     MAX_REQUEST_BYTES,
@@ -57,8 +58,8 @@ def test_escape_leaves_no_markup(text: str) -> None:
 def test_reply_has_bold_answer_marked_sentence_and_sources(qa) -> None:  # type: ignore[no-untyped-def]
     answer = qa.ask("Who is the General Secretary of the Party?")
     reply = render_reply(answer)
-    assert "<strong>Imdad Qazi</strong>" in reply
-    assert "<mark>Imdad Qazi</mark> is the General Secretary" in reply
+    assert "<strong>Comrade Imdad Qazi</strong>" in reply
+    assert "<mark>Comrade Imdad Qazi</mark> is the General Secretary" in reply
     assert "<details><summary>Sources (3)</summary>" in reply
     first = answer.sources[0].passage
     assert f"characters {first.start:,}–{first.end:,}" in reply
@@ -69,10 +70,9 @@ def test_reply_has_bold_answer_marked_sentence_and_sources(qa) -> None:  # type:
 
 @pytest.mark.slow
 def test_a_whole_sentence_answer_is_quoted_once(qa) -> None:  # type: ignore[no-untyped-def]
-    answer = qa.ask(
-        "How did the party respond to the bureaucracy tying the country to imperialism?"
-    )
-    assert answer.text == answer.sources[0].passage.text
+    source = qa.ask("How did the party respond to the bureaucracy?").sources[0]
+    # a reader's span may be a whole sentence: it is shown once, as the quote
+    answer = Answer("q", "q", source.passage.text, 0.9, (source,), source.passage.start)
     reply = render_reply(answer)
     assert reply.split("<details>")[0].count(escape(answer.text)) == 1  # (sources aside)
     assert "<strong>" not in reply
@@ -166,10 +166,10 @@ def test_ask_matches_the_cli_json(client: Client) -> None:
 def test_chat_follows_up_within_a_client_and_starts_fresh_in_another(web_url: str) -> None:
     one = Client(web_url, verbose=False)
     first = one.predict("Who is the General Secretary of the Party?", api_name="/chat")
-    assert "<strong>Imdad Qazi</strong>" in first
+    assert "<strong>Comrade Imdad Qazi</strong>" in first
     follow = one.predict("What is his title?", api_name="/chat")
     assert "Understood as" in follow and "Imdad Qazi" in follow
-    assert "<strong>the General Secretary of the Party</strong>" in follow
+    assert "<strong>" in follow  # answered, from the understood question
     fresh = Client(web_url, verbose=False).predict("What is his title?", api_name="/chat")
     assert "Imdad Qazi&#39;s" not in fresh
 
@@ -227,7 +227,10 @@ def test_curl_style_two_step_call(web_url: str) -> None:
 
     stream = call("Who is the General Secretary of the Party?")
     assert stream.startswith("event: complete\ndata: ")
-    assert json.loads(stream.splitlines()[1].removeprefix("data: "))[0]["answer"] == "Imdad Qazi"
+    assert (
+        json.loads(stream.splitlines()[1].removeprefix("data: "))[0]["answer"]
+        == "Comrade Imdad Qazi"
+    )
     error = call("???")
     assert error.startswith("event: error\ndata: ")
     assert "has no words to search for" in error

@@ -127,15 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--squad",
         metavar="FILE",
-        help="score a SQuAD-format file (1.1 or 2.0, .json or .json.gz) in document mode "
-        "instead: each article alone in a corpus with its own index",
+        nargs="+",
+        help="score SQuAD-format files (1.1 or 2.0, .json or .json.gz) in document mode "
+        "instead: each article alone in a corpus with its own index (an article in two "
+        "files is taken from the later one)",
     )
     evaluate.add_argument(
         "--articles",
         metavar="SET",
         default="all",
-        help="with --squad: 'all', 'held-out' (the reader's held-out articles), or "
-        "comma-separated titles (default: all)",
+        help="with --squad: 'all', or a comma-separated list of titles and of the sets "
+        "'held-out' (the reader's 40 held-out SQuAD 1.1 articles), its halves "
+        "'calibration' and 'test', and 'abstention' (the two SQuAD 2.0 articles with "
+        "unanswerable questions) (default: all)",
     )
     evaluate.add_argument(
         "--limit", type=_count, metavar="N", help="with --squad: at most N questions per article"
@@ -429,7 +433,7 @@ def _eval_squad(args: argparse.Namespace) -> int:
 
     logging.getLogger("cppqa.index").setLevel(logging.ERROR)  # "no index; building" per article
     settings = _settings(args)
-    articles = squad.load_squad(Path(args.squad))
+    articles = squad.load_files([Path(f) for f in args.squad])
     articles = squad.select(articles, args.articles, settings)
     bar = tqdm(total=len(articles), unit="article", disable=args.json)
     records = list(

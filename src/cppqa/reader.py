@@ -32,7 +32,7 @@ MAX_QUESTION_TOKENS = 64
 READER_FILE = "reader.json"
 #: The reader committed in ``models/reader/``; its weights must hash to ``SHIPPED_SHA256``.
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "models" / "reader"
-SHIPPED_SHA256 = ""
+SHIPPED_SHA256 = "8338d70dbf820d4ddf5a80018996edeba56584ee232080d8dcfae6c2abcda512"
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,7 @@ def new_span_model(base: Path) -> tuple[Any, Any]:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # "some weights were newly initialised" is the point
+    hf_logging.disable_progress_bar()
     model = BertForQuestionAnswering.from_pretrained(str(base), local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
     return model, tokenizer
@@ -150,7 +151,9 @@ class Reader:
         try:
             import torch
             from transformers import AutoTokenizer, BertForQuestionAnswering
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # the library prints nothing
             model = BertForQuestionAnswering.from_pretrained(
                 str(folder), local_files_only=True, dtype=torch.float32
             )

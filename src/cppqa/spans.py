@@ -77,9 +77,9 @@ def best_span(
 
 
 def best_across(windows: Sequence[WindowLogits]) -> Span | None:
-    """The best span over all windows (highest start + end logit)."""
+    """The best span over all windows: the one with the largest margin over its window's null."""
     spans = [s for i, w in enumerate(windows) if (s := best_span(w, i)) is not None]
-    return max(spans, key=lambda s: s.score, default=None)
+    return max(spans, key=lambda s: s.margin, default=None)
 
 
 def confidence(margin: float, scale: float, bias: float) -> float:

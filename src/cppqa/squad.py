@@ -314,27 +314,39 @@ ARTICLE_SETS = ("all", "held-out", "calibration", "test", "abstention")
 
 
 def select(articles: list[Article], spec: str, settings: Settings) -> list[Article]:
-    """The articles ``spec`` names: one of ``ARTICLE_SETS`` or comma-separated titles."""
+    """The articles ``spec`` names: comma-separated names of ``ARTICLE_SETS`` and titles."""
     if spec == "all":
         return articles
-    if spec == "abstention":
-        chosen = set(ABSTENTION_ARTICLES)
-    elif spec in ARTICLE_SETS:
-        held = sorted(set(held_out_titles(settings)) - set(ABSTENTION_ARTICLES))
-        half = len(held) // 2
-        chosen = set({"held-out": held, "calibration": held[:half], "test": held[half:]}[spec])
-    else:
-        chosen = {t.strip() for t in spec.split(",") if t.strip()}
-        unknown = sorted(chosen - {a.title for a in articles})
-        if unknown:
-            raise CppqaError(
-                f"--articles: no article titled {unknown[0]!r} in the file; give titles as "
-                f"the file spells them, or one of {', '.join(ARTICLE_SETS)}"
-            )
+    chosen: set[str] = set()
+    for part in (p.strip() for p in spec.split(",")):
+        if part == "abstention":
+            chosen |= set(ABSTENTION_ARTICLES)
+        elif part in ARTICLE_SETS:
+            held = sorted(set(held_out_titles(settings)) - set(ABSTENTION_ARTICLES))
+            half = len(held) // 2
+            chosen |= set({"held-out": held, "calibration": held[:half], "test": held[half:]}[part])
+        elif part:
+            if part not in {a.title for a in articles}:
+                raise CppqaError(
+                    f"--articles: no article titled {part!r} in the file; give titles as "
+                    f"the file spells them, or one of {', '.join(ARTICLE_SETS)}"
+                )
+            chosen.add(part)
     picked = [a for a in articles if a.title in chosen]
     if not picked:
         raise CppqaError(f"--articles {spec!r}: none of those articles is in the file")
     return picked
+
+
+def load_files(paths: Sequence[Path]) -> list[Article]:
+    """The articles of several SQuAD files; an article in two keeps the later file's version
+    (SQuAD 2.0's, with its unanswerable questions, after SQuAD 1.1's)."""
+    by_title: dict[str, Article] = {}
+    for path in paths:
+        for article in load_squad(path):
+            by_title.pop(article.title, None)
+            by_title[article.title] = article
+    return list(by_title.values())
 
 
 def held_out_titles(settings: Settings) -> list[str]:
@@ -455,7 +467,10 @@ def calibrate(records: Sequence[Record]) -> dict[str, Any]:
     return {
         "scale": scale,
         "bias": bias,
-        "threshold": best_threshold(recalibrated(records, scale, bias)),
+        # questions of other articles count as unanswerable here
+        "threshold": best_threshold(
+            [replace(r, foreign=False) for r in recalibrated(records, scale, bias)]
+        ),
         "questions": len(records),
         "articles": sorted({r.article for r in records}),
     }
