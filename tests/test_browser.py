@@ -111,7 +111,7 @@ def test_pronoun_follow_up_is_understood(session: Session) -> None:
     expect(reply.locator(".cppqa-meta").first).to_have_text(
         "Understood as: Who was martyred in Ayub Khan's time?"
     )
-    expect(reply.locator("p > strong").first).to_have_text("Hassan Nasir")
+    expect(reply.locator("p > strong").first).to_have_text("Comrade Hassan Nasir")
 
 
 def test_off_topic_question_abstains(session: Session) -> None:

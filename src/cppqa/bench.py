@@ -243,8 +243,8 @@ def run_system(
         f"corpus growth: the same questions, interleaved, on the shipped corpus and on one of "
         f"{large_kb:.0f} KB (the document {GROWTH_COPIES} times, as separate files)",
         f"cold: median of {repeats} processes each; floor = import sentence-transformers and "
-        "load the same embedding model and reader; RSS = ru_maxrss of those processes (forked from a small "
-        "launcher, not from the benchmark)",
+        "load the same embedding model and reader; RSS = ru_maxrss of those processes "
+        "(forked from a small launcher, not from the benchmark)",
         f"build: Index.build on the shipped corpus ({len(texts)} texts) against bare "
         f"SentenceTransformer.encode of the same texts, median of {repeats}",
     )
