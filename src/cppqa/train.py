@@ -189,14 +189,10 @@ def encode(tokenizer: Any, examples: list[Example], max_tokens: int) -> dict[str
     """Token ids plus start/end targets (0, the [CLS] position, when there is no answer)."""
     import torch
 
-    batch = tokenizer(
-        [e.question for e in examples],
-        [e.context for e in examples],
-        truncation="only_second",
-        max_length=max_tokens,
-        padding=True,
-        return_offsets_mapping=True,
-        return_tensors="pt",
+    from cppqa.reader import tokenize_pairs
+
+    batch = tokenize_pairs(
+        tokenizer, [e.question for e in examples], [e.context for e in examples], max_tokens
     )
     offsets = batch.pop("offset_mapping").tolist()
     starts, ends = [], []
@@ -243,7 +239,7 @@ def score_examples(model: Any, tokenizer: Any, examples: list[Example], max_toke
     """Window-given scores: EM and F1 on answerable examples; no-answer accuracy on the rest."""
     import torch
 
-    from cppqa.reader import window_logits
+    from cppqa.reader import tokenize_pairs, window_logits
     from cppqa.spans import best_span
 
     model.eval()
@@ -253,14 +249,8 @@ def score_examples(model: Any, tokenizer: Any, examples: list[Example], max_toke
     with torch.inference_mode():
         for i in range(0, len(examples), 32):
             chunk = examples[i : i + 32]
-            batch = tokenizer(
-                [e.question for e in chunk],
-                [e.context for e in chunk],
-                truncation="only_second",
-                max_length=max_tokens,
-                padding=True,
-                return_offsets_mapping=True,
-                return_tensors="pt",
+            batch = tokenize_pairs(
+                tokenizer, [e.question for e in chunk], [e.context for e in chunk], max_tokens
             )
             offsets = batch.pop("offset_mapping")
             out = model(**batch)
