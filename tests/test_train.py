@@ -121,5 +121,15 @@ def test_a_tiny_run_learns_and_a_resumed_run_equals_an_uninterrupted_one(tmp_pat
     a = Reader.load(tmp_path / "a").model.state_dict()
     b = Reader.load(tmp_path / "b").model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
+    # a new run may start from a trained reader: it begins where that one ended
+    from dataclasses import replace
+
+    again = replace(config, init=str(tmp_path / "a"))
+    train_reader(SLICE, tmp_path / "c", tmp_path / "cc", again, progress=False, steps=1)
+    continued = Reader.load(tmp_path / "c").model
+    assert _batch_loss(continued, tokenizer, seen, config.max_tokens) < 0.9 * before
+    with pytest.raises(CppqaError, match="held out other articles"):
+        other = replace(again, holdout=0)
+        train_reader(SLICE, tmp_path / "d", tmp_path / "cd", other, progress=False, steps=1)
     card = (tmp_path / "b" / "README.md").read_text(encoding="utf-8")
     assert "CC BY-SA 4.0" in card and "Apache-2.0" in card and "Examples seen:** 48" in card

@@ -183,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after this long, checkpoint and export (resume later with --resume)",
     )
     train.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    train.add_argument(
+        "--init",
+        metavar="DIR",
+        help="start from a trained reader (e.g. models/reader) instead of the base encoder: "
+        "a new run, with its own schedule, that goes on learning from it",
+    )
     train.add_argument("--seed", type=int, metavar="N", help="random seed (default: 13)")
     train.add_argument(
         "--out", metavar="DIR", default="models/reader", help="where the reader goes"
@@ -486,7 +492,9 @@ def _train_reader(args: argparse.Namespace) -> int:
     data = Path(args.data)
     if not data.is_file():
         raise CppqaError(f"--data {args.data!r} is not a file")
-    config = resolve_config(holdout=args.holdout, examples=args.examples, seed=args.seed)
+    config = resolve_config(
+        holdout=args.holdout, examples=args.examples, seed=args.seed, init=args.init
+    )
     result = train_reader(
         data,
         Path(args.out),

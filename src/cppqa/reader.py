@@ -84,14 +84,18 @@ def _offline() -> None:
 
 
 def new_span_model(base: Path) -> tuple[Any, Any]:
-    """A fresh reader: the base encoder's weights and a new (random) span head."""
+    """A reader to train, in fp32: the base encoder's weights and a new (random) span
+    head, or all the weights of a trained reader when ``base`` is one."""
     _offline()
+    import torch
     from transformers import AutoTokenizer, BertForQuestionAnswering
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # "some weights were newly initialised" is the point
     hf_logging.disable_progress_bar()
-    model = BertForQuestionAnswering.from_pretrained(str(base), local_files_only=True)
+    model = BertForQuestionAnswering.from_pretrained(
+        str(base), local_files_only=True, dtype=torch.float32
+    )
     tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
     return model, tokenizer
 

@@ -52,6 +52,8 @@ class TrainConfig:
     neg_window: float = 0.15
     neg_article: float = 0.07
     neg_swap: float = 0.13
+    #: Weights to start from: "" for the base all-MiniLM-L6-v2, or a trained reader's folder.
+    init: str = ""
     checkpoint_every: int = 200  # steps
     eval_every: int = 500  # steps
     eval_questions: int = 300
@@ -340,6 +342,9 @@ def train_reader(
         raise CppqaError(f"no training articles left in {str(data)!r} after holding out")
     heldout = heldout_examples(split, config, config.eval_questions)
 
+    if config.init:
+        base = Path(config.init)
+        _check_init(base, split)
     base = base or base_model_folder()
     model, tokenizer = new_span_model(base)
     optimizer = torch.optim.AdamW(
@@ -419,6 +424,25 @@ def train_reader(
     scores = score_examples(model, tokenizer, heldout, config.max_tokens)
     export(model, tokenizer, out, config, seen, step, total_steps, scores, split, history)
     return TrainResult(out, seen, step >= total_steps, scores)
+
+
+def _check_init(folder: Path, split: Split) -> None:
+    """A reader to start from must have held out the same articles as this run, or this
+    run's held-out scores would be of articles it had trained on."""
+    from cppqa.reader import READER_FILE, WEIGHTS_FILE
+
+    try:
+        meta = json.loads((folder / READER_FILE).read_text(encoding="utf-8"))
+        held = sorted(meta["held_out_articles"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise CppqaError(
+            f"--init {str(folder)!r} holds no trained reader ({WEIGHTS_FILE} and {READER_FILE})"
+        ) from None
+    if held != split.titles_held_out or not (folder / WEIGHTS_FILE).is_file():
+        raise CppqaError(
+            f"the reader in --init {str(folder)!r} held out other articles than this run "
+            "would; use the --seed and --holdout it was trained with"
+        )
 
 
 def _progress(total: int, done: int, enabled: bool) -> Any:
