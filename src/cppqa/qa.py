@@ -23,7 +23,7 @@ from cppqa.dialogue import Turn, resolve
 from cppqa.embed import Embedder, ModelInfo, SentenceTransformerEmbedder, describe_model
 from cppqa.index import Index, ensure_index
 from cppqa.question import clean_question
-from cppqa.reader import Reader
+from cppqa.reader import Calibration, Reader
 from cppqa.records import Answer, Passage, Source
 from cppqa.retrieve import Candidate, Retriever
 from cppqa.spans import Span, best_across, confidence
@@ -33,6 +33,13 @@ log = logging.getLogger(__name__)
 #: About what the reader reads of a window: ~4 characters a word piece, and room for the
 #: question within its 192 tokens. A longer window is cut from the end.
 WINDOW_CHARS = 600
+
+
+def threshold(settings: Settings, calibration: Calibration) -> float:
+    """The confidence answers are withheld below: the setting if set, else the reader's."""
+    if settings.min_confidence is not None:
+        return settings.min_confidence
+    return calibration.threshold
 
 
 @dataclass(frozen=True)
@@ -68,16 +75,8 @@ class QA:
         self.reader = reader
         self.retriever = Retriever(index, embedder, settings.rrf_k)
         self._texts = {d.doc: d.text for d in index.documents}
-        calibration = reader.meta.get("calibration", {})
-        #: Platt scaling of the reader's margin (spans.confidence), fitted on held-out data.
-        self._scale = float(calibration.get("scale", 1.0))
-        self._bias = float(calibration.get("bias", 0.0))
         #: Answers less sure than this are withheld.
-        self.threshold = (
-            settings.min_confidence
-            if settings.min_confidence is not None
-            else float(calibration.get("threshold", 0.5))
-        )
+        self.threshold = threshold(settings, reader.calibration)
         self._subject = frozenset(self.retriever.subject)
         self._topic = self.retriever.topic
 
@@ -139,7 +138,7 @@ class QA:
         sources = self._sources(candidates, span, windows)
         if span is None:  # no window had any text the reader could mark
             return Reading(Answer(question, query, None, 0.0, sources), float("-inf"), top)
-        sure = confidence(span.margin, self._scale, self._bias)
+        sure = confidence(span.margin, self.reader.calibration.scale, self.reader.calibration.bias)
         if span.margin <= 0:  # the reader itself says the windows do not answer
             return Reading(Answer(question, query, None, sure, sources), span.margin, top)
         window = windows[span.window]

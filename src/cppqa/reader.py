@@ -50,6 +50,28 @@ class WindowLogits:
     null: float
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """How the reader's margin becomes a confidence, and the confidence answers need.
+
+    Fitted on held-out questions by ``cppqa eval --squad --calibrate`` and kept in
+    ``reader.json``; an uncalibrated reader gets σ(margin) and 0.5.
+    """
+
+    scale: float = 1.0
+    bias: float = 0.0
+    threshold: float = 0.5
+
+    @classmethod
+    def of(cls, meta: dict[str, Any]) -> Calibration:
+        fitted = meta.get("calibration", {})
+        return cls(
+            float(fitted.get("scale", cls.scale)),
+            float(fitted.get("bias", cls.bias)),
+            float(fitted.get("threshold", cls.threshold)),
+        )
+
+
 def base_model_folder() -> Path:
     """The packaged all-MiniLM-L6-v2 folder, the encoder a new reader starts from."""
     try:
@@ -115,6 +137,7 @@ class Reader:
         self.meta = meta
         self.max_tokens = int(meta.get("max_tokens", 192))
         self.weights_sha256 = str(meta.get("weights_sha256", ""))
+        self.calibration = Calibration.of(meta)
 
     @classmethod
     def load(cls, folder: Path | None = None) -> Reader:

@@ -358,10 +358,14 @@ def held_out_titles(settings: Settings) -> list[str]:
 
 
 def threshold_of(settings: Settings) -> float:
-    """The confidence threshold answers are withheld below: the setting, else the reader's."""
-    if settings.min_confidence is not None:
+    """The confidence threshold answers are withheld below: the setting, else the reader's
+    (read from its ``reader.json``, without loading its weights)."""
+    from cppqa.qa import threshold
+    from cppqa.reader import Calibration
+
+    if settings.min_confidence is not None:  # no need to read the reader's file
         return settings.min_confidence
-    return float(_reader_meta(settings).get("calibration", {}).get("threshold", 0.5))
+    return threshold(settings, Calibration.of(_reader_meta(settings)))
 
 
 def _reader_meta(settings: Settings) -> dict[str, Any]:
