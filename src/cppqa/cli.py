@@ -191,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--seed", type=int, metavar="N", help="random seed (default: 13)")
     train.add_argument(
+        "--lr", type=float, metavar="RATE", help="peak learning rate (default: 1e-4)"
+    )
+    train.add_argument(
         "--out", metavar="DIR", default="models/reader", help="where the reader goes"
     )
     train.add_argument(
@@ -493,7 +496,7 @@ def _train_reader(args: argparse.Namespace) -> int:
     if not data.is_file():
         raise CppqaError(f"--data {args.data!r} is not a file")
     config = resolve_config(
-        holdout=args.holdout, examples=args.examples, seed=args.seed, init=args.init
+        holdout=args.holdout, examples=args.examples, seed=args.seed, init=args.init, lr=args.lr
     )
     result = train_reader(
         data,

@@ -89,3 +89,18 @@ def confidence(margin: float, scale: float, bias: float) -> float:
     """
     z = scale * margin + bias
     return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
+
+
+#: Named ranges of the calibrated confidence, highest first: a confidence is Platt-fitted
+#: on held-out questions, so "high" is where most such answers were right (the share each
+#: level had right on held-out articles is in docs/quality.md).
+LEVELS: tuple[tuple[float, str], ...] = ((0.6, "high"), (0.3, "medium"), (0.0, "low"))
+
+
+def level(value: float) -> str:
+    """The name of the range ``value`` (a calibrated confidence) falls in.
+
+    >>> [level(c) for c in (0.9, 0.45, 0.1)]
+    ['high', 'medium', 'low']
+    """
+    return next(name for floor, name in LEVELS if value >= floor)

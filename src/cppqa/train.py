@@ -54,6 +54,9 @@ class TrainConfig:
     neg_swap: float = 0.13
     #: Weights to start from: "" for the base all-MiniLM-L6-v2, or a trained reader's folder.
     init: str = ""
+    #: Examples of the stream passed over first: a run from --init skips those its reader
+    #: (and the readers it came from) learned from, so it goes on with new questions.
+    skip: int = 0
     checkpoint_every: int = 200  # steps
     eval_every: int = 500  # steps
     eval_questions: int = 300
@@ -344,7 +347,10 @@ def train_reader(
 
     if config.init:
         base = Path(config.init)
-        _check_init(base, split)
+        learned = _check_init(base, split)
+        if state is None:
+            config = replace(config, skip=learned)
+            log.info("from %s: skipping the %d examples it learned from", base, learned)
     base = base or base_model_folder()
     model, tokenizer = new_span_model(base)
     optimizer = torch.optim.AdamW(
@@ -366,7 +372,7 @@ def train_reader(
         torch.set_rng_state(state["torch_rng"])
 
     stream = example_stream(split.train, config, config.seed)
-    for _ in range(seen):  # replay the stream to where the checkpoint left it
+    for _ in range(config.skip + seen):  # replay the stream to where this run stands
         next(stream)
 
     def save_checkpoint() -> None:
@@ -426,14 +432,16 @@ def train_reader(
     return TrainResult(out, seen, step >= total_steps, scores)
 
 
-def _check_init(folder: Path, split: Split) -> None:
+def _check_init(folder: Path, split: Split) -> int:
     """A reader to start from must have held out the same articles as this run, or this
-    run's held-out scores would be of articles it had trained on."""
+    run's held-out scores would be of articles it had trained on. Returns how far into the
+    example stream it (with the readers it came from) has learned."""
     from cppqa.reader import READER_FILE, WEIGHTS_FILE
 
     try:
         meta = json.loads((folder / READER_FILE).read_text(encoding="utf-8"))
         held = sorted(meta["held_out_articles"])
+        learned = int(meta["examples_seen"])
     except (OSError, ValueError, KeyError, TypeError):
         raise CppqaError(
             f"--init {str(folder)!r} holds no trained reader ({WEIGHTS_FILE} and {READER_FILE})"
@@ -443,6 +451,7 @@ def _check_init(folder: Path, split: Split) -> None:
             f"the reader in --init {str(folder)!r} held out other articles than this run "
             "would; use the --seed and --holdout it was trained with"
         )
+    return learned
 
 
 def _progress(total: int, done: int, enabled: bool) -> Any:
@@ -485,7 +494,8 @@ def export(
         "base_model": "sentence-transformers/all-MiniLM-L6-v2",
         "max_tokens": config.max_tokens,
         "window_sentences": config.window_sentences,
-        "examples_seen": seen,
+        "examples_seen": config.skip + seen,  # with those of the --init readers
+        "examples_this_run": seen,
         "steps": step,
         "planned_steps": total_steps,
         "config": asdict(config),
@@ -538,7 +548,7 @@ position when the window does not answer.
   a window of another article, the question with a name or number swapped).
 - **License:** the weights derive from CC BY-SA 4.0 data and are shared under it.
 - **Seed:** {config["seed"]}. **Examples seen:** {meta["examples_seen"]:,}
-  ({meta["steps"]} of {meta["planned_steps"]} planned steps).
+  ({meta["steps"]} of {meta["planned_steps"]} planned steps{_init_note(meta)}).
 - **Weights:** fp16 safetensors, SHA-256 `{meta["weights_sha256"]}`.
 
 ## Held-out scores (window given)
@@ -557,11 +567,20 @@ Scores in document mode (retrieval first) are in the project's `docs/quality.md`
 """
 
 
+def _init_note(meta: dict[str, Any]) -> str:
+    init = meta["config"].get("init")
+    if not init:
+        return ""
+    return f" of a run from `{init}`, which had learned from the first {meta['config']['skip']:,}"
+
+
 def resolve_config(**overrides: Any) -> TrainConfig:
     """The default config with the non-None ``overrides``."""
     config = replace(TrainConfig(), **{k: v for k, v in overrides.items() if v is not None})
     if config.examples < config.batch_size:
         raise CppqaError(f"--examples must be at least the batch size ({config.batch_size})")
+    if not 0 < config.lr < 1:
+        raise CppqaError(f"--lr must be between 0 and 1, got {config.lr}")
     if config.holdout < 0:
         raise CppqaError(f"--holdout must not be negative, got {config.holdout}")
     return config
