@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from cppqa import __version__
 from cppqa.errors import CppqaError
@@ -159,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --squad: fit the confidence curve and the abstention threshold on these "
         "articles (held-out ones!) and write them into the reader's reader.json",
+    )
+    evaluate.add_argument(
+        "--conversations",
+        action="store_true",
+        help="with --squad: score follow-ups instead: questions that name what the question "
+        "before them named, with that name made a pronoun, asked alone and after that "
+        "question; prints the recovery and no-harm ratios (--limit: follow-ups per article)",
     )
     evaluate.set_defaults(run=_eval)
 
@@ -444,6 +451,8 @@ def _eval_squad(args: argparse.Namespace) -> int:
     settings = _settings(args)
     articles = squad.load_files([Path(f) for f in args.squad])
     articles = squad.select(articles, args.articles, settings)
+    if args.conversations:
+        return _eval_conversations(args, articles, settings)
     bar = tqdm(total=len(articles), unit="article", disable=args.json)
     records = list(
         squad.squad_records(
@@ -480,6 +489,41 @@ def _eval_squad(args: argparse.Namespace) -> int:
         json.dumps(report, ensure_ascii=False, indent=1)
         if args.json
         else squad.format_report(report)
+    )
+    return 0
+
+
+def _eval_conversations(args: argparse.Namespace, articles: list[Any], settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from tqdm import tqdm
+
+    from cppqa import conversations
+
+    if args.calibrate or args.foreign:
+        raise CppqaError("--conversations scores follow-ups: drop --calibrate and --foreign")
+    having = [a for a in articles if conversations.follow_ups(a)]
+    if not having:
+        raise CppqaError("--conversations: none of these articles has a follow-up to ask")
+    bar = tqdm(total=len(having), unit="article", disable=args.json)
+    readings = list(
+        conversations.read_follow_ups(
+            having, settings, limit=args.limit, progress=lambda _: bar.update()
+        )
+    )
+    bar.close()
+    if args.records:
+        try:
+            with open(args.records, "w", encoding="utf-8") as f:
+                for r in readings:
+                    f.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise CppqaError(f"cannot write --records {args.records!r}: {exc}") from None
+    result = conversations.summary(readings)
+    print(
+        json.dumps(result, ensure_ascii=False, indent=1)
+        if args.json
+        else conversations.format_summary(result)
     )
     return 0
 

@@ -10,6 +10,7 @@ no ellipsis is a new topic and stands alone.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,13 +20,10 @@ from cppqa.terms import IRREGULAR, STOPWORDS, cue_stems, stem, subject_stems, wo
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
 _IMPERSONAL = re.compile(r"\b(it|its)\b", re.IGNORECASE)
 _PLURAL = re.compile(r"\b(they|them|their|theirs)\b", re.IGNORECASE)
-_EVENT = re.compile(r"\b(that|this|then|there)\b(?!\s+\w+\s+(?:was|is|were|are)\b)", re.IGNORECASE)
 _ELLIPSIS = re.compile(
     r"^\s*(?:and|but|also|what about|how about|and what about)\b[\s,]*", re.IGNORECASE
 )
-_ELSE = re.compile(
-    r"\b(?:what|who|which|where) else\b|\banything else\b|\bany other\b", re.IGNORECASE
-)
+_WHO_IS = re.compile(r"^\W*who\s+(?:is|was|are|were)\s+", re.IGNORECASE)
 _WH = re.compile(
     r"\b(when|where|who|whom|whose|what|which|why|how(?: long| many| much)?)\b", re.IGNORECASE
 )
@@ -40,6 +38,40 @@ _YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
 _NAMING = frozenset({AnswerType.WHO, AnswerType.NAME})
 
 
+_ANY_PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their)\b", re.IGNORECASE)
+_CLASS = {"him": "he", "his": "he", "her": "she", "hers": "she", "its": "it"}
+_CLASS.update({"them": "they", "their": "they"})
+_PLURAL_NAME = re.compile(r"[^siu']s$")  # "Canadians", not "Paris", "Confucius"
+#: How far after a name its pronoun is looked for: about the rest of a sentence and the next.
+_PRONOUN_REACH = 250
+
+
+def pronoun_of(name: str, text: str) -> str:
+    """The pronoun ``text`` uses for ``name`` ("he", "she", "it" or "they"): after each
+    mention, the first pronoun within reach counts; the most counted wins, "it" when
+    the text says none (a person is nearly always followed by "he" or "she" soon).
+
+    >>> pronoun_of("Ada", "Ada wrote notes. Her notes were long. Ada said she was ill.")
+    'she'
+    >>> pronoun_of("Ada", "Ada wrote notes. Her notes were long."), pronoun_of("Turks", "")
+    ('it', 'they')
+    """
+    counts: Counter[str] = Counter()
+    for mention in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+        found = _ANY_PRONOUN.search(text, mention.end(), mention.end() + _PRONOUN_REACH)
+        if found:
+            word = found.group(1).lower()
+            counts[_CLASS.get(word, word)] += 1
+    total = sum(counts.values())
+    person = max(("he", "she"), key=lambda k: counts[k])
+    # a person, if mostly so called, and not named "X of Y" (a college, a war, a king's land)
+    if counts[person] >= 2 and counts[person] >= 0.6 * total and " of " not in name:
+        return person
+    if counts["they"] > counts["it"] or (not counts and _PLURAL_NAME.search(name)):
+        return "they"
+    return "it"
+
+
 @dataclass(frozen=True)
 class Turn:
     """One earlier exchange: what was asked, how it was understood, what was answered."""
@@ -52,13 +84,10 @@ class Turn:
 
 @dataclass(frozen=True)
 class Resolution:
-    """A question as understood, and whether it asks for something new ("what else")."""
+    """A question as understood, and whether the conversation changed it."""
 
     query: str
-    #: Words from the conversation that help the search but are not the question.
-    context: str = ""
     follow_up: bool = False
-    wants_more: bool = False
 
 
 def resolve(
@@ -67,96 +96,131 @@ def resolve(
     topic: str | None = None,
     subject: frozenset[str] = frozenset(),
     fits: Callable[[str], float] | None = None,
+    pronoun: Callable[[str], str] | None = None,
 ) -> Resolution:
     """Rewrite ``question`` so it stands on its own, given the earlier turns.
 
-    ``topic`` is what "it" and "they" mean when the last turn names nothing
-    (the document's subject, e.g. "the party"); names in ``subject`` are
-    never taken for what a pronoun points back to. ``fits`` says how much of a
-    question one sentence of the corpus says: when the last question names no
-    name, "it" may be a thing it speaks of in lower case, if the question so read
-    fits the corpus at least as well as with the topic ("When was martial law
-    imposed?", then "Who imposed it?" → "Who imposed martial law?").
+    Only a pronoun or an ellipsis is resolved, and only from what the last turn
+    said: its question, its answer and the names in its source sentence. An
+    ellipsis ("And where?") reuses the last question; a pronoun takes nothing
+    from a turn that found nothing. ``pronoun`` says which pronoun the corpus uses
+    for a name (``pronoun_of``): "he" and "she" stand only for a person, "it" never
+    does. ``topic`` is what "it" and "they" mean when the last turn names nothing
+    (the document's subject, e.g. "the party"); names in ``subject`` are the topic's.
+    ``fits`` says how much of a question one sentence of the corpus says: when the
+    last question names no name, "it" may be a thing it speaks of in lower case, if
+    the question so read fits the corpus at least as well as with the topic ("When
+    was martial law imposed?", then "Who imposed it?" → "Who imposed martial law?").
     """
     if not history:
         return Resolution(question)
-    last = history[-1]
-    wants_more = bool(_ELSE.search(question))
     text = question.strip()
-    context = ""
-
+    kind = pronoun or (lambda _name: "it")
     ellipsis = _ELLIPSIS.match(text)
     if ellipsis and len(text[ellipsis.end() :].split()) <= 4:
-        text, context = _complete(text[ellipsis.end() :], last)
+        text = _complete(text[ellipsis.end() :], history[-1])
     elif _WH.fullmatch(text.rstrip("?! .")):
-        text, context = _complete(text, last)  # a bare "Where?" or "Why?"
+        text = _complete(text, history[-1])  # a bare "Where?" or "Why?"
+    # what pronouns point back to: a turn that found nothing lends nothing
+    last = history[-1] if history[-1].answer is not None else None
 
-    person = _referent(last, AnswerType.WHO, subject)
-    if person and _PERSONAL.search(text):
-        text = _PERSONAL.sub(_replacing(person), text)
-    named = _thing(last, subject)
-    thing = named or topic
-    if not named and fits and topic and _IMPERSONAL.search(text):
-        # from the last question as asked: not the words an earlier turn lent it
-        phrase = _phrase(last.question, text, subject)
-        if phrase:
-            as_phrase, as_topic = (_IMPERSONAL.sub(_replacing(t), text) for t in (phrase, topic))
-            fit = fits(as_phrase)
-            if fit > 0 and fit >= fits(as_topic):
-                thing = phrase
-    if thing and _IMPERSONAL.search(text):
-        text = _IMPERSONAL.sub(_replacing(thing), text)
-    group = _group(last) or named or topic
-    if group and _PLURAL.search(text):
-        text = _PLURAL.sub(_replacing(group), text)
-    if _EVENT.search(text) or _IMPERSONAL.search(text) or _PLURAL.search(text) or wants_more:
-        # "When did that happen?": the event is what the last turn was about.
-        context = _context(last)
-    return Resolution(
-        text, context, follow_up=text != question.strip() or bool(context), wants_more=wants_more
-    )
+    for match in list(_PERSONAL.finditer(text))[:1]:
+        said = _CLASS.get(match.group(1).lower(), match.group(1).lower())
+        person = _person(last, said, subject, kind) if last else None
+        if person:
+            text = _PERSONAL.sub(_replacing(person), text)
+    if _IMPERSONAL.search(text):
+        thing = _thing(last, subject, kind) if last else None
+        if not thing and last and fits and topic:
+            # from the last question as asked: not the words an earlier turn lent it
+            phrase = _phrase(last.question, text, subject)
+            if phrase:
+                as_phrase, as_topic = (
+                    _IMPERSONAL.sub(_replacing(t), text) for t in (phrase, topic)
+                )
+                fit = fits(as_phrase)
+                if fit > 0 and fit >= fits(as_topic):
+                    thing = phrase
+        thing = thing or topic
+        if thing:
+            text = _IMPERSONAL.sub(_replacing(thing), text)
+    if _PLURAL.search(text):
+        group = (_group(last, subject, kind) if last else None) or topic
+        if group:
+            text = _PLURAL.sub(_replacing(group), text)
+    return Resolution(text, follow_up=text != question.strip())
 
 
-def _complete(fragment: str, last: Turn) -> tuple[str, str]:
-    """Fill an elliptical fragment ("where?", "in 1958?") from the previous question.
-
-    Returns the question as understood and extra context for the search.
-    """
+def _complete(fragment: str, last: Turn) -> str:
+    """Fill an elliptical fragment ("where?", "in 1958?") from the previous question."""
     fragment = fragment.strip().rstrip("?").strip()
     previous = last.query
     if _WH.fullmatch(fragment) and _WH.search(previous):
-        return _WH.sub(fragment.lower(), previous, count=1), ""
+        return _WH.sub(fragment.lower(), previous, count=1)
     year = _YEAR.search(fragment)
     if year and _YEAR.search(previous):
-        return _YEAR.sub(year.group(), previous, count=1), ""
-    # "And the rest?": ask about the fragment, searching near the last answer.
-    return f"What about {fragment}?", _context(last)
+        return _YEAR.sub(year.group(), previous, count=1)
+    return f"What about {fragment}?"
 
 
-def _referent(turn: Turn, kind: AnswerType, subject: frozenset[str]) -> str | None:
-    """The person (or named thing) the last turn was about."""
-    for text in (turn.answer, turn.query, turn.sentence):
-        if not text:
-            continue
-        spans = typed_spans(text, kind, subject)
-        if spans:
-            return text[spans[0].start : spans[0].end]
-    return None
+def _names(text: str | None, subject: frozenset[str]) -> list[str]:
+    if not text:
+        return []
+    return [text[s.start : s.end] for s in typed_spans(text, AnswerType.NAME, subject)]
 
 
-def _thing(turn: Turn, subject: frozenset[str]) -> str | None:
-    """What "it" points back to: the short answer to a who/which question, else a
-    name in the last question other than the document's subject (None: the subject).
+def _described(turn: Turn) -> str:
+    """What a "Who is/was ...?" question describes: a person, by name or by role."""
+    found = _WHO_IS.match(turn.query)
+    return turn.query[found.end() :] if found else ""
+
+
+def _is_person(name: str, turn: Turn, kind: Callable[[str], str]) -> bool:
+    """A person: so the corpus calls it, or so the last question asked ("Who was X?")."""
+    return kind(name) in ("he", "she") or name in _described(turn)
+
+
+def _person(
+    turn: Turn, said: str, subject: frozenset[str], kind: Callable[[str], str]
+) -> str | None:
+    """Who "he" or "she" (``said``) points back to: the answer to a "who" question, else
+    a person named in the last question, else in its source sentence; never one the
+    corpus calls by the other pronoun."""
+    found: list[str] = []
+    if turn.answer and classify(turn.query) is AnswerType.WHO:
+        found += [
+            turn.answer[s.start : s.end] for s in typed_spans(turn.answer, AnswerType.WHO, subject)
+        ]
+    found += [
+        n
+        for n in _names(turn.query, subject) + _names(turn.sentence, subject)
+        if _is_person(n, turn, kind)
+    ]
+    other = "she" if said == "he" else "he"
+    return next((n for n in found if kind(n) != other), None)
+
+
+def _thing(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> str | None:
+    """What "it" points back to: a name in the last question that is not a person, else
+    the short answer to a question asking for a name (None: the document's topic).
 
     After "What is the CPP's ideology?" → "Marxism-Leninism", "it" is still the CPP.
     """
-    kind = classify(turn.query)
-    if kind is AnswerType.WHO and turn.answer and typed_spans(turn.answer, kind, subject):
-        return None  # "it" is not the person just named: "he" or "she" would be
-    if turn.answer and len(turn.answer.split()) <= 6 and kind in _NAMING:
+    named = [n for n in _names(turn.query, frozenset()) if not _is_person(n, turn, kind)]
+    if named:
+        # a name of the document's subject is the topic: the caller's "the party"
+        own = [n for n in named if not set(words(n)) <= subject]
+        return own[0] if own else None
+    asked = classify(turn.query)
+    if (
+        turn.answer
+        and asked in _NAMING
+        and len(turn.answer.split()) <= 6
+        and not _is_person(turn.answer, turn, kind)
+        and not (asked is AnswerType.WHO and typed_spans(turn.answer, AnswerType.WHO, subject))
+    ):  # the answer to "who" may be "it" when it is a group ("civil bureaucracy")
         return turn.answer
-    spans = typed_spans(turn.query, AnswerType.NAME, subject)
-    return turn.query[spans[0].start : spans[0].end] if spans else None
+    return None
 
 
 def _phrase(query: str, question: str, subject: frozenset[str]) -> str | None:
@@ -188,12 +252,17 @@ def _phrase(query: str, question: str, subject: frozenset[str]) -> str | None:
     return query[best[0].start() : best[-1].end()]
 
 
-def _group(turn: Turn) -> str | None:
-    """What "they" points back to: a group of people in the last question or answer."""
+def _group(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> str | None:
+    """What "they" points back to: a group of people in the last question or answer, else
+    a name in the last question the corpus calls "they", else a thing it names."""
     for text in (turn.query, turn.answer):
         span = group_span(text, set()) if text else None
         if text and span:
             return text[span.start : span.end]
+    named = [n for n in _names(turn.query, subject) if not _is_person(n, turn, kind)]
+    plural = [n for n in named if kind(n) == "they"]
+    if plural or named:
+        return (plural or named)[0]
     return None
 
 
@@ -205,7 +274,3 @@ def _replacing(name: str) -> Callable[[re.Match[str]], str]:
 def _possessive(name: str, pronoun: str) -> str:
     possessive = pronoun.lower() in {"his", "her", "its", "their", "hers", "theirs"}
     return f"{name}'s" if possessive else name
-
-
-def _context(turn: Turn) -> str:
-    return f"{turn.answer or ''} {turn.query}".strip()

@@ -13,13 +13,14 @@ confidence → the answer, or an abstention.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cppqa.config import Settings
-from cppqa.dialogue import Turn, resolve
+from cppqa.dialogue import Turn, pronoun_of, resolve
 from cppqa.embed import Embedder, ModelInfo, SentenceTransformerEmbedder, describe_model
 from cppqa.index import Index, ensure_index
 from cppqa.question import clean_question
@@ -79,6 +80,9 @@ class QA:
         self.threshold = threshold(settings, reader.calibration)
         self._subject = frozenset(self.retriever.subject)
         self._topic = self.retriever.topic
+        corpus = "\n\n".join(self._texts.values())
+        #: Which pronoun the corpus uses for a name ("he", "she", "it", "they").
+        self._pronoun = functools.lru_cache(maxsize=4096)(lambda name: pronoun_of(name, corpus))
 
     @classmethod
     def load(
@@ -128,7 +132,9 @@ class QA:
         """The reader's best span for ``question`` before the abstention threshold,
         with the evidence the decision rests on (for evaluation and calibration)."""
         question = self.validate(question)
-        query = resolve(question, history, self._topic, self._subject, self.retriever.fit).query
+        query = resolve(
+            question, history, self._topic, self._subject, self.retriever.fit, self._pronoun
+        ).query
         candidates = self.retriever.search(self.retriever.prepare(query), k=self.settings.windows)
         top = self.index.sentences[candidates[0].sentence] if candidates else None
         windows = self.windows(candidates)

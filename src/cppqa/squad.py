@@ -143,16 +143,9 @@ class Record:
         return self.prediction is not None and self.confidence >= threshold
 
 
-def squad_records(
-    articles: Sequence[Article],
-    settings: Settings,
-    *,
-    limit: int | None = None,
-    foreign: int = 0,
-    progress: Callable[[str], None] | None = None,
-) -> Iterator[Record]:
-    """Ask each article its own questions (at most ``limit``) and ``foreign`` questions of
-    other articles, each article alone in a corpus with its own index."""
+def article_qas(articles: Sequence[Article], settings: Settings) -> Iterator[tuple[Article, Any]]:
+    """Each article with a ``QA`` over it alone: its own corpus and index, in a temporary
+    folder; the embedding model and the reader are loaded once."""
     from cppqa.embed import load_embedder
     from cppqa.qa import QA
     from cppqa.reader import Reader
@@ -167,37 +160,50 @@ def squad_records(
                 article.text, encoding="utf-8"
             )
             local = replace(settings, corpus_dir=folder / "corpus", index_dir=folder / "index")
-            qa = QA.load(local, embedder=embedder, reader=reader)
-            own = [q for _, qs in article.paragraphs for q in qs][:limit]
-            pool = [
-                q
-                for other in articles
-                if other.title != article.title
-                for _, qs in other.paragraphs
-                for q in qs
-            ]
-            picked = random.Random(n).sample(pool, min(foreign, len(pool)))
-            asked = [(q, False) for q in own] + [(q, True) for q in picked]
-            for item, is_foreign in asked:
-                reading = qa.read(item.question)
-                answer = reading.answer
-                gold = () if is_foreign else item.answers
-                first = answer.sources[0].passage.text if answer.sources else ""
-                yield Record(
-                    article=article.title,
-                    question=item.question,
-                    answers=gold,
-                    foreign=is_foreign,
-                    prediction=answer.text,
-                    margin=reading.margin,
-                    confidence=answer.confidence,
-                    evidence=any(
-                        f" {normalize_answer(g)} " in f" {normalize_answer(first)} " for g in gold
-                    ),
-                    top=reading.top.text if reading.top else "",
-                )
-            if progress:
-                progress(article.title)
+            yield article, QA.load(local, embedder=embedder, reader=reader)
+
+
+def squad_records(
+    articles: Sequence[Article],
+    settings: Settings,
+    *,
+    limit: int | None = None,
+    foreign: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> Iterator[Record]:
+    """Ask each article its own questions (at most ``limit``) and ``foreign`` questions of
+    other articles, each article alone in a corpus with its own index."""
+    for n, (article, qa) in enumerate(article_qas(articles, settings)):
+        own = [q for _, qs in article.paragraphs for q in qs][:limit]
+        pool = [
+            q
+            for other in articles
+            if other.title != article.title
+            for _, qs in other.paragraphs
+            for q in qs
+        ]
+        picked = random.Random(n).sample(pool, min(foreign, len(pool)))
+        asked = [(q, False) for q in own] + [(q, True) for q in picked]
+        for item, is_foreign in asked:
+            reading = qa.read(item.question)
+            answer = reading.answer
+            gold = () if is_foreign else item.answers
+            first = answer.sources[0].passage.text if answer.sources else ""
+            yield Record(
+                article=article.title,
+                question=item.question,
+                answers=gold,
+                foreign=is_foreign,
+                prediction=answer.text,
+                margin=reading.margin,
+                confidence=answer.confidence,
+                evidence=any(
+                    f" {normalize_answer(g)} " in f" {normalize_answer(first)} " for g in gold
+                ),
+                top=reading.top.text if reading.top else "",
+            )
+        if progress:
+            progress(article.title)
 
 
 def _slug(title: str) -> str:
