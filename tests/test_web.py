@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -13,26 +15,44 @@ from gradio_client.exceptions import AppError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import run_cli
+from conftest import ROOT, run_cli
 from cppqa.cli import NOT_FOUND
-from cppqa.records import Answer
+from cppqa.dialogue import Turn
+from cppqa.errors import QuestionError
+from cppqa.records import Answer, Passage, Source
 from cppqa.web import (
     EXAMPLES,
+    FAILED,
     MAX_REQUEST_BYTES,
+    SHOWN_QUERY_CHARS,
+    AnswerRecord,
+    SourceRecord,
     escape,
+    plain_reply,
     render_document,
     render_reply,
+    reply,
+    shorten,
     show_user_text_as_typed,
     turns,
+    turns_from_records,
 )
 
 XSS = "<img src=x onerror=alert(1)>"
 MARKUP = re.compile(r"[<>*_\[\]()$`\\]")
+SECRETARY = "Who is the General Secretary of the Party?"
 
 
 def _text(fragment: str) -> str:
     """What a reader sees: tags dropped, references decoded."""
     return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def _copy(reply_html: str) -> str:
+    """The plain text a reply carries for copying (its ``data-copy``)."""
+    found = re.search(r'data-copy="([^"]*)"', reply_html)
+    assert found, reply_html
+    return html.unescape(found.group(1))
 
 
 # --- formatting, no server -------------------------------------------------
@@ -54,64 +74,97 @@ def test_escape_leaves_no_markup(text: str) -> None:
     assert not MARKUP.search(escape(text))
 
 
-@pytest.mark.slow
-def test_reply_has_bold_answer_marked_sentence_and_sources(qa) -> None:  # type: ignore[no-untyped-def]
-    answer = qa.ask("Who is the General Secretary of the Party?")
-    reply = render_reply(answer)
-    assert "<strong>Comrade Imdad Qazi</strong>" in reply
-    assert "<mark>Comrade Imdad Qazi</mark> is the General Secretary" in reply
-    assert "<details><summary>Sources (3)</summary>" in reply
-    first = answer.sources[0].passage
-    assert f"characters {first.start:,}–{first.end:,}" in reply
-    assert f"score {answer.sources[0].score:.3f}" in reply
-    assert "Understood as" not in reply
-    assert "\n" not in reply  # one line: Markdown cannot reach inside
+@pytest.mark.parametrize(
+    ("text", "limit", "shown"),
+    [
+        ("short", 10, "short"),
+        ("When was the party declared illegal?", 20, "When was the party…"),
+        ("x" * 30, 10, "x" * 9 + "…"),
+    ],
+)
+def test_shorten_cuts_at_a_word(text: str, limit: int, shown: str) -> None:
+    assert shorten(text, limit) == shown
+    assert len(shorten(text, limit)) <= limit
 
 
-@pytest.mark.slow
-def test_a_whole_sentence_answer_is_quoted_once(qa) -> None:  # type: ignore[no-untyped-def]
-    source = qa.ask("How did the party respond to the bureaucracy?").sources[0]
-    # a reader's span may be a whole sentence: it is shown once, as the quote
-    answer = Answer("q", "q", source.passage.text, 0.9, (source,), source.passage.start)
-    reply = render_reply(answer)
-    assert reply.split("<details>")[0].count(escape(answer.text)) == 1  # (sources aside)
-    assert "<strong>" not in reply
+@given(st.text(), st.integers(min_value=2, max_value=50))
+def test_shorten_never_exceeds_the_limit(text: str, limit: int) -> None:
+    shown = shorten(text, limit)
+    assert len(shown) <= limit
+    assert shown == text or shown.endswith("…")
 
 
-@pytest.mark.slow
-def test_reply_for_abstention_marks_passages_as_not_an_answer(qa) -> None:  # type: ignore[no-untyped-def]
-    answer = qa.ask("What is the capital of France?")
-    assert answer.text is None
-    reply = render_reply(answer)
-    assert escape(NOT_FOUND) in reply
-    assert "not an answer" in reply
-    assert "<mark>" not in reply
-    assert all(escape(s.passage.text) in reply for s in answer.sources)
+def test_records_match_what_answers_serialise_to() -> None:
+    passage = Passage("d.txt", 0, 5, "Hello")
+    record = Answer("q", "q", "Hello", 0.5, (Source(passage, 1.0),), 0).to_json()
+    assert set(AnswerRecord.__annotations__) == set(record)
+    assert set(SourceRecord.__annotations__) == set(record["sources"][0])
 
 
-@pytest.mark.slow
-def test_follow_up_shows_how_it_was_understood(qa) -> None:  # type: ignore[no-untyped-def]
-    first = qa.ask("Who is the General Secretary of the Party?")
-    follow = qa.ask("What is his **title** $x$?", turns([first]))
-    reply = render_reply(follow)
-    assert follow.query != follow.question
-    assert "Understood as: <em>" in reply
-    assert "Imdad Qazi" in _text(reply.split("</em>")[0])
-    assert "**" not in reply and "$x$" not in reply
+def test_turns_from_records_reads_what_chat_returned() -> None:
+    record = {
+        "question": "What is his title?",
+        "query": "What is Imdad Qazi's title?",
+        "answer": "General Secretary",
+        "confidence": 0.8,
+        "sources": [{"doc": "d.txt", "start": 0, "end": 9, "text": "He is GS.", "score": 1.0}],
+    }
+    assert turns_from_records([record, {"question": "Why?", "answer": None}]) == [
+        Turn("What is his title?", "What is Imdad Qazi's title?", "General Secretary", "He is GS."),
+        Turn("Why?", "Why?", None, None),
+    ]
+    assert turns_from_records(None) == [] == turns_from_records([])
 
 
-@pytest.mark.slow
-def test_document_view_marks_the_answer_sentence(qa) -> None:  # type: ignore[no-untyped-def]
-    answer = qa.ask("When was the party declared illegal?")
-    page = render_document(qa.index.documents, answer)
-    marked = re.search(r'<mark id="cppqa-hit">(.*?)</mark>', page)
-    assert marked is not None
-    assert _text(marked.group(1)) == answer.sources[0].passage.text
-    assert "<strong>1954</strong>" in marked.group(1)
-    document = qa.index.documents[0]
-    body = page.split(f"{escape(document.doc)}</p>", 1)[1].removesuffix("</article></div>")
-    assert _text(body) == document.text
-    assert "<mark" not in render_document(qa.index.documents, None)
+@pytest.mark.parametrize(
+    ("records", "message"),
+    [
+        ("Who?", "history must be a list of earlier turns, not str"),
+        (["Who?"], "history turn 1 must be an object with a 'question', not str"),
+        ([{"question": "Who?"}, {"answer": "x"}], "history turn 2 has no 'question'"),
+        ([{"question": 3}], "history turn 1: 'question' must be str, not int"),
+        ([{"question": "Who?", "answer": 1}], "history turn 1: 'answer' must be str, not int"),
+        (
+            [{"question": "Who?", "answer": "x", "sources": {}}],
+            "history turn 1: 'sources' must be list, not dict",
+        ),
+        (
+            [{"question": "Who?", "answer": "x", "sources": [{"doc": "d"}]}],
+            "history turn 1: sources[0] has no 'text'",
+        ),
+    ],
+)
+def test_turns_from_records_says_what_is_wrong(records: Any, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        turns_from_records(records)
+    assert str(caught.value) == message
+
+
+class _FailingQA:
+    """Stands in for ``QA``: every question fails with ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def ask(self, question: str, history: Any = ()) -> Answer:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (QuestionError("the question '???' has no words to search for"), "has no words"),
+        (RuntimeError("the reader broke"), FAILED),
+    ],
+)
+def test_a_failing_question_is_said_in_the_chat(
+    error: Exception, said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="cppqa.web"):
+        shown, answer = reply(_FailingQA(error), "???", [])  # type: ignore[arg-type]
+    assert answer is None
+    assert said in _text(shown) and said in _copy(shown)
+    assert ("the reader broke" in caplog.text) == isinstance(error, RuntimeError)
 
 
 def test_user_text_is_escaped_for_the_page_and_restored_for_the_server() -> None:
@@ -134,6 +187,127 @@ def test_examples_are_a_handful() -> None:
     assert 6 <= len(EXAMPLES) <= 8
 
 
+# --- formatting real answers --------------------------------------------------
+
+
+@pytest.mark.slow
+def test_reply_has_bold_answer_marked_sentence_and_sources(qa) -> None:  # type: ignore[no-untyped-def]
+    answer = qa.ask(SECRETARY)
+    reply_html = render_reply(answer)
+    assert "<strong>Comrade Imdad Qazi</strong>" in reply_html
+    assert "<mark>Comrade Imdad Qazi</mark> is the General Secretary" in reply_html
+    assert "<details><summary>Sources (3)</summary>" in reply_html
+    first = answer.sources[0].passage
+    assert f"characters {first.start:,}–{first.end:,}" in reply_html
+    assert f"score {answer.sources[0].score:.3f}" in reply_html
+    assert "Understood as" not in reply_html
+    assert "\n" not in reply_html  # one line: Markdown cannot reach inside
+
+
+@pytest.mark.slow
+def test_confidence_is_a_level_with_the_number_on_hover(qa) -> None:  # type: ignore[no-untyped-def]
+    from cppqa.spans import level
+
+    answer = qa.ask(SECRETARY)
+    reply_html = render_reply(answer)
+    named = f"{level(answer.confidence)} confidence"
+    assert f'<span title="calibrated confidence {answer.confidence:.2f}">{named}</span>' in (
+        reply_html
+    )
+    assert f"{answer.confidence:.2f}" not in _text(reply_html)  # on hover only
+
+
+@pytest.mark.slow
+def test_copying_a_reply_gives_answer_quote_and_place(qa) -> None:  # type: ignore[no-untyped-def]
+    answer = qa.ask(SECRETARY)
+    sentence = answer.sources[0].passage
+    expected = (
+        f"Comrade Imdad Qazi\n“{sentence.text}”\n"
+        f"communist-party-of-pakistan.txt:{sentence.start}-{sentence.end}"
+    )
+    assert plain_reply(answer) == expected
+    assert _copy(render_reply(answer)) == expected
+    assert plain_reply(qa.ask("What is the capital of France?")) == NOT_FOUND
+
+
+@pytest.mark.slow
+def test_only_an_answer_links_to_its_place_in_the_document(qa) -> None:  # type: ignore[no-untyped-def]
+    answer = qa.ask(SECRETARY)
+    link = '<a class="cppqa-show" href="#cppqa-turn-3">Show in document</a>'
+    assert link in render_reply(answer, 3)
+    assert "cppqa-show" not in render_reply(answer)
+    assert "cppqa-show" not in render_reply(qa.ask("What is the capital of France?"), 3)
+
+
+@pytest.mark.slow
+def test_a_whole_sentence_answer_is_quoted_once(qa) -> None:  # type: ignore[no-untyped-def]
+    source = qa.ask("How did the party respond to the bureaucracy?").sources[0]
+    # a reader's span may be a whole sentence: it is shown once, as the quote
+    answer = Answer("q", "q", source.passage.text, 0.9, (source,), source.passage.start)
+    reply_html = render_reply(answer)
+    shown = re.sub(r' data-copy="[^"]*"', "", reply_html).split("<details>")[0]  # sources aside
+    assert shown.count(escape(answer.text)) == 1
+    assert "<strong>" not in reply_html
+    assert _copy(reply_html).count(answer.text) == 1
+
+
+@pytest.mark.slow
+def test_reply_for_abstention_marks_passages_as_not_an_answer(qa) -> None:  # type: ignore[no-untyped-def]
+    answer = qa.ask("What is the capital of France?")
+    assert answer.text is None
+    reply_html = render_reply(answer)
+    assert escape(NOT_FOUND) in reply_html
+    assert "not an answer" in reply_html
+    assert "<mark>" not in reply_html
+    assert all(escape(s.passage.text) in reply_html for s in answer.sources)
+
+
+@pytest.mark.slow
+def test_follow_up_shows_how_it_was_understood(qa) -> None:  # type: ignore[no-untyped-def]
+    first = qa.ask(SECRETARY)
+    follow = qa.ask("What is his **title** $x$?", turns([first]))
+    reply_html = render_reply(follow)
+    assert follow.query != follow.question
+    assert "Understood as: <em>" in reply_html
+    assert "Imdad Qazi" in _text(reply_html.split("</em>")[0])
+    assert "**" not in reply_html and "$x$" not in reply_html
+
+
+@pytest.mark.slow
+def test_understood_as_is_shortened_for_display(qa) -> None:  # type: ignore[no-untyped-def]
+    answer = qa.ask(SECRETARY)
+    long = Answer("Who?", "Who " + "very " * 300 + "long?", None, 0.1, answer.sources)
+    shown = re.search(r"Understood as: <em>(.*?)</em>", render_reply(long))
+    assert shown is not None
+    assert len(_text(shown.group(1))) <= SHOWN_QUERY_CHARS
+    assert _text(shown.group(1)).endswith("…")
+
+
+@pytest.mark.slow
+def test_a_question_that_could_not_be_asked_is_no_turn(qa) -> None:  # type: ignore[no-untyped-def]
+    first = qa.ask(SECRETARY)
+    shown, answer = reply(qa, "???", [first])
+    assert answer is None and "has no words" in _text(shown)
+    assert turns([first, None]) == turns([first])
+    follow_html, follow = reply(qa, "What is his title?", [first, None])
+    assert follow is not None and "Imdad Qazi" in follow.query
+    assert 'href="#cppqa-turn-2"' in follow_html  # its place in the chat: the third reply
+
+
+@pytest.mark.slow
+def test_document_view_marks_the_answer_sentence(qa) -> None:  # type: ignore[no-untyped-def]
+    answer = qa.ask("When was the party declared illegal?")
+    page = render_document(qa.index.documents, answer, 4)
+    marked = re.search(r'<mark id="cppqa-hit" tabindex="-1" data-turn="4">(.*?)</mark>', page)
+    assert marked is not None
+    assert _text(marked.group(1)) == answer.sources[0].passage.text
+    assert "<strong>1954</strong>" in marked.group(1)
+    document = qa.index.documents[0]
+    body = page.split(f"{escape(document.doc)}</p>", 1)[1].removesuffix("</article></div>")
+    assert _text(body) == document.text
+    assert "<mark" not in render_document(qa.index.documents, None)
+
+
 # --- the running app --------------------------------------------------------
 
 
@@ -146,6 +320,22 @@ def client(web_url: str) -> Client:
 def test_api_lists_exactly_chat_and_ask(client: Client) -> None:
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert set(endpoints) == {"/chat", "/ask"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("endpoint", ["/ask", "/chat"])
+def test_api_declares_typed_json(client: Client, endpoint: str) -> None:
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"][endpoint]
+    (returned,) = api["returns"]
+    assert returned["type"]["type"] == "object"
+    assert set(returned["type"]["properties"]) == set(AnswerRecord.__annotations__)
+    sources = returned["type"]["properties"]["sources"]["items"]["properties"]
+    assert set(sources) == set(SourceRecord.__annotations__)
+    assert returned["python_type"]["type"].startswith("dict(question: str, query: str, answer:")
+    described = client.view_api(print_info=False, return_format="str")
+    assert "Any" not in described
+    names = [p["parameter_name"] for p in api["parameters"]]
+    assert names == (["question"] if endpoint == "/ask" else ["question", "history"])
 
 
 @pytest.mark.slow
@@ -163,15 +353,41 @@ def test_ask_matches_the_cli_json(client: Client) -> None:
 
 
 @pytest.mark.slow
-def test_chat_follows_up_within_a_client_and_starts_fresh_in_another(web_url: str) -> None:
-    one = Client(web_url, verbose=False)
-    first = one.predict("Who is the General Secretary of the Party?", api_name="/chat")
-    assert "<strong>Comrade Imdad Qazi</strong>" in first
-    follow = one.predict("What is his title?", api_name="/chat")
-    assert "Understood as" in follow and "Imdad Qazi" in follow
-    assert "<strong>" in follow  # answered, from the understood question
-    fresh = Client(web_url, verbose=False).predict("What is his title?", api_name="/chat")
-    assert "Imdad Qazi&#39;s" not in fresh
+def test_chat_is_a_stateless_conversation(web_url: str, qa) -> None:  # type: ignore[no-untyped-def]
+    # Two clients, as two replicas behind a load balancer would be: the second
+    # knows the conversation only from the history the caller sends.
+    first = Client(web_url, verbose=False).predict(SECRETARY, api_name="/chat")
+    assert first == qa.ask(SECRETARY).to_json()
+    other = Client(web_url, verbose=False)
+    follow = other.predict("What is his title?", [first], api_name="/chat")
+    assert follow["query"] == "What is Imdad Qazi's title?"
+    assert follow == qa.ask("What is his title?", turns([qa.ask(SECRETARY)])).to_json()
+    brief = {"question": first["question"], "answer": first["answer"]}
+    assert other.predict("What is his title?", [brief], api_name="/chat")["query"] == (
+        "What is Imdad Qazi's title?"
+    )
+    alone = other.predict("What is his title?", api_name="/chat")
+    assert alone["query"] == "What is his title?"  # nothing kept from the calls before
+
+
+@pytest.mark.slow
+def test_the_readme_conversation_runs(web_url: str) -> None:
+    """The README's ``gradio_client`` example of a two-turn conversation, as written."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+    (example,) = [b for b in blocks if "gradio_client" in b and "/chat" in b]
+    assert 'Client("http://127.0.0.1:7860/")' in example
+    names: dict[str, Any] = {}
+    exec(example.replace("http://127.0.0.1:7860/", web_url), names)
+    follow = names["follow"]
+    assert follow["query"] == "What is Imdad Qazi's title?"
+    assert follow["answer"] is not None
+
+
+@pytest.mark.slow
+def test_chat_refuses_a_malformed_history(client: Client) -> None:
+    with pytest.raises(AppError, match="history turn 1 has no 'question'"):
+        client.predict("What is his title?", [{"answer": "Imdad Qazi"}], api_name="/chat")
 
 
 @pytest.mark.slow
@@ -189,14 +405,12 @@ def test_wordless_question_is_a_clear_error(client: Client) -> None:
 
 
 @pytest.mark.slow
-def test_chat_reply_never_contains_the_injected_tag(web_url: str) -> None:
-    client = Client(web_url, verbose=False)
-    assert "<img" not in client.predict(XSS, api_name="/chat")
-    client.predict("Who is the General Secretary of the Party?", api_name="/chat")
-    echoed = client.predict(f"What is his {XSS}?", api_name="/chat")
-    assert "Understood as" in echoed
-    assert "<img" not in echoed and "&#60;img src=x onerror=alert&#40;1&#41;&#62;" in echoed
+def test_api_returns_questions_as_data(client: Client) -> None:
     assert client.predict(XSS, api_name="/ask")["question"] == XSS
+    first = client.predict(SECRETARY, api_name="/chat")
+    echoed = client.predict(f"What is his {XSS}?", [first], api_name="/chat")
+    assert echoed["question"] == f"What is his {XSS}?"
+    assert XSS in echoed["query"]  # JSON carries the text as asked; the page escapes it
 
 
 @pytest.mark.slow
@@ -216,24 +430,26 @@ def test_oversized_bodies_are_refused(web_url: str, chunked: bool) -> None:
 
 @pytest.mark.slow
 def test_curl_style_two_step_call(web_url: str) -> None:
-    """The README's curl example: POST the question, then read the event stream."""
+    """The docs' curl example: POST the question, then read the event stream."""
 
-    def call(question: str) -> str:
+    def call(api: str, *data: Any) -> str:
         posted = httpx.post(
-            web_url + "gradio_api/call/ask", json={"data": [question]}, timeout=30
+            f"{web_url}gradio_api/call/{api}", json={"data": list(data)}, timeout=30
         ).text
-        event_id = posted.split('"')[3]  # the README's awk -F'"' '{print $4}'
-        return httpx.get(f"{web_url}gradio_api/call/ask/{event_id}", timeout=30).text
+        event_id = posted.split('"')[3]  # the docs' awk -F'"' '{print $4}'
+        return httpx.get(f"{web_url}gradio_api/call/{api}/{event_id}", timeout=30).text
 
-    stream = call("Who is the General Secretary of the Party?")
+    stream = call("ask", SECRETARY)
     assert stream.startswith("event: complete\ndata: ")
-    assert (
-        json.loads(stream.splitlines()[1].removeprefix("data: "))[0]["answer"]
-        == "Comrade Imdad Qazi"
-    )
-    error = call("???")
+    first = json.loads(stream.splitlines()[1].removeprefix("data: "))[0]
+    assert first["answer"] == "Comrade Imdad Qazi"
+    error = call("ask", "???")
     assert error.startswith("event: error\ndata: ")
     assert "has no words to search for" in error
+    follow = call("chat", "What is his title?", [first])
+    assert json.loads(follow.splitlines()[1].removeprefix("data: "))[0]["query"] == (
+        "What is Imdad Qazi's title?"
+    )
 
 
 @pytest.mark.slow
