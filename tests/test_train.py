@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -128,6 +129,18 @@ def test_a_tiny_run_learns_and_a_resumed_run_equals_an_uninterrupted_one(tmp_pat
     train_reader(SLICE, tmp_path / "c", tmp_path / "cc", again, progress=False, steps=1)
     continued = Reader.load(tmp_path / "c").model
     assert _batch_loss(continued, tokenizer, seen, config.max_tokens) < 0.9 * before
+    # ... and goes on with examples that one did not learn from
+    meta = json.loads((tmp_path / "c" / "reader.json").read_text(encoding="utf-8"))
+    assert meta["config"]["skip"] == 48 and meta["examples_seen"] == 56
+    # a resumed run may be given a new length, longer than what it has seen
+    with pytest.raises(CppqaError, match="already seen"):
+        train_reader(SLICE, tmp_path / "c", tmp_path / "cc", again, resume=True, length=8)
+    longer = train_reader(
+        SLICE, tmp_path / "c", tmp_path / "cc", again, resume=True, length=24, progress=False
+    )
+    assert longer.finished and longer.seen == 24
+    meta = json.loads((tmp_path / "c" / "reader.json").read_text(encoding="utf-8"))
+    assert meta["planned_steps"] == 3
     with pytest.raises(CppqaError, match="held out other articles"):
         other = replace(again, holdout=0)
         train_reader(SLICE, tmp_path / "d", tmp_path / "cd", other, progress=False, steps=1)

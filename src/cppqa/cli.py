@@ -181,7 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--holdout", type=int, metavar="N", help="articles held out of training (default: 40)"
     )
     train.add_argument(
-        "--examples", type=int, metavar="N", help="examples the run spans (default: 48000)"
+        "--examples",
+        type=int,
+        metavar="N",
+        help="examples the run spans (default: 48000); with --resume, a new length: the "
+        "learning rate decays from where it stands to zero at the new end",
     )
     train.add_argument(
         "--budget",
@@ -549,6 +553,7 @@ def _train_reader(args: argparse.Namespace) -> int:
         config,
         budget_minutes=args.budget,
         resume=args.resume,
+        length=args.examples if args.resume else None,
     )
     state = "finished" if result.finished else "stopped early (continue with --resume)"
     print(

@@ -163,10 +163,18 @@ def _complete(fragment: str, last: Turn) -> str:
     return f"What about {fragment}?"
 
 
-def _names(text: str | None, subject: frozenset[str]) -> list[str]:
+def _names(
+    text: str | None, subject: frozenset[str], kind: AnswerType = AnswerType.NAME
+) -> list[str]:
+    """The names (or, with ``kind`` WHO, the people) ``text`` mentions, without "'s"."""
     if not text:
         return []
-    return [text[s.start : s.end] for s in typed_spans(text, AnswerType.NAME, subject)]
+    found = (text[s.start : s.end] for s in typed_spans(text, kind, subject))
+    return [re.sub(r"['’]s$", "", n) for n in found]
+
+
+def _is_subject(name: str, subject: frozenset[str]) -> bool:
+    return name.lower() in subject or set(words(name)) <= subject
 
 
 def _described(turn: Turn) -> str:
@@ -183,21 +191,20 @@ def _is_person(name: str, turn: Turn, kind: Callable[[str], str]) -> bool:
 def _person(
     turn: Turn, said: str, subject: frozenset[str], kind: Callable[[str], str]
 ) -> str | None:
-    """Who "he" or "she" (``said``) points back to: the answer to a "who" question, else
-    a person named in the last question, else in its source sentence; never one the
-    corpus calls by the other pronoun."""
-    found: list[str] = []
-    if turn.answer and classify(turn.query) is AnswerType.WHO:
-        found += [
-            turn.answer[s.start : s.end] for s in typed_spans(turn.answer, AnswerType.WHO, subject)
-        ]
-    found += [
-        n
-        for n in _names(turn.query, subject) + _names(turn.sentence, subject)
-        if _is_person(n, turn, kind)
-    ]
+    """Who "he" or "she" (``said``) points back to: a person the answer to a "who"
+    question names, else one the last question names, else one its source sentence
+    names; a person by a title ("Comrade X") or as the corpus calls them, and never
+    one the corpus calls by the other pronoun."""
+    asked = [turn.answer] if classify(turn.query) is AnswerType.WHO else []
     other = "she" if said == "he" else "he"
-    return next((n for n in found if kind(n) != other), None)
+    for text in [*asked, turn.query, turn.sentence]:
+        found = [n for n in _names(text, subject) if _is_person(n, turn, kind)]
+        if text is not turn.sentence:  # a name shaped like a person's, where it was asked
+            found = _names(text, subject, AnswerType.WHO) + found
+        for name in found:
+            if kind(name) != other:
+                return name
+    return None
 
 
 def _thing(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> str | None:
@@ -209,7 +216,7 @@ def _thing(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> s
     named = [n for n in _names(turn.query, frozenset()) if not _is_person(n, turn, kind)]
     if named:
         # a name of the document's subject is the topic: the caller's "the party"
-        own = [n for n in named if not set(words(n)) <= subject]
+        own = [n for n in named if not _is_subject(n, subject)]
         return own[0] if own else None
     asked = classify(turn.query)
     if (
@@ -217,6 +224,7 @@ def _thing(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> s
         and asked in _NAMING
         and len(turn.answer.split()) <= 6
         and not _is_person(turn.answer, turn, kind)
+        and not _is_subject(turn.answer, subject)  # the topic's: the caller's "the party"
         and not (asked is AnswerType.WHO and typed_spans(turn.answer, AnswerType.WHO, subject))
     ):  # the answer to "who" may be "it" when it is a group ("civil bureaucracy")
         return turn.answer
@@ -255,6 +263,8 @@ def _phrase(query: str, question: str, subject: frozenset[str]) -> str | None:
 def _group(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> str | None:
     """What "they" points back to: a group of people in the last question or answer, else
     a name in the last question the corpus calls "they", else a thing it names."""
+    if turn.answer and re.search(r",| and ", turn.answer):
+        return turn.answer  # several things: "Which of them ...?"
     for text in (turn.query, turn.answer):
         span = group_span(text, set()) if text else None
         if text and span:

@@ -303,11 +303,14 @@ def train_reader(
     progress: bool = True,
     base: Path | None = None,
     steps: int | None = None,
+    length: int | None = None,
 ) -> TrainResult:
     """Fine-tune the span reader and write it to ``out``; see the module docstring.
 
     The run stops early, with a checkpoint to ``--resume`` from and the reader so far
-    exported, after ``budget_minutes`` or after ``steps`` steps of this call.
+    exported, after ``budget_minutes`` or after ``steps`` steps of this call. A resumed
+    run may be given a new ``length`` (examples): its learning rate then decays from
+    where it stands to zero at the new end.
     """
     import torch
 
@@ -328,6 +331,14 @@ def train_reader(
                 "to start over"
             ) from None
         config = TrainConfig(**state["config"])
+        if length is not None and length != config.examples:
+            if length <= state["seen"]:
+                raise CppqaError(
+                    f"--examples {length} with --resume: the run has already seen "
+                    f"{state['seen']} examples; give more, or no --examples"
+                )
+            log.info("the run now spans %d examples (was %d)", length, config.examples)
+            config = replace(config, examples=length)
         log.info("resuming at %d examples seen", state["seen"])
     elif ckpt_file.is_file():
         raise CppqaError(
