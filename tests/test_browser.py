@@ -1,16 +1,21 @@
-"""The web chat in a real browser: Debian's Chromium driven by Playwright against ``app.py``."""
+"""The web chat in a real browser: Debian's Chromium driven by Playwright against ``app.py``.
+
+Desktop tests use 1280×900 and phone tests 390×844, the sizes the chat was tried at.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
 
-from conftest import ROOT
+from conftest import DOCUMENT, ROOT
 from cppqa.cli import NOT_FOUND
 from cppqa.web import EXAMPLES
 
@@ -27,7 +32,13 @@ CHROMIUM_ARGS = [
 ]
 XSS = "<img src=x onerror=alert(1)>"
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
+PHONE_SCREENSHOT = ROOT / "docs" / "screenshot-phone.png"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SECRETARY = "Who is the General Secretary of the Party?"
+#: The issue's limits for a phone: the header's bottom edge, from the top of the page.
+PHONE_HEADER_PX = 120
 
 
 @dataclass
@@ -42,20 +53,50 @@ class Session:
     def replies(self) -> Locator:
         return self.page.locator('[data-testid="bot"]')
 
+    @property
+    def box(self) -> Locator:
+        return self.page.locator("#question textarea")
+
     def ask(self, question: str) -> Locator:
         """Type ``question``, press Enter, and wait for the new reply."""
         before = self.replies.count()
-        box = self.page.locator("#question textarea")
-        expect(box).to_be_editable()
-        box.fill(question)
-        box.press("Enter")
+        self.submit(question)
         return self.wait_for_reply(before)
+
+    def submit(self, question: str) -> None:
+        expect(self.box).to_be_editable()
+        self.box.fill(question)
+        self.box.press("Enter")
 
     def wait_for_reply(self, before: int) -> Locator:
         expect(self.replies).to_have_count(before + 1, timeout=30_000)
         reply = self.replies.nth(before)
         expect(reply.locator(".cppqa-reply")).to_be_visible()
         return reply
+
+    def copy_button(self, reply: int) -> Locator:
+        """The copy button under the ``reply``-th reply (replies' buttons sit on the left)."""
+        return (
+            self.page.locator(".message-buttons-left")
+            .nth(reply)
+            .get_by_role("button", name="Copy message")
+        )
+
+    def in_view(self, locator: Locator) -> bool:
+        """Whether all of ``locator`` is inside the window, as it stands."""
+        box = locator.bounding_box()
+        size = self.page.viewport_size
+        assert box is not None and size is not None
+        return (
+            box["y"] >= 0
+            and box["y"] + box["height"] <= size["height"]
+            and box["x"] >= 0
+            and box["x"] + box["width"] <= size["width"]
+        )
+
+    def sideways_overflow(self) -> int:
+        """How many pixels the page is wider than the window (0: no sideways scroll)."""
+        return int(self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
     def outside_requests(self) -> list[str]:
         return [
@@ -76,28 +117,58 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+@contextlib.contextmanager
+def _opened(browser: Browser, url: str, viewport: dict[str, int]) -> Iterator[Session]:
+    """A new tab on the app at ``url``, ``viewport`` wide and high, that may use the clipboard."""
+    context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    try:
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        session = Session(page)
+        page.on("request", lambda request: session.requests.append(request.url))
+
+        def dismiss(dialog: Dialog) -> None:
+            session.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismiss)
+        page.goto(url)
+        expect(page.locator("#question textarea")).to_be_visible(timeout=30_000)
+        yield session
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def session(browser: Browser, web_url: str) -> Iterator[Session]:
-    context = browser.new_context(viewport={"width": 1100, "height": 860})
-    page = context.new_page()
-    session = Session(page)
-    page.on("request", lambda request: session.requests.append(request.url))
+    with _opened(browser, web_url, DESKTOP) as opened:
+        yield opened
 
-    def dismiss(dialog: Dialog) -> None:
-        session.dialogs.append(dialog.message)
-        dialog.dismiss()
 
-    page.on("dialog", dismiss)
-    page.goto(web_url)
-    expect(page.locator("#question textarea")).to_be_visible(timeout=30_000)
-    yield session
-    context.close()
+@pytest.fixture
+def phone(browser: Browser, web_url: str) -> Iterator[Session]:
+    with _opened(browser, web_url, PHONE) as opened:
+        yield opened
+
+
+def _serious(session: Session) -> list[str]:
+    """axe-core's serious and critical violations on the page as it stands."""
+    results = Axe().run(session.page)
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
+# --- answers -----------------------------------------------------------------
 
 
 def test_typed_question_shows_answer_and_source(session: Session) -> None:
-    reply = session.ask("Who is the General Secretary of the Party?")
+    reply = session.ask(SECRETARY)
     expect(reply.locator("p > strong").first).to_have_text("Comrade Imdad Qazi")
     expect(reply.locator("blockquote mark").first).to_have_text("Comrade Imdad Qazi")
+    expect(reply.locator("span[title^='calibrated confidence']")).to_have_text("high confidence")
     sources = reply.locator("details")
     expect(sources.locator("li").first).not_to_be_visible()
     sources.locator("summary").click()
@@ -139,7 +210,140 @@ def test_injected_html_stays_text(session: Session) -> None:
     assert session.dialogs == []
 
 
-def test_document_tab_highlights_the_answer(session: Session) -> None:
+# --- bad input ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "hint"),
+    [
+        ("", "The question is empty"),
+        ("   ", "The question is empty"),
+        ("???", "has no words to search for"),
+        ("why " * 300, "the limit is 1,000"),
+    ],
+    ids=["empty", "blank", "wordless", "over-long"],
+)
+def test_a_bad_question_never_locks_the_chat(session: Session, question: str, hint: str) -> None:
+    def refused(question: str) -> None:
+        with session.page.expect_response(lambda r: "/queue/join" in r.url) as joined:
+            session.submit(question)
+        assert joined.value.status == 422  # the server's check said no; nothing was asked
+
+    refused(question)
+    expect(session.page.get_by_text(hint)).to_be_visible()
+    expect(session.box).to_be_editable()
+    expect(session.box).to_have_value(question)  # kept, to be corrected
+    expect(session.replies).to_have_count(0)
+    refused("???")  # and again, after the hint
+    expect(session.page.get_by_text("has no words to search for")).to_be_visible()
+    reply = session.ask(SECRETARY)
+    expect(reply.locator("p > strong").first).to_have_text("Comrade Imdad Qazi")
+    expect(session.page.get_by_text(hint)).to_have_count(0)
+
+
+def test_the_counter_warns_near_the_limit_and_nothing_is_cut(session: Session) -> None:
+    counter = session.page.locator("#cppqa-count")
+    session.box.fill("a" * 100)
+    expect(counter).to_be_hidden()
+    session.box.fill("a" * 850)
+    expect(counter).to_have_text("850 / 1,000 characters")
+    session.box.fill("a " * 600)
+    expect(counter).to_have_text("1,200 / 1,000 characters: too long by 200; please shorten it")
+    expect(session.box).to_have_value("a " * 600)  # all of it: no silent truncation
+    session.box.fill("")
+    expect(counter).to_be_hidden()
+
+
+# --- copy and names ----------------------------------------------------------
+
+
+def test_copying_a_reply_gives_plain_text(session: Session) -> None:
+    session.ask(SECRETARY)
+    session.copy_button(0).click()
+    copied = session.page.evaluate("navigator.clipboard.readText()")
+    assert copied == (
+        "Comrade Imdad Qazi\n“Comrade Imdad Qazi is the General Secretary of the Party.”\n"
+        "communist-party-of-pakistan.txt:3667-3724"
+    )
+
+
+def test_copying_without_the_clipboard_api_gives_plain_text(browser: Browser, web_url: str) -> None:
+    # Over plain http (not localhost) browsers have no navigator.clipboard: Gradio
+    # then copies a selected textarea, and the page must still give plain text.
+    context = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    context.add_init_script(
+        "delete Navigator.prototype.clipboard; window.copied = [];"
+        "addEventListener('copy', (e) => copied.push(e.clipboardData.getData('text/plain')));"
+    )
+    page = context.new_page()
+    page.goto(web_url)
+    session = Session(page)
+    session.ask("When was the party declared illegal?")
+    session.copy_button(0).click()
+    page.wait_for_function("window.copied.length > 0")
+    copied = page.evaluate("window.copied")
+    context.close()
+    assert copied == [
+        "1954\n“For this reason, in 1954, the party was declared illegal.”\n"
+        "communist-party-of-pakistan.txt:1717-1774"
+    ]
+
+
+def test_messages_are_named_in_plain_text(session: Session) -> None:
+    session.ask(SECRETARY)
+    session.ask(XSS)
+    messages = '#chatbot [data-testid="user"], #chatbot [data-testid="bot"]'
+    labels = session.page.locator(messages).evaluate_all(
+        "messages => messages.map(m => m.getAttribute('aria-label'))"
+    )
+    assert labels[0] == f"Question: {SECRETARY}"
+    assert labels[1].startswith("Reply: Comrade Imdad Qazi\n“Comrade Imdad Qazi is")
+    assert labels[2] == f"Question: {XSS}"
+    assert all("<div" not in label and "&#" not in label for label in labels), labels
+
+
+# --- accessibility -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280x900", "390x844"])
+def test_axe_finds_nothing_serious(browser: Browser, web_url: str, size: dict[str, int]) -> None:
+    with _opened(browser, web_url, size) as session:
+        assert _serious(session) == [], "the empty chat"
+        session.ask(SECRETARY)
+        session.ask("What is his title?")
+        reply = session.ask("What is the capital of France?")
+        reply.locator("summary").first.click()
+        assert _serious(session) == [], "a conversation"
+        session.replies.first.get_by_role("link", name="Show in document").click()
+        expect(session.page.locator("#cppqa-hit")).to_be_visible()
+        assert _serious(session) == [], "the document"
+
+
+# --- the document --------------------------------------------------------------
+
+
+def test_show_in_document_scrolls_to_that_answer(session: Session) -> None:
+    first = session.ask(SECRETARY)  # the document's last sentence: far down the page
+    second = session.ask("When was the CPP formed?")  # near its top
+    first.get_by_role("link", name="Show in document").click()
+    expect(session.page.get_by_role("tab", name="Document")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    hit = session.page.locator("#cppqa-hit")
+    expect(hit).to_have_attribute("data-turn", "0")
+    expect(hit).to_have_text("Comrade Imdad Qazi is the General Secretary of the Party.")
+    expect(hit.locator("strong")).to_have_text("Comrade Imdad Qazi")
+    expect(hit).to_be_focused()
+    assert session.in_view(hit)
+    session.page.get_by_role("tab", name="Chat").click()
+    second.get_by_role("link", name="Show in document").click()
+    expect(hit).to_have_attribute("data-turn", "1")
+    expect(hit.locator("strong")).to_have_text("March 6, 1948")
+    expect(hit).to_be_focused()
+    assert session.in_view(hit)
+
+
+def test_document_tab_highlights_the_latest_answer(session: Session) -> None:
     session.ask("When was the CPP formed?")
     session.page.get_by_role("tab", name="Document").click()
     hit = session.page.locator("#cppqa-hit")
@@ -147,21 +351,74 @@ def test_document_tab_highlights_the_answer(session: Session) -> None:
     expect(hit.locator("strong")).to_have_text("March 6, 1948")
 
 
+def test_clearing_the_chat_forgets_the_conversation_and_the_highlight(session: Session) -> None:
+    session.ask(SECRETARY)
+    expect(session.ask("What is his title?")).to_contain_text("Understood as")
+    session.page.get_by_role("button", name="Clear").click()
+    expect(session.replies).to_have_count(0)
+    session.page.get_by_role("tab", name="Document").click()
+    expect(session.page.locator(".cppqa-document")).to_contain_text(
+        DOCUMENT.read_text(encoding="utf-8")[:60]
+    )
+    expect(session.page.locator("#cppqa-hit")).to_have_count(0)
+    session.page.get_by_role("tab", name="Chat").click()
+    reply = session.ask("What is his title?")
+    expect(reply).not_to_contain_text("Understood as")
+
+
 def test_page_makes_no_requests_beyond_localhost(session: Session) -> None:
-    session.ask("Who is the General Secretary of the Party?")
+    session.ask(SECRETARY)
     session.page.get_by_role("tab", name="Document").click()
     session.page.wait_for_timeout(1000)  # lazy chunks, fonts, images (the queue stream never idles)
     assert len(session.requests) > 5  # the page, its scripts, styles and the queue
     assert session.outside_requests() == []
 
 
+# --- a phone -----------------------------------------------------------------
+
+
+def test_phone_opens_at_the_top_with_an_example_and_the_box_in_view(phone: Session) -> None:
+    page = phone.page
+    page.wait_for_timeout(1000)  # autofocus and late layout would have scrolled by now
+    assert page.evaluate("window.scrollY") == 0
+    header = page.locator("#cppqa-header").bounding_box()
+    assert header is not None
+    assert header["y"] + header["height"] <= PHONE_HEADER_PX
+    assert phone.in_view(page.locator("#chatbot button.example").first)
+    assert phone.in_view(phone.box)
+    assert phone.sideways_overflow() == 0
+
+
+def test_phone_replies_use_the_full_width(phone: Session) -> None:
+    phone.ask("When was the CPP formed?")
+    reply = phone.page.locator("#chatbot .message.bot").first
+    question = phone.page.locator("#chatbot .message.user").first
+    replied, asked = reply.bounding_box(), question.bounding_box()
+    assert replied is not None and asked is not None
+    # A reply reaches the right edge that questions are aligned to.
+    assert abs((replied["x"] + replied["width"]) - (asked["x"] + asked["width"])) <= 1
+    phone.replies.first.locator("summary").click()  # file names and long passages
+    assert phone.sideways_overflow() == 0
+
+
+def test_phone_examples_look_like_buttons_and_idle_controls_are_gone(phone: Session) -> None:
+    example = phone.page.locator("#chatbot button.example").first
+    shadow = example.evaluate("e => getComputedStyle(e).boxShadow")
+    assert shadow != "none"
+    phone.ask(SECRETARY)
+    expect(phone.page.get_by_role("button", name="Share")).to_have_count(0)
+    assert "·" not in phone.page.locator("footer").inner_text()
+
+
+# --- screenshots for the docs ----------------------------------------------------
+
+
 def test_screenshot(session: Session) -> None:
-    session.page.set_viewport_size({"width": 1200, "height": 1000})
     session.ask("Who imposed martial law in 1958?")
     reply = session.ask("Who was martyred in his time?")
     reply.locator("summary").click()
     reply.locator("li").last.scroll_into_view_if_needed()
-    session.page.locator("#question textarea").blur()
+    session.box.blur()
     session.page.wait_for_timeout(300)
     SCREENSHOT.parent.mkdir(exist_ok=True)
     session.page.screenshot(path=str(SCREENSHOT))
@@ -169,10 +426,10 @@ def test_screenshot(session: Session) -> None:
     assert session.outside_requests() == []
 
 
-def test_clearing_the_chat_forgets_the_conversation(session: Session) -> None:
-    session.ask("Who is the General Secretary of the Party?")
-    expect(session.ask("What is his title?")).to_contain_text("Understood as")
-    session.page.get_by_role("button", name="Clear").click()
-    expect(session.replies).to_have_count(0)
-    reply = session.ask("What is his title?")
-    expect(reply).not_to_contain_text("Understood as")
+def test_phone_screenshot(phone: Session) -> None:
+    phone.ask(SECRETARY)
+    phone.ask("What is his title?")
+    phone.box.blur()
+    phone.page.wait_for_timeout(300)
+    phone.page.screenshot(path=str(PHONE_SCREENSHOT))
+    assert PHONE_SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

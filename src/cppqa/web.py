@@ -103,7 +103,7 @@ CSS = """
 .tabs button.selected { color: var(--primary-700); }
 .dark .tabs button.selected { color: var(--primary-300); }
 #cppqa-count { margin: 0 .2rem; }
-#cppqa-count:empty { display: none; }
+#cppqa-counter:has(#cppqa-count:empty) { display: none; }
 /* the footer: a "·" is left over from the links not shown; Gradio's grey is 2.4:1 */
 footer .divider:last-child { display: none; }
 footer .show-api { color: var(--body-text-color); opacity: .85; }
@@ -128,8 +128,8 @@ footer .show-api { color: var(--body-text-color); opacity: .85; }
 #: The page's script (Gradio runs it once on load). Gradio 6 copies a chat message's raw
 #: content and names the message (aria-label) with it; a reply's content is HTML, so
 #: both would be markup. Each reply carries its plain text in ``data-copy``: the copy
-#: and the name use that. It also counts characters near the limit, and opens the
-#: Document tab at an answer's place ("Show in document").
+#: and the name use that. It also counts characters near the limit, opens the Document
+#: tab at an answer's place ("Show in document"), and names the examples a group.
 JS = """
 () => {
   const markup = (text) => /<[a-z]|&#?\\w+;/i.test(text);
@@ -181,7 +181,14 @@ JS = """
   document.addEventListener("input", (event) => {
     if (event.target.closest && event.target.closest("#question")) count();
   }, true);
-  new MutationObserver(() => { relabel(); count(); })
+  // Gradio's examples are buttons in a role="list" without list items (axe: critical).
+  const group = () => {
+    for (const examples of document.querySelectorAll('#chatbot .examples[role="list"]')) {
+      examples.setAttribute("role", "group");
+      examples.setAttribute("aria-label", "Example questions");
+    }
+  };
+  new MutationObserver(() => { relabel(); count(); group(); })
     .observe(document.body, {subtree: true, childList: true, attributes: true,
                              attributeFilter: ["aria-label"]});
   // "Show in document": tell the server which answer (it renders the highlight and
@@ -491,7 +498,7 @@ def build_app(qa: QA) -> gr.Blocks:
                     label="Chat",
                     elem_id="chatbot",
                     show_label=False,
-                    height="calc(100dvh - 340px)",
+                    height="calc(100dvh - 310px)",
                     min_height=300,
                     sanitize_html=True,
                     render_markdown=True,
@@ -528,6 +535,7 @@ def build_app(qa: QA) -> gr.Blocks:
                 gr.HTML(
                     f'<p id="cppqa-count" class="cppqa-meta" aria-live="polite" '
                     f'data-limit="{limit}" data-from="{COUNTER_FROM}"></p>',
+                    elem_id="cppqa-counter",
                     padding=False,
                 )
                 # "Show in document" links click this hidden button; the page's script
