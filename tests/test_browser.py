@@ -176,6 +176,12 @@ def test_typed_question_shows_answer_and_source(session: Session) -> None:
     expect(sources.locator("li").first).to_contain_text("characters 3,667–3,724")
 
 
+def test_the_named_ask_button_asks(session: Session) -> None:
+    session.box.fill("When was the party declared illegal?")
+    session.page.get_by_role("button", name="Ask", exact=True).click()
+    expect(session.wait_for_reply(0).locator("p > strong").first).to_have_text("1954")
+
+
 def test_pronoun_follow_up_is_understood(session: Session) -> None:
     session.ask("Who imposed martial law in 1958?")
     reply = session.ask("Who was martyred in his time?")

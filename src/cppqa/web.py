@@ -112,6 +112,9 @@ footer .show-api { color: var(--body-text-color); opacity: .85; }
 #chatbot button.example { border: 1px solid var(--border-color-primary); border-radius:
   var(--radius-lg); background: var(--background-fill-primary); box-shadow: var(--shadow-drop); }
 #chatbot button.example:hover { border-color: var(--color-accent); }
+#question button.submit-button { border: 1px solid var(--color-accent); border-radius:
+  var(--radius-md); color: var(--primary-700); font-weight: 600; }
+.dark #question button.submit-button { color: var(--primary-300); }
 @media (max-width: 640px) {
   #cppqa-header h1 { font-size: 1.15rem; }
   #cppqa-header p { font-size: .85rem; line-height: 1.35; }
@@ -450,7 +453,7 @@ def build_app(qa: QA) -> gr.Blocks:
         return html_reply, [*earlier, answer]
 
     def check(message: str) -> dict[str, Any]:
-        # A question that cannot be asked stays in the box with the reason under it.
+        # A question that cannot be asked stays in the box, the reason shown above it.
         try:
             qa.validate(message)
         except CppqaError as exc:
@@ -515,7 +518,7 @@ def build_app(qa: QA) -> gr.Blocks:
                     show_label=False,
                     label="Question",
                     autofocus=True,
-                    submit_btn=True,
+                    submit_btn="Ask",  # a named button (the icon has no name)
                     stop_btn=False,
                 )
                 gr.ChatInterface(
