@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cppqa.dialogue import Turn, _phrase, pronoun_of, resolve
+from cppqa.dialogue import Turn, pronoun_of, resolve
 
 SECRETARY = Turn(
     question="Who is the General Secretary of the Party?",
@@ -57,73 +57,6 @@ def test_it_is_not_the_person_just_named() -> None:
     assert resolution.query == "What is the party's party organ called?"
     group = Turn("Who created problems?", "Who created problems?", "civil bureaucracy", None)
     assert resolve("What nurtured it?", [group]).query == "What nurtured civil bureaucracy?"
-
-
-MARTIAL_LAW = Turn("When was martial law imposed?", "When was martial law imposed?", "1958")
-
-
-def test_it_is_a_thing_named_in_lower_case_when_that_fits_the_corpus() -> None:
-    resolution = resolve("Who imposed it?", [MARTIAL_LAW], "the party", fits=lambda _query: 1.0)
-    assert resolution.query == "Who imposed martial law?"  # "imposed" is what is asked
-
-
-def test_the_lower_case_thing_is_from_the_question_as_asked() -> None:
-    # "its" in the last question was the civil bureaucracy; "it" now is the partner.
-    partner = Turn(
-        "And what was its junior partner?",
-        "And what was civil bureaucracy's junior partner?",
-        "the military bureaucracy",
-    )
-    resolution = resolve(
-        "What did the CPP begin against it?", [partner], "the party", fits=lambda q: 1.0
-    )
-    assert resolution.query == "What did the CPP begin against junior partner?"
-
-
-@pytest.mark.parametrize(
-    ("fit_of_thing", "fit_of_topic"),
-    [(0.5, 1.0), (0.0, 0.0)],  # the topic fits better; or nothing fits at all
-)
-def test_it_stays_the_topic_when_the_lower_case_thing_fits_no_better(
-    fit_of_thing: float, fit_of_topic: float
-) -> None:
-    def fits(query: str) -> float:
-        return fit_of_thing if "martial law" in query else fit_of_topic
-
-    resolution = resolve("Who imposed it?", [MARTIAL_LAW], "the party", fits=fits)
-    assert resolution.query == "Who imposed the party?"
-
-
-def test_a_named_thing_is_not_weighed_against_the_topic() -> None:
-    def fits(query: str) -> float:  # the topic would fit better, were it weighed
-        return 1.0 if "the party" in query else 0.5
-
-    resolution = resolve("How long has it been published?", [ORGAN], "the party", fits=fits)
-    assert resolution.query == "How long has Red Flag been published?"
-
-
-@pytest.mark.parametrize(
-    ("query", "question", "phrase"),
-    [
-        ("When was martial law imposed?", "Who imposed it?", "martial law"),
-        # a verb form ends the phrase, even one the follow-up does not say
-        ("When was the party's secret headquarter raided?", "Where was it?", "secret headquarter"),
-        ("When was the party’s secret headquarter raided?", "Where was it?", "secret headquarter"),
-        ("What is the ideological basis of the party?", "Who follows it?", "ideological basis"),
-        ("When was martial law - the 1958 one - imposed?", "Who imposed it?", "martial law"),
-        # none: a plural ("it" is one thing), a name (the named-thing rule's), only the
-        # subject and cue words
-        ("What fronts is the party working on?", "Which is its newspaper?", None),
-        ("Who is the General Secretary?", "What is its role?", None),
-        ("What's the party's aim in 1948?", "When was it aimed?", None),
-        ("How many years has the party existed?", "When was it formed?", None),
-    ],
-)
-def test_phrase_is_a_lower_case_noun_phrase_of_the_last_question(
-    query: str, question: str, phrase: str | None
-) -> None:
-    subject = frozenset({"communist party of pakistan", "communist party", "party", "cpp"})
-    assert _phrase(query, question, subject) == phrase
 
 
 MARTYRED = Turn("Where was Nazir Abbasi martyred?", "Where was Nazir Abbasi martyred?")
@@ -180,17 +113,6 @@ def test_follow_up_by_ellipsis(qa) -> None:  # type: ignore[no-untyped-def]
     assert second.sources[0].passage.text.startswith("In the same operation")
 
 
-def test_it_after_a_question_about_martial_law_is_martial_law(qa) -> None:  # type: ignore[no-untyped-def]
-    first = qa.ask("When was martial law imposed?")
-    history = [Turn(first.question, first.query, first.text, first.sources[0].passage.text)]
-    answer = qa.ask("Who imposed it?", history)
-    assert answer.query == "Who imposed martial law?"
-    assert answer.text == "Ayub Khan"
-    # A follow-up word the corpus never uses is no evidence for the thing: "it" stays
-    # the party ("banned": the corpus says "declared illegal").
-    assert qa.ask("When was it banned?", history).query == "When was the party banned?"
-
-
 # --- general rules: what a turn lends, and who a pronoun may be -----------------------------
 
 NOT_FOUND = Turn("What is the capital of France?", "What is the capital of France?", None, None)
@@ -243,9 +165,7 @@ def test_he_and_she_stand_only_for_a_person_the_corpus_so_calls() -> None:
         "What areas did she compete in?"
     )
     assert resolve("When was it founded?", [BEYONCE]).query == "When was Beyoncé founded?"
-    assert resolve("When was it founded?", [BEYONCE], pronoun=she).query == (
-        "When was it founded?"
-    )
+    assert resolve("When was it founded?", [BEYONCE], pronoun=she).query == ("When was it founded?")
 
 
 def test_they_prefers_a_name_the_corpus_calls_they() -> None:

@@ -125,13 +125,3 @@ def test_share_counts_only_the_sentence_itself_unless_asked(fake_retriever: Retr
         (weights[0] + CONTEXT_WEIGHT * weights[1]) / sum(weights)
     )
     assert fake_retriever.share((), began) == 0.0
-
-
-def test_fit_is_the_most_of_a_question_one_sentence_says(fake_retriever: Retriever) -> None:
-    assert fake_retriever.fit("When was the party declared illegal?") == 1.0
-    assert fake_retriever.fit("In what year was the party declared illegal?") == 1.0  # a cue
-    assert fake_retriever.fit("Which member of CC was mentally paralyzed?") == 1.0  # once
-    mixed = fake_retriever.fit("When was the Rawalpindi case declared illegal?")
-    assert 0.0 < mixed < 1.0  # no one sentence says both
-    assert fake_retriever.fit("When was it banned?") == 0.0  # no word the corpus knows
-    assert fake_retriever.fit("When was martial law banned?") == 0.0  # one it does not

@@ -120,6 +120,20 @@ def test_summary_reports_hasans_noans_foreign_and_baselines() -> None:
     assert s["baselines"]["top_sentence"]["has_ans_f1"] == pytest.approx(0.5)
 
 
+def test_levels_count_answers_and_their_share_right() -> None:
+    records = [
+        record(("Paris",), "Paris", 0.9),  # high, right
+        record(("Rome",), "Milan", 0.7),  # high, wrong
+        record(("Oslo",), "Oslo", 0.4),  # medium, right
+        record((), "x", 0.2),  # low, an unanswerable question answered: wrong
+        record(("Bern",), "Bern", 0.05),  # withheld at 0.1: in no level
+    ]
+    s = summary(records, 0.1)["levels"]
+    assert s["high"] == {"answers": 2, "right": 0.5}
+    assert s["medium"] == {"answers": 1, "right": 1.0}
+    assert s["low"] == {"answers": 1, "right": 0.0}
+
+
 def test_platt_scaling_recovers_a_known_slope() -> None:
     import math
     import random

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cppqa.mentions import AnswerType, classify, group_span, typed_spans
-from cppqa.terms import IRREGULAR, STOPWORDS, cue_stems, stem, subject_stems, words
+from cppqa.terms import IRREGULAR, words
 
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
 _IMPERSONAL = re.compile(r"\b(it|its)\b", re.IGNORECASE)
@@ -95,7 +95,6 @@ def resolve(
     history: Sequence[Turn],
     topic: str | None = None,
     subject: frozenset[str] = frozenset(),
-    fits: Callable[[str], float] | None = None,
     pronoun: Callable[[str], str] | None = None,
 ) -> Resolution:
     """Rewrite ``question`` so it stands on its own, given the earlier turns.
@@ -107,10 +106,6 @@ def resolve(
     for a name (``pronoun_of``): "he" and "she" stand only for a person, "it" never
     does. ``topic`` is what "it" and "they" mean when the last turn names nothing
     (the document's subject, e.g. "the party"); names in ``subject`` are the topic's.
-    ``fits`` says how much of a question one sentence of the corpus says: when the
-    last question names no name, "it" may be a thing it speaks of in lower case, if
-    the question so read fits the corpus at least as well as with the topic ("When
-    was martial law imposed?", then "Who imposed it?" → "Who imposed martial law?").
     """
     if not history:
         return Resolution(question)
@@ -130,18 +125,7 @@ def resolve(
         if person:
             text = _PERSONAL.sub(_replacing(person), text)
     if _IMPERSONAL.search(text):
-        thing = _thing(last, subject, kind) if last else None
-        if not thing and last and fits and topic:
-            # from the last question as asked: not the words an earlier turn lent it
-            phrase = _phrase(last.question, text, subject)
-            if phrase:
-                as_phrase, as_topic = (
-                    _IMPERSONAL.sub(_replacing(t), text) for t in (phrase, topic)
-                )
-                fit = fits(as_phrase)
-                if fit > 0 and fit >= fits(as_topic):
-                    thing = phrase
-        thing = thing or topic
+        thing = (_thing(last, subject, kind) if last else None) or topic
         if thing:
             text = _IMPERSONAL.sub(_replacing(thing), text)
     if _PLURAL.search(text):
@@ -229,35 +213,6 @@ def _thing(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> s
     ):  # the answer to "who" may be "it" when it is a group ("civil bureaucracy")
         return turn.answer
     return None
-
-
-def _phrase(query: str, question: str, subject: frozenset[str]) -> str | None:
-    """The longest run of lower-case words in ``query`` that carry meaning, are not the
-    document's subject and are not in ``question`` (which says what is asked of the
-    thing), up to its first verb form: "When was martial law imposed?", "Who imposed
-    it?" → "martial law". None for a plural ("it" is one thing) or a run too long.
-    """
-    query = query.replace("’", "'")
-    # the subject's words, those the follow-up asks with, and cue words
-    skipped = subject_stems(subject) | cue_stems() | {stem(w) for w in words(question)}
-    runs: list[list[re.Match[str]]] = [[]]
-    for token in _TOKEN.finditer(query):
-        word = token.group()
-        low = word.lower().removesuffix("'s")
-        meaningless = (
-            low in STOPWORDS
-            or not low.isalpha()
-            or stem(low) in skipped
-            or (word[0].isupper() and token.start() > 0)  # names are _thing's
-        )
-        if meaningless or (runs[-1] and _VERB_FORM.fullmatch(low)):
-            runs.append([])  # a verb form ends the phrase: "martial law [imposed]"
-        if not meaningless and not _VERB_FORM.fullmatch(low):
-            runs[-1].append(token)
-    best = max(runs, key=len)
-    if not best or len(best) > _MAX_PHRASE or _PLURAL_NOUN.search(best[-1].group()):
-        return None
-    return query[best[0].start() : best[-1].end()]
 
 
 def _group(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> str | None:

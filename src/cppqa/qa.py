@@ -132,9 +132,7 @@ class QA:
         """The reader's best span for ``question`` before the abstention threshold,
         with the evidence the decision rests on (for evaluation and calibration)."""
         question = self.validate(question)
-        query = resolve(
-            question, history, self._topic, self._subject, self.retriever.fit, self._pronoun
-        ).query
+        query = resolve(question, history, self._topic, self._subject, self._pronoun).query
         candidates = self.retriever.search(self.retriever.prepare(query), k=self.settings.windows)
         top = self.index.sentences[candidates[0].sentence] if candidates else None
         windows = self.windows(candidates)

@@ -19,7 +19,7 @@ import numpy as np
 
 from cppqa.fusion import reciprocal_rank_fusion
 from cppqa.lexical import LexicalIndex
-from cppqa.terms import Vocabulary, content_stems, cue_stems, stem, subject_stems
+from cppqa.terms import Vocabulary, content_stems, stem, subject_stems
 
 if TYPE_CHECKING:
     from cppqa.embed import Embedder
@@ -120,20 +120,6 @@ class Retriever:
             )
             for i in best
         ]
-
-    def fit(self, text: str) -> float:
-        """How much of ``text`` one sentence says: the best IDF-weighted share of its
-        topic stems (not the subject's, not cue words such as "year") in a sentence; 0
-        when it has a word the corpus never uses, which no sentence says."""
-        typed = self.vocabulary.normalise_query(text, expand=False)
-        if self.vocabulary.unknown_words(typed):
-            return 0.0
-        known, cues = self.vocabulary.frequency, cue_stems()
-        stems = [s for s in self.specific_stems(typed) if s in known and s not in cues]
-        if not stems:
-            return 0.0
-        bm25 = self.lexical.scores(stems)
-        return max(self.share(stems, int(i)) for i in np.flatnonzero(bm25 > 0))
 
     def specific_stems(self, text: str) -> tuple[str, ...]:
         """The content stems of ``text`` that are not the document's subject."""

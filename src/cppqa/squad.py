@@ -238,6 +238,7 @@ def summary(records: Sequence[Record], threshold: float) -> dict[str, Any]:
         "answer_rate": mean([float(r.answered(threshold)) for r in own]),
         "has_ans_answer_rate": mean([float(r.answered(threshold)) for r in has]),
         "evidence@1": mean([float(r.evidence) for r in has]),
+        "levels": levels(own, threshold),
         "foreign": len(foreign),
         "foreign_abstained": mean([float(not r.answered(threshold)) for r in foreign]),
         "baselines": {
@@ -248,6 +249,23 @@ def summary(records: Sequence[Record], threshold: float) -> dict[str, Any]:
             },
         },
     }
+
+
+def levels(records: Sequence[Record], threshold: float) -> dict[str, dict[str, Any]]:
+    """For each confidence level (``spans.LEVELS``): how many answers given at
+    ``threshold`` fell in it, and the share of them that were right (F1 ≥ 0.5)."""
+    from cppqa.spans import LEVELS, level
+
+    given = [r for r in records if r.answered(threshold)]
+    out = {}
+    for _, name in LEVELS:
+        these = [r for r in given if level(r.confidence) == name]
+        right = [r for r in these if r.answers and r.scores(threshold)[1] >= 0.5]
+        out[name] = {
+            "answers": len(these),
+            "right": round(len(right) / len(these), 3) if these else None,
+        }
+    return out
 
 
 def best_threshold(records: Sequence[Record]) -> float:
@@ -442,6 +460,12 @@ def format_report(report: dict[str, Any]) -> str:
         f"sentence F1 {_fmt(base['top_sentence']['f1'])} (HasAns "
         f"{_fmt(base['top_sentence']['has_ans_f1'])})",
     ]
+    lines.append(
+        "answers by confidence level (share right): "
+        + "; ".join(
+            f"{name} {v['answers']} ({_fmt(v['right'])})" for name, v in s["levels"].items()
+        )
+    )
     if s["foreign"]:
         lines.append(
             f"questions of other articles: {s['foreign']} asked, "
