@@ -12,7 +12,9 @@ floor, so the ratios mean something even when the machine is shared:
 
 ``run_scale`` builds vector stores over synthetic vectors (see
 ``synthetic_vectors``) and reports build time, size, search latency and
-recall@10 against exact search.
+recall@10 against exact search; with ``store=VectorBackend.MILVUS`` a Milvus
+collection is built next to each FAISS store, in the same run, over the same
+vectors, and its top 10 are compared with FAISS's.
 
 >>> report = run_system(Settings.from_env(), questions=300)   # doctest: +SKIP
 >>> report.rows[0].name, report.rows[0].ratio                 # doctest: +SKIP
@@ -35,7 +37,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cppqa.config import Settings
+from cppqa.config import Settings, VectorBackend
 from cppqa.reader import SHIPPED_DIR
 
 if TYPE_CHECKING:
@@ -84,24 +86,31 @@ class SystemReport:
 
 @dataclass(frozen=True)
 class ScaleResult:
-    """One synthetic size: the store chosen and what it cost."""
+    """One synthetic size: the store chosen and what it cost.
+
+    ``disk_mb`` and ``memory_mb`` are None where this process cannot see them
+    (a Milvus server's); ``overlap_with_faiss`` is the mean share of the top 10
+    that a Milvus store has in common with the FAISS store of the same run.
+    """
 
     size: int
     store: dict[str, Any]
     build_seconds: float
-    disk_mb: float
-    memory_mb: float
+    disk_mb: float | None
+    memory_mb: float | None
     search_p50_ms: float
     search_p95_ms: float
     exact_p50_ms: float
     recall_at_10: float
+    backend: str = VectorBackend.FAISS.value
+    overlap_with_faiss: float | None = None
 
     @property
     def ok(self) -> bool:
         return (
             self.search_p95_ms < SCALE_P95_MS
             and self.recall_at_10 >= SCALE_RECALL
-            and self.memory_mb < SCALE_MEMORY_MB
+            and (self.memory_mb is None or self.memory_mb < SCALE_MEMORY_MB)
         )
 
 
@@ -400,23 +409,33 @@ def run_scale(
     queries: int = 300,
     exact_limit: int | None = None,
     dimension: int = 384,
+    store: VectorBackend = VectorBackend.FAISS,
+    milvus_uri: str | None = None,
 ) -> list[ScaleResult]:
     """Build a store per size over synthetic vectors; time it, size it, check recall@10.
 
     ``exact_limit`` overrides ``dense.EXACT_LIMIT`` (tests use it to reach the
-    approximate store with few vectors).
+    approximate store with few vectors). With ``store=VectorBackend.MILVUS``
+    each size also gets a Milvus row, at ``milvus_uri`` (default: a temporary
+    Milvus Lite file); its benchmark collection is dropped afterwards.
     """
     results = []
     for n in sizes:
-        results.append(_scale(n, queries, exact_limit, dimension))
+        results.extend(_scale(n, queries, exact_limit, dimension, store, milvus_uri))
         log.info("scale %d: %s", n, results[-1])
         gc.collect()
     return results
 
 
-def _scale(n: int, queries: int, exact_limit: int | None, dimension: int) -> ScaleResult:
+def _scale(
+    n: int,
+    queries: int,
+    exact_limit: int | None,
+    dimension: int,
+    backend: VectorBackend,
+    milvus_uri: str | None,
+) -> list[ScaleResult]:
     import faiss
-    import numpy as np
 
     from cppqa.dense import EXACT_LIMIT, FaissStore, StoreSpec
 
@@ -426,6 +445,7 @@ def _scale(n: int, queries: int, exact_limit: int | None, dimension: int) -> Sca
     ip = faiss.METRIC_INNER_PRODUCT
     _scores, truth = faiss.knn(asked, vectors, 10, metric=ip)
     exact_ms = [_timed(faiss.knn, q[None], vectors, 10, metric=ip) for q in asked[:50]]
+    exact_p50 = round(percentile(exact_ms, 50), 3)
     spec = StoreSpec.for_size(n, dimension, exact_limit=exact_limit or EXACT_LIMIT)
     started = time.perf_counter()
     built = FaissStore.build(vectors, spec)
@@ -438,20 +458,75 @@ def _scale(n: int, queries: int, exact_limit: int | None, dimension: int) -> Sca
         disk_mb = path.stat().st_size / 2**20
         store = FaissStore.load(path)
     _found_scores, found = store.search(asked, 10)
-    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
     for q in asked[:10]:
         store.search(q[None], 10)
     search_ms = [_timed(store.search, q[None], 10) for q in asked]
+    results = [
+        ScaleResult(
+            size=n,
+            store=spec.to_json(),
+            build_seconds=round(build_seconds, 2),
+            disk_mb=round(disk_mb, 1),
+            memory_mb=round(memory_mb, 1),
+            search_p50_ms=round(percentile(search_ms, 50), 3),
+            search_p95_ms=round(percentile(search_ms, 95), 3),
+            exact_p50_ms=exact_p50,
+            recall_at_10=overlap(found, truth),
+        )
+    ]
+    if backend is VectorBackend.MILVUS:
+        del store
+        gc.collect()
+        results.append(_scale_milvus(vectors, asked, truth, found, exact_p50, milvus_uri))
+    return results
+
+
+def overlap(found: np.ndarray, other: np.ndarray, k: int = 10) -> float:
+    """The mean share of each row's top ``k`` ids that ``other``'s row also has."""
+    shared = [len(set(a[:k]) & set(b[:k])) / k for a, b in zip(found, other, strict=True)]
+    return round(sum(shared) / len(shared), 4)
+
+
+def _scale_milvus(
+    vectors: np.ndarray,
+    asked: np.ndarray,
+    truth: np.ndarray,
+    faiss_found: np.ndarray,
+    exact_p50: float,
+    uri: str | None,
+) -> ScaleResult:
+    """A Milvus collection over the same vectors, timed and compared with exact and FAISS."""
+    from cppqa.milvus import MilvusStore, close, collection_name, connect, is_lite, public_uri
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = uri or str(Path(tmp) / "bench.db")
+        client = connect(target, timeout=60)
+        name = collection_name("cppqa_bench", f"{len(vectors):x}")
+        try:
+            started = time.perf_counter()
+            store = MilvusStore.build(client, name, vectors, timeout=600)
+            build_seconds = time.perf_counter() - started
+            _scores, found = store.search(asked, 10)
+            for q in asked[:10]:
+                store.search(q[None], 10)
+            search_ms = [_timed(store.search, q[None], 10) for q in asked]
+            lite = is_lite(target)
+            disk = sum(f.stat().st_size for f in Path(target).rglob("*") if f.is_file())
+        finally:
+            client.drop_collection(name)
+            close(client, target)
     return ScaleResult(
-        size=n,
-        store=spec.to_json(),
+        size=len(vectors),
+        store={"kind": store.kind, "uri": "Milvus Lite" if lite else public_uri(target)},
         build_seconds=round(build_seconds, 2),
-        disk_mb=round(disk_mb, 1),
-        memory_mb=round(memory_mb, 1),
+        disk_mb=round(disk / 2**20, 1) if lite else None,
+        memory_mb=None,
         search_p50_ms=round(percentile(search_ms, 50), 3),
         search_p95_ms=round(percentile(search_ms, 95), 3),
-        exact_p50_ms=round(percentile(exact_ms, 50), 3),
-        recall_at_10=round(float(recall), 4),
+        exact_p50_ms=exact_p50,
+        recall_at_10=overlap(found, truth),
+        backend=VectorBackend.MILVUS.value,
+        overlap_with_faiss=overlap(found, faiss_found),
     )
 
 
@@ -491,6 +566,7 @@ def plot_scale(results: list[ScaleResult], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
+    results = [r for r in results if r.backend == VectorBackend.FAISS.value]
     sizes = [r.size for r in results]
     fig, (speed, recall, memory) = plt.subplots(1, 3, figsize=(13, 4))
     speed.plot(sizes, [r.search_p95_ms for r in results], "o-", label="cppqa store p95")
@@ -542,16 +618,20 @@ def format_scale(results: list[ScaleResult]) -> str:
         "vectors are SYNTHETIC (clustered 384-d unit vectors, see bench.synthetic_vectors)",
         "",
         "| passages | store | build (s) | disk (MB) | memory (MB) | search p50 (ms) "
-        "| search p95 (ms) | exact p50 (ms) | recall@10 | targets met |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| search p95 (ms) | exact p50 (ms) | recall@10 | top-10 overlap with FAISS "
+        "| targets met |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         params = ", ".join(f"{k}={v}" for k, v in r.store.items() if k not in {"kind", "factory"})
         store = r.store["kind"] + (f" ({params})" if params else "")
+        disk = "–" if r.disk_mb is None else f"{r.disk_mb:.0f}"
+        memory = "–" if r.memory_mb is None else f"{r.memory_mb:.0f}"
+        shared = "–" if r.overlap_with_faiss is None else f"{r.overlap_with_faiss:.3f}"
         lines.append(
-            f"| {r.size:,} | {store} | {r.build_seconds:.1f} | {r.disk_mb:.0f} | "
-            f"{r.memory_mb:.0f} | {r.search_p50_ms:.2f} | {r.search_p95_ms:.2f} | "
-            f"{r.exact_p50_ms:.2f} | {r.recall_at_10:.3f} | {'yes' if r.ok else '**no**'} |"
+            f"| {r.size:,} | {store} | {r.build_seconds:.1f} | {disk} | {memory} | "
+            f"{r.search_p50_ms:.2f} | {r.search_p95_ms:.2f} | {r.exact_p50_ms:.2f} | "
+            f"{r.recall_at_10:.3f} | {shared} | {'yes' if r.ok else '**no**'} |"
         )
     lines.append(
         f"targets: search p95 < {SCALE_P95_MS:g} ms, recall@10 ≥ {SCALE_RECALL}, "

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cppqa import __version__
+from cppqa.config import VectorBackend
 from cppqa.errors import CppqaError
 
 if TYPE_CHECKING:
@@ -244,6 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[10_000, 100_000, 1_000_000],
         metavar="N,N,...",
         help="passage counts for --scale (default: 10000,100000,1000000)",
+    )
+    bench.add_argument(
+        "--store",
+        choices=[b.value for b in VectorBackend],
+        default=VectorBackend.FAISS.value,
+        help="with --scale: milvus adds a Milvus row per size next to FAISS's, at "
+        "CPPQA_MILVUS_URI or else a temporary Milvus Lite file (default: faiss)",
     )
     bench.add_argument(
         "--plot",
@@ -577,7 +585,11 @@ def _bench(args: argparse.Namespace) -> int:
     from cppqa import bench
 
     if args.scale:
-        results = bench.run_scale(args.sizes)
+        results = bench.run_scale(
+            args.sizes,
+            store=VectorBackend(args.store),
+            milvus_uri=_settings(args).milvus_uri,
+        )
         plotted = bench.plot_scale(results, Path(args.plot))
         if args.json:
             print(json.dumps([bench.asdict(r) for r in results], indent=1))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,18 @@ def _project_root() -> Path:
     """The checkout this package lives in (src layout), else the working directory."""
     root = Path(__file__).resolve().parents[2]
     return root if (root / "corpus").is_dir() else Path.cwd()
+
+
+class VectorBackend(Enum):
+    """Where the vectors live: FAISS files beside the records, or a Milvus collection."""
+
+    FAISS = "faiss"
+    MILVUS = "milvus"
+
+
+#: A Milvus Lite file (pymilvus takes a local path ending in ``.db``) or a server address.
+_MILVUS_URI = re.compile(r"(?:https?://[^/\s]+/?|[^:]+\.db)\Z")
+_MILVUS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,15 @@ class Settings:
     min_confidence: float | None = None
     #: Longest question accepted, in characters.
     max_question_chars: int = 1000
+    #: ``faiss`` (files in ``index_dir``) or ``milvus`` (a collection at ``milvus_uri``).
+    vector_store: VectorBackend = VectorBackend.FAISS
+    #: A Milvus Lite file (``path/to/vectors.db``) or a server (``http://host:19530``);
+    #: a server's token comes from ``CPPQA_MILVUS_TOKEN``, never from here.
+    milvus_uri: str | None = None
+    #: Aliases ``<prefix>_sentences`` / ``<prefix>_chunks`` name the serving collections.
+    milvus_alias: str = "cppqa"
+    #: Seconds any one Milvus call (connect included) may take before it fails.
+    milvus_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -84,9 +107,32 @@ class Settings:
             raise CppqaError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
         if self.max_question_chars < 1:
             raise CppqaError(f"max_question_chars must be positive, got {self.max_question_chars}")
+        if self.vector_store is VectorBackend.MILVUS and not self.milvus_uri:
+            raise CppqaError(
+                "CPPQA_VECTOR_STORE=milvus needs CPPQA_MILVUS_URI: a Milvus Lite file "
+                "(path/to/vectors.db) or a server (http://host:19530)"
+            )
+        if self.milvus_uri is not None and not _MILVUS_URI.match(self.milvus_uri):
+            raise CppqaError(
+                f"CPPQA_MILVUS_URI={self.milvus_uri!r} is neither a Milvus Lite file "
+                "(a path ending in .db) nor a server address (http://host:19530)"
+            )
+        if not _MILVUS_NAME.match(self.milvus_alias):
+            raise CppqaError(
+                f"CPPQA_MILVUS_ALIAS={self.milvus_alias!r} is not a Milvus name "
+                "(a letter or _, then letters, digits or _)"
+            )
+        if not self.milvus_timeout > 0:
+            raise CppqaError(f"milvus_timeout must be positive, got {self.milvus_timeout}")
 
 
 def _coerce(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, Enum):
+        try:
+            return type(default)(raw.lower())
+        except ValueError:
+            allowed = ", ".join(m.value for m in type(default))
+            raise CppqaError(f"CPPQA_{name.upper()}={raw!r} is not one of {allowed}") from None
     try:
         if isinstance(default, Path) or name.endswith("_dir"):
             return Path(raw).expanduser()

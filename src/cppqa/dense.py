@@ -22,7 +22,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from cppqa.errors import IndexStateError
+from cppqa.errors import CppqaError, IndexStateError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,8 +36,16 @@ TRAIN_PER_LIST = 50
 K_FACTOR = 10
 
 
+class VectorStoreError(CppqaError):
+    """The vector store cannot be reached or used; unlike a stale index, a rebuild cannot help."""
+
+
 class VectorStore(Protocol):
-    """The seam for another vector backend: add unit vectors, search by inner product."""
+    """The seam for another vector backend: add unit vectors, search by inner product.
+
+    ``FaissStore`` (here) keeps them in a file; ``cppqa.milvus.MilvusStore`` in a
+    Milvus collection. ``save`` writes what ``load`` needs to find them again.
+    """
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
 

@@ -7,6 +7,11 @@ On disk (``index/``):
 - ``manifest.json``: what built them (format, model and weights hash, corpus
   file hashes, splitting parameters, dimension, counts, build time) and the
   SHA-256 of every file above, checked on load.
+
+With ``vector_store = milvus`` the vectors live in Milvus collections instead
+and ``sentences.milvus.json`` / ``chunks.milvus.json`` name them; the manifest's
+``store`` records the URI (without credentials), collections and aliases. The
+aliases are switched right after the folder (see ``cppqa.milvus``).
 """
 
 from __future__ import annotations
@@ -22,9 +27,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cppqa.config import Settings
+from cppqa.config import Settings, VectorBackend
 from cppqa.corpus import corpus_passages, load_corpus
-from cppqa.dense import FaissStore
+from cppqa.dense import FaissStore, VectorStore
 from cppqa.embed import Embedder, ModelInfo
 from cppqa.errors import IndexStateError
 from cppqa.records import Document, Passage
@@ -37,6 +42,8 @@ log = logging.getLogger(__name__)
 #: Bump when the files or the splitting change meaning; older indexes are rebuilt.
 FORMAT_VERSION = 2  # 2: the manifest records each FAISS store's kind and parameters
 FILES = ("sentences.faiss", "chunks.faiss", "passages.json")
+MILVUS_FILES = ("sentences.milvus.json", "chunks.milvus.json", "passages.json")
+PARTS = ("sentences", "chunks")
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,8 @@ class Index:
     documents: tuple[Document, ...]
     sentences: tuple[Passage, ...]
     chunks: tuple[Passage, ...]
-    sentence_vectors: FaissStore
-    chunk_vectors: FaissStore
+    sentence_vectors: VectorStore
+    chunk_vectors: VectorStore
     manifest: dict[str, Any]
 
     @classmethod
@@ -60,26 +67,38 @@ class Index:
         started = time.perf_counter()
         texts = [p.text for p in sentences] + [p.text for p in chunks]
         vectors = embedder.encode(texts, progress=progress)
-        sentence_vectors = FaissStore.build(vectors[: len(sentences)])
-        chunk_vectors = FaissStore.build(vectors[len(sentences) :])
-        manifest = {
+        manifest: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "model": {"name": embedder.name, "weights_sha256": embedder.weights_sha256},
             "corpus": {d.doc: d.sha256 for d in documents},
             "splitting": _splitting(settings),
-            "faiss": {
-                "sentences": sentence_vectors.spec.to_json(),
-                "chunks": chunk_vectors.spec.to_json(),
-            },
-            "dimension": int(vectors.shape[1]),
-            "counts": {
-                "documents": len(documents),
-                "sentences": len(sentences),
-                "chunks": len(chunks),
-            },
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "embed_seconds": round(time.perf_counter() - started, 3),
         }
+        sentence_vectors: VectorStore
+        chunk_vectors: VectorStore
+        if settings.vector_store is VectorBackend.MILVUS:
+            sentence_vectors, chunk_vectors, manifest["store"] = _build_milvus(
+                settings, manifest, vectors[: len(sentences)], vectors[len(sentences) :]
+            )
+        else:
+            faiss_sentences = FaissStore.build(vectors[: len(sentences)])
+            faiss_chunks = FaissStore.build(vectors[len(sentences) :])
+            manifest["faiss"] = {
+                "sentences": faiss_sentences.spec.to_json(),
+                "chunks": faiss_chunks.spec.to_json(),
+            }
+            sentence_vectors, chunk_vectors = faiss_sentences, faiss_chunks
+        manifest.update(
+            {
+                "dimension": int(vectors.shape[1]),
+                "counts": {
+                    "documents": len(documents),
+                    "sentences": len(sentences),
+                    "chunks": len(chunks),
+                },
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "embed_seconds": round(time.perf_counter() - started, 3),
+            }
+        )
         return cls(
             documents=tuple(documents),
             sentences=tuple(sentences),
@@ -96,6 +115,9 @@ class Index:
 
         A crash at any point leaves either the old index or the new one in
         place (``recover`` finishes a swap interrupted between its renames).
+        Milvus aliases are switched after the folder, under the same lock; a
+        crash between the two leaves the folder's collections serving readers
+        that load it (they search the collections it names, not the aliases).
         """
         folder = Path(folder)  # a str from an unconverted setting must not crash the swap
         recover(folder)
@@ -103,28 +125,41 @@ class Index:
         tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
+        files = _files(self.manifest)
         try:
-            self.sentence_vectors.save(tmp / "sentences.faiss")
-            self.chunk_vectors.save(tmp / "chunks.faiss")
+            self.sentence_vectors.save(tmp / files[0])
+            self.chunk_vectors.save(tmp / files[1])
             records = {
                 "sentences": [p.to_json() for p in self.sentences],
                 "chunks": [[p.doc, p.start, p.end] for p in self.chunks],
             }
             _write_json(tmp / "passages.json", records)
-            manifest = {**self.manifest, "files": {n: _sha256(tmp / n) for n in FILES}}
+            manifest = {**self.manifest, "files": {n: _sha256(tmp / n) for n in files}}
             _write_json(tmp / "manifest.json", manifest)
-            for name in (*FILES, "manifest.json"):
+            for name in (*files, "manifest.json"):
                 _fsync(tmp / name)
             old = _old(folder)
             with _swap_lock(folder):
                 if folder.exists():
                     folder.rename(old)
                 tmp.rename(folder)
+                self._publish()
             _fsync(folder.parent)
             shutil.rmtree(old, ignore_errors=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return replace(self, manifest=manifest)
+
+    def _publish(self) -> None:
+        """Point the Milvus aliases at this index's collections (FAISS: nothing to do)."""
+        store = self.manifest.get("store")
+        if store is None:
+            return
+        from cppqa.milvus import MilvusStore, publish
+
+        for part, vectors in zip(PARTS, (self.sentence_vectors, self.chunk_vectors), strict=True):
+            assert isinstance(vectors, MilvusStore)
+            publish(vectors, store[part]["alias"])
 
     @classmethod
     def load(cls, folder: Path, settings: Settings, model: ModelInfo) -> Index:
@@ -151,12 +186,19 @@ class Index:
         for p in sentences:
             if texts.get(p.doc, "")[p.start : p.end] != p.text:
                 raise IndexStateError(f"index record {p.doc}:{p.start}-{p.end} does not match")
+        sentence_vectors: VectorStore
+        chunk_vectors: VectorStore
+        if "store" in manifest:
+            sentence_vectors, chunk_vectors = _load_milvus(settings, manifest, folder)
+        else:
+            sentence_vectors = FaissStore.load(folder / "sentences.faiss")
+            chunk_vectors = FaissStore.load(folder / "chunks.faiss")
         index = cls(
             documents=documents,
             sentences=sentences,
             chunks=chunks,
-            sentence_vectors=FaissStore.load(folder / "sentences.faiss"),
-            chunk_vectors=FaissStore.load(folder / "chunks.faiss"),
+            sentence_vectors=sentence_vectors,
+            chunk_vectors=chunk_vectors,
             manifest=manifest,
         )
         if len(index.sentence_vectors) != len(sentences) or len(index.chunk_vectors) != len(chunks):
@@ -204,14 +246,91 @@ def staleness(
             doc for doc in current if current[doc] != built.get(doc)
         )
         return f"index is stale: corpus changed ({', '.join(changed)})"
+    problem = _store_mismatch(manifest, settings)
+    if problem:
+        return problem
     files = manifest.get("files", {})
-    for name in FILES:
+    for name in _files(manifest):
         path = folder / name
         if not path.is_file():
             return f"index file {name} is missing"
         if _sha256(path) != files.get(name):
             return f"index file {name} is damaged (checksum mismatch)"
     return None
+
+
+def _store_mismatch(manifest: dict[str, Any], settings: Settings) -> str | None:
+    """Why the vectors of ``manifest`` are not where ``settings`` look for them, or None."""
+    store = manifest.get("store")
+    built = VectorBackend.MILVUS.value if store else VectorBackend.FAISS.value
+    if built != settings.vector_store.value:
+        return (
+            f"index vectors are in {built}, settings ask for {settings.vector_store.value} "
+            "(CPPQA_VECTOR_STORE)"
+        )
+    if store is None:
+        return None
+    from cppqa.milvus import public_uri
+
+    assert settings.milvus_uri is not None  # Settings.validate
+    if store.get("uri") != public_uri(settings.milvus_uri):
+        return f"index vectors are in Milvus at {store.get('uri')}, settings point elsewhere"
+    if store.get("sentences", {}).get("alias") != f"{settings.milvus_alias}_sentences":
+        return "index vectors are under another Milvus alias (CPPQA_MILVUS_ALIAS)"
+    return None
+
+
+def _build_milvus(
+    settings: Settings, manifest: dict[str, Any], sentences: Any, chunks: Any
+) -> tuple[VectorStore, VectorStore, dict[str, Any]]:
+    """New collections for the sentence and passage vectors, named after ``manifest``'s hashes.
+
+    They serve only once ``Index.save`` switches the aliases to them.
+    """
+    from cppqa.milvus import MilvusStore, collection_name, connect, public_uri
+
+    assert settings.milvus_uri is not None  # Settings.validate
+    digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
+    client = connect(settings.milvus_uri, settings.milvus_timeout)
+    record: dict[str, Any] = {"kind": VectorBackend.MILVUS.value}
+    record["uri"] = public_uri(settings.milvus_uri)
+    stores = []
+    for part, vectors in zip(PARTS, (sentences, chunks), strict=True):
+        alias = f"{settings.milvus_alias}_{part}"
+        name = collection_name(alias, digest)
+        log.info("writing %d vectors to Milvus collection %s", len(vectors), name)
+        store = MilvusStore.build(client, name, vectors, timeout=settings.milvus_timeout)
+        stores.append(store)
+        record[part] = {"collection": name, "alias": alias, "index": store.index}
+    return stores[0], stores[1], record
+
+
+def _load_milvus(
+    settings: Settings, manifest: dict[str, Any], folder: Path
+) -> tuple[VectorStore, VectorStore]:
+    from cppqa.milvus import MilvusStore, connect, serving
+
+    assert settings.milvus_uri is not None  # Settings.validate
+    client = connect(settings.milvus_uri, settings.milvus_timeout)
+    stores = []
+    for part, name in zip(PARTS, MILVUS_FILES[:2], strict=True):
+        store = MilvusStore.load(folder / name, client, timeout=settings.milvus_timeout)
+        alias = manifest["store"][part]["alias"]
+        current = serving(client, alias, settings.milvus_timeout)
+        if current != store.collection:
+            log.warning(
+                "Milvus alias %s points at %s; this index's records match %s, which it serves",
+                alias,
+                current,
+                store.collection,
+            )
+        stores.append(store)
+    return stores[0], stores[1]
+
+
+def _files(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The files of an index, checksummed in its manifest."""
+    return MILVUS_FILES if "store" in manifest else FILES
 
 
 def recover(folder: Path) -> None:
@@ -271,6 +390,10 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     for key in ("model", "corpus", "splitting", "files"):
         if not isinstance(manifest.get(key), dict):
             raise IndexStateError(f"index manifest {str(path)!r} is damaged (bad {key!r})")
+    if "store" in manifest:
+        store = manifest["store"]
+        if not isinstance(store, dict) or not all(isinstance(store.get(p), dict) for p in PARTS):
+            raise IndexStateError(f"index manifest {str(path)!r} is damaged (bad 'store')")
     return manifest
 
 
