@@ -91,15 +91,15 @@ def report(qa: Any) -> dict[str, Any]:
 # (section, metric, floor): a little under the value the shipped reader measured
 # (docs/quality.md); the targets are far above most of them.
 FLOORS = [
-    ("answerable", "evidence@1", 0.89),  # measured 0.915 (target 0.95)
+    ("answerable", "evidence@1", 0.89),  # measured 0.925 (target 0.95)
     ("answerable", "evidence@3", 0.95),  # measured 0.970
-    ("answerable", "mrr", 0.92),  # measured 0.938
-    ("answerable", "accuracy", 0.66),  # measured 0.690 (target 0.95)
-    ("answerable", "conciseness", 0.61),  # measured 0.640 (target 0.85)
+    ("answerable", "mrr", 0.92),  # measured 0.943
+    ("answerable", "accuracy", 0.70),  # measured 0.735 (target 0.95)
+    ("answerable", "conciseness", 0.66),  # measured 0.690 (target 0.85)
     ("abstention", "off_topic_abstained", 1.0),  # target, met
-    ("abstention", "near_topic_abstained", 0.27),  # measured 0.324 (target 0.70)
-    ("abstention", "precision", 0.70),  # measured 0.745
-    ("follow_up", "accuracy", 0.64),  # measured 0.685 (target 0.90)
+    ("abstention", "near_topic_abstained", 0.45),  # measured 0.514 (target 0.70)
+    ("abstention", "precision", 0.66),  # measured 0.700
+    ("follow_up", "accuracy", 0.64),  # measured 0.667 (target 0.90)
 ]
 
 
