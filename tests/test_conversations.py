@@ -107,5 +107,7 @@ def test_history_wins_back_what_the_pronoun_cost_and_never_hurts() -> None:
     assert s["no_harm"] >= 0.98, s
 
 
-# Measured with the shipped reader on this slice: see docs/quality.md (Follow-ups).
+# Measured with the shipped reader on this slice (48 follow-ups): full 0.472, pronoun alone
+# 0.288, in the conversation 0.427 (recovery 0.754), full in the conversation 0.465
+# (no-harm 0.985); with resolution switched off, recovery 0.0.
 RECOVERY_FLOOR = 0.6
