@@ -231,6 +231,28 @@ def test_index_builds_in_the_given_folders(workdir: Path) -> None:
             {},
             "--articles: no article titled 'Atlantis' in the file",
         ),
+        (
+            ["eval", "--squad", "tests/data/squad-slice.json", "--conversations", "--calibrate"],
+            {},
+            "--conversations scores follow-ups: drop --calibrate and --foreign",
+        ),
+        (
+            [
+                "eval",
+                "--squad",
+                "tests/data/squad-slice.json",
+                "--conversations",
+                "--articles",
+                "Symbiosis",
+            ],
+            {},
+            "--conversations: none of these articles has a follow-up to ask",
+        ),
+        (
+            ["train-reader", "--data", "tests/data/squad-slice.json", "--lr", "2"],
+            {},
+            "--lr must be between 0 and 1, got 2.0",
+        ),
     ],
     ids=[
         "empty",
@@ -246,6 +268,9 @@ def test_index_builds_in_the_given_folders(workdir: Path) -> None:
         "train-no-checkpoint",
         "squad-missing",
         "squad-article",
+        "conversations-calibrate",
+        "conversations-none",
+        "train-lr",
     ],
 )
 def test_errors_are_one_line_without_traceback(
