@@ -477,12 +477,7 @@ def _eval_squad(args: argparse.Namespace) -> int:
     )
     bar.close()
     if args.records:
-        try:
-            with open(args.records, "w", encoding="utf-8") as f:
-                for record in squad.to_json(records):
-                    f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        except OSError as exc:
-            raise CppqaError(f"cannot write --records {args.records!r}: {exc}") from None
+        _write_records(args.records, squad.to_json(records))
     if args.calibrate:
         from cppqa.reader import SHIPPED_DIR, write_calibration
 
@@ -505,6 +500,16 @@ def _eval_squad(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_records(path: str, rows: Sequence[dict[str, Any]]) -> None:
+    """``--records``: one JSON object a line."""
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise CppqaError(f"cannot write --records {path!r}: {exc}") from None
+
+
 def _eval_conversations(args: argparse.Namespace, articles: list[Any], settings: Settings) -> int:
     from dataclasses import asdict
 
@@ -525,12 +530,7 @@ def _eval_conversations(args: argparse.Namespace, articles: list[Any], settings:
     )
     bar.close()
     if args.records:
-        try:
-            with open(args.records, "w", encoding="utf-8") as f:
-                for r in readings:
-                    f.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
-        except OSError as exc:
-            raise CppqaError(f"cannot write --records {args.records!r}: {exc}") from None
+        _write_records(args.records, [asdict(r) for r in readings])
     result = conversations.summary(readings)
     print(
         json.dumps(result, ensure_ascii=False, indent=1)
