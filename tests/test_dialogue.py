@@ -196,3 +196,50 @@ def test_pronoun_of_is_what_the_text_says_after_the_name(
     text: str, name: str, pronoun: str
 ) -> None:
     assert pronoun_of(name, text) == pronoun
+
+
+def test_a_pronoun_does_not_stand_for_a_name_its_own_question_says() -> None:
+    sea = Turn(
+        "Why did Russia move towards the ports of the Black Sea?",
+        "Why did Russia move towards the ports of the Black Sea?",
+        "warm water",
+        "Russia had been expanding toward the warm water ports of the Black Sea.",
+    )
+    asked = "Who did Russia fight near the ports of it?"
+    assert resolve(asked, [sea]).query == "Who did Russia fight near the ports of Black Sea?"
+
+
+def test_it_is_not_a_name_that_modifies_a_noun() -> None:
+    dynasty = Turn(
+        "Who established the Arsacid dynasty of Armenia?",
+        "Who established the Arsacid dynasty of Armenia?",
+        "Tiridates I",
+        "Tiridates I was the founder of the Arsacid dynasty of Armenia.",
+    )
+    assert resolve("What made it easy to invade?", [dynasty]).query == (
+        "What made Armenia easy to invade?"
+    )
+    became = Turn(
+        "When did Armenia become part of the Transcaucasian Republic?",
+        "When did Armenia become part of the Transcaucasian Republic?",
+        "1920",
+        "By 1920, the state was part of the Transcaucasian Republic.",
+    )  # the subject of "did ... become" is no modifier
+    assert resolve("When did it leave?", [became]).query == "When did Armenia leave?"
+
+
+def test_who_was_a_role_makes_only_the_role_holder_a_person() -> None:
+    professor = Turn(
+        "Who was the first professor of the Royal College of Chemistry?",
+        "Who was the first professor of the Royal College of Chemistry?",
+        "August Hofmann",
+        "August Hofmann was the first professor of the Royal College of Chemistry.",
+    )
+    assert resolve("Why was it founded?", [professor]).query == (
+        "Why was Royal College of Chemistry founded?"
+    )
+    # "Who is the General Secretary of the Party?": the secretary is the person asked
+    # about, so "its" is not the secretary's
+    assert resolve("What is its organ?", [SECRETARY], topic="the party").query == (
+        "What is the party's organ?"
+    )

@@ -27,6 +27,24 @@ def test_subject_is_the_documents_main_acronym_and_its_forms(fake_retriever: Ret
     }
 
 
+def test_an_acronym_few_sentences_mention_is_not_the_subject(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The most-mentioned acronym of an article on Somalia is a side matter: neither its
+    words nor "the forward mail" may stand for the document's subject."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sentences = [f"Somalia built {n} new towers in the north that year." for n in range(12)]
+    sentences.insert(3, "Letters went by forward mail (FM) until the FM service closed.")
+    (corpus / "somalia.txt").write_text(" ".join(sentences), encoding="utf-8")
+    embedder = FakeEmbedder()
+    index = Index.build(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder)
+    retriever = Retriever(index, embedder)
+    assert retriever.subject == []
+    assert retriever.topic is None
+    assert retriever.strip_subject("When did the FM service close?") == (
+        "When did the FM service close?"
+    )
+
+
 def test_prepare_expands_acronyms_from_the_corpus(fake_retriever: Retriever) -> None:
     query = fake_retriever.prepare("Which CC member was paralyzed?")
     assert "central committee" in query.text.lower()

@@ -29,7 +29,7 @@ from itertools import pairwise
 from typing import Any
 
 from cppqa.config import Settings
-from cppqa.dialogue import Turn, pronoun_of
+from cppqa.dialogue import BEFORE_A_VERB, Turn, pronoun_of
 from cppqa.squad import Article, Item, article_qas, f1_score
 from cppqa.terms import STOPWORDS
 
@@ -48,7 +48,6 @@ _POSSESSIVE = re.compile(r"^['’]s\b")
 _AUXILIARIES = frozenset(
     "did does do was is were are has have had can could will would should may might must".split()
 )
-_BEFORE_A_VERB = frozenset("did does do can could will would should may might must".split())
 #: Words after which a name is the subject of its clause ("did Beyoncé compete").
 _SUBJECT_AFTER = _AUXILIARIES | {"and", "or", "when", "what", "who", "where", "why", "how"}
 _FORMS = {  # class → (subject, object, possessive)
@@ -124,7 +123,7 @@ def _after_auxiliary(before: str) -> bool:
     """Whether the name comes after "did", "can", ...: the subject of the verb that
     follows ("did Beyoncé compete"; not "were Kinect sales", after a form of "be")."""
     found = re.findall(r"[\w'’]+", before)
-    return bool(found) and found[-1].lower() in _BEFORE_A_VERB
+    return bool(found) and found[-1].lower() in BEFORE_A_VERB
 
 
 def _stands_alone(after: str) -> bool:

@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cppqa.mentions import AnswerType, classify, group_span, typed_spans
-from cppqa.terms import IRREGULAR, words
+from cppqa.mentions import TITLES, AnswerType, classify, group_span, typed_spans
+from cppqa.terms import IRREGULAR, STOPWORDS, words
 
 _PERSONAL = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
 _IMPERSONAL = re.compile(r"\b(it|its)\b", re.IGNORECASE)
@@ -33,6 +33,8 @@ _VERB_FORM = re.compile(rf"\w{{2,}}(?:ed|ing)|{'|'.join(sorted(IRREGULAR))}")
 _PLURAL_NOUN = re.compile(r"[^siu']s$")  # "fronts", not "basis", "status", "class"
 #: The most words a thing named in lower case may have ("the party's secret headquarter").
 _MAX_PHRASE = 4
+#: Words after which a name is the subject of the verb that follows ("did Armenia become").
+BEFORE_A_VERB = frozenset("did does do can could will would should may might must".split())
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
 #: Question types whose short answer can be what a later "it" refers to.
 _NAMING = frozenset({AnswerType.WHO, AnswerType.NAME})
@@ -119,17 +121,19 @@ def resolve(
     # what pronouns point back to: a turn that found nothing lends nothing
     last = history[-1] if history[-1].answer is not None else None
 
+    # a name the question itself says is not what its pronoun stands for
+    said_here = _said_in(text)
     for match in list(_PERSONAL.finditer(text))[:1]:
         said = _CLASS.get(match.group(1).lower(), match.group(1).lower())
-        person = _person(last, said, subject, kind) if last else None
+        person = _person(last, said, subject, kind, said_here) if last else None
         if person:
             text = _PERSONAL.sub(_replacing(person), text)
     if _IMPERSONAL.search(text):
-        thing = (_thing(last, subject, kind) if last else None) or topic
+        thing = (_thing(last, subject, kind, said_here) if last else None) or topic
         if thing:
             text = _IMPERSONAL.sub(_replacing(thing), text)
     if _PLURAL.search(text):
-        group = (_group(last, subject, kind) if last else None) or topic
+        group = (_group(last, subject, kind, said_here) if last else None) or topic
         if group:
             text = _PLURAL.sub(_replacing(group), text)
     return Resolution(text, follow_up=text != question.strip())
@@ -157,6 +161,14 @@ def _names(
     return [re.sub(r"['’]s$", "", n) for n in found]
 
 
+def _said_in(question: str) -> Callable[[str], bool]:
+    """Whether a name is said in ``question`` (then its pronoun stands for another:
+    "Who did Russia fight near it?" does not mean Russia by "it")."""
+    return lambda name: bool(
+        re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE)
+    )
+
+
 def _is_subject(name: str, subject: frozenset[str]) -> bool:
     return name.lower() in subject or set(words(name)) <= subject
 
@@ -168,12 +180,20 @@ def _described(turn: Turn) -> str:
 
 
 def _is_person(name: str, turn: Turn, kind: Callable[[str], str]) -> bool:
-    """A person: so the corpus calls it, or so the last question asked ("Who was X?")."""
-    return kind(name) in ("he", "she") or name in _described(turn)
+    """A person: so the corpus calls it, or so the last question asked ("Who was X?",
+    "Who is the General Secretary of X?"; not "Who was the first professor of X?")."""
+    described = _described(turn)
+    lead = re.match(rf"(?:(?:the|{'|'.join(TITLES)})\s+)*", described, re.IGNORECASE)
+    head = described[lead.end() if lead else 0 :]
+    return kind(name) in ("he", "she") or (bool(described) and head.startswith(name))
 
 
 def _person(
-    turn: Turn, said: str, subject: frozenset[str], kind: Callable[[str], str]
+    turn: Turn,
+    said: str,
+    subject: frozenset[str],
+    kind: Callable[[str], str],
+    here: Callable[[str], bool],
 ) -> str | None:
     """Who "he" or "she" (``said``) points back to: a person the answer to a "who"
     question names, else one the last question names, else one its source sentence
@@ -186,19 +206,25 @@ def _person(
         if text is not turn.sentence:  # a name shaped like a person's, where it was asked
             found = _names(text, subject, AnswerType.WHO) + found
         for name in found:
-            if kind(name) != other:
+            if kind(name) != other and not here(name):
                 return name
     return None
 
 
-def _thing(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> str | None:
+def _thing(
+    turn: Turn, subject: frozenset[str], kind: Callable[[str], str], here: Callable[[str], bool]
+) -> str | None:
     """What "it" points back to: a name in the last question that is not a person, else
     the short answer to a question asking for a name (None: the document's topic).
 
     After "What is the CPP's ideology?" → "Marxism-Leninism", "it" is still the CPP.
     """
-    named = [n for n in _names(turn.query, frozenset()) if not _is_person(n, turn, kind)]
+    named = [
+        n for n in _names(turn.query, frozenset()) if not _is_person(n, turn, kind) and not here(n)
+    ]
     if named:
+        # a name that modifies the noun after it ("the Arsacid dynasty") is not the thing
+        named.sort(key=lambda n: _modifies(n, turn.query))
         # a name of the document's subject is the topic: the caller's "the party"
         own = [n for n in named if not _is_subject(n, subject)]
         return own[0] if own else None
@@ -215,7 +241,20 @@ def _thing(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> s
     return None
 
 
-def _group(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> str | None:
+def _modifies(name: str, text: str) -> bool:
+    """Whether ``name`` stands before a noun in ``text``, as "Arsacid" in "the Arsacid
+    dynasty": a lower-case word follows it that is not a function word or a verb form,
+    and it is not the subject of an auxiliary's verb ("did Armenia become")."""
+    found = re.search(rf"(\w+)?\s*(?<![\w-]){re.escape(name)}(?![\w-])\s+([a-z][\w'-]*)", text)
+    if not found or (found.group(1) or "").lower() in BEFORE_A_VERB:
+        return False
+    word = found.group(2)
+    return word not in STOPWORDS and not _VERB_FORM.fullmatch(word) and not word.endswith("s")
+
+
+def _group(
+    turn: Turn, subject: frozenset[str], kind: Callable[[str], str], here: Callable[[str], bool]
+) -> str | None:
     """What "they" points back to: a group of people in the last question or answer, else
     a name in the last question the corpus calls "they", else a thing it names."""
     if turn.answer and re.search(r",| and ", turn.answer):
@@ -224,7 +263,9 @@ def _group(turn: Turn, subject: frozenset[str], kind: Callable[[str], str]) -> s
         span = group_span(text, set()) if text else None
         if text and span:
             return text[span.start : span.end]
-    named = [n for n in _names(turn.query, subject) if not _is_person(n, turn, kind)]
+    named = [
+        n for n in _names(turn.query, subject) if not _is_person(n, turn, kind) and not here(n)
+    ]
     plural = [n for n in named if kind(n) == "they"]
     if plural or named:
         return (plural or named)[0]

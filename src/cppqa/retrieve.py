@@ -155,8 +155,11 @@ class Retriever:
     def _subject_aliases(self) -> list[str]:
         """The document's subject: the acronym mentioned in the most sentences, and its forms.
 
-        Its expansion's head ("communist party") and head noun ("party") count
-        too, when that noun fills at least ``SUBJECT_SHARE`` of the sentences.
+        Its expansion's head ("communist party") and head noun ("party") count too,
+        when that noun fills at least ``SUBJECT_SHARE`` of the sentences. It is the
+        subject only when at least that share of the sentences mention one of these: in
+        most documents the most-mentioned acronym is a side matter ("FM" in an article
+        on Somalia), and none is the subject.
         """
         vocab = self.vocabulary
         texts = [p.text.lower() for p in self.index.sentences]
@@ -173,6 +176,9 @@ class Retriever:
         aliases = [expansion, acronym]
         if head and vocab.frequency[stem(head[-1])] / max(vocab.sentence_count, 1) >= SUBJECT_SHARE:
             aliases += [" ".join(head), head[-1]]
+        said = [re.compile(rf"\b{re.escape(a)}\b") for a in aliases]
+        if sum(any(p.search(t) for p in said) for t in texts) < SUBJECT_SHARE * len(texts):
+            return []
         self._others = [e for a, e in vocab.acronyms.items() if a != acronym]
         return sorted(set(aliases), key=len, reverse=True)
 
