@@ -243,3 +243,28 @@ def test_who_was_a_role_makes_only_the_role_holder_a_person() -> None:
     assert resolve("What is its organ?", [SECRETARY], topic="the party").query == (
         "What is the party's organ?"
     )
+
+
+def test_he_after_a_person_the_question_names_is_that_person() -> None:
+    """A full question's own "he" is left alone (resolving it would only hurt), but an
+    object "him" is never the subject named before it."""
+    link = Turn(
+        "Who is the link between Oberhauser and Bond?",
+        "Who is the link between Oberhauser and Bond?",
+        "Franz Oberhauser",
+        "Franz Oberhauser, Bond's foster brother, faked his death.",
+    )
+    full = "What did Oberhauser call himself after he faked his death?"
+    he = lambda _name: "he"  # noqa: E731 - the corpus calls both men "he"
+    assert resolve(full, [link], pronoun=he).query == full
+    assert not resolve(full, [link], pronoun=he).follow_up
+    party = Turn(
+        "Charles de La Valette led what party?",
+        "Charles de La Valette led what party?",
+        "clerical party",
+        "Charles de La Valette was a leader of the clerical party.",
+    )
+    asked = "What position did Napoleon III appoint him to?"
+    assert resolve(asked, [party], pronoun=he).query == (
+        "What position did Napoleon III appoint La Valette to?"
+    )

@@ -125,6 +125,10 @@ def resolve(
     said_here = _said_in(text)
     for match in list(_PERSONAL.finditer(text))[:1]:
         said = _CLASS.get(match.group(1).lower(), match.group(1).lower())
+        if not _is_object(match, text) and _named_before(
+            text[: match.start()], said, subject, kind
+        ):
+            break  # "What did Oberhauser call himself after he faked his death?"
         person = _person(last, said, subject, kind, said_here) if last else None
         if person:
             text = _PERSONAL.sub(_replacing(person), text)
@@ -159,6 +163,29 @@ def _names(
         return []
     found = (text[s.start : s.end] for s in typed_spans(text, kind, subject))
     return [re.sub(r"['’]s$", "", n) for n in found]
+
+
+def _named_before(
+    before: str, said: str, subject: frozenset[str], kind: Callable[[str], str]
+) -> bool:
+    """Whether the question names a person before its "he" or "she" (``said``): then the
+    pronoun points to that person, within the question ("What did Oberhauser call
+    himself after he faked his death?"), and the conversation has nothing to add.
+    "It" is not held back so: most names are "it", and "it" after one of them mostly
+    means another ("Who did Russia fight near the ports of it?")."""
+    other = "she" if said == "he" else "he"
+    people = _names(before, subject, AnswerType.WHO)
+    people += [n for n in _names(before, subject) if kind(n) in ("he", "she")]
+    return any(kind(n) != other for n in people)
+
+
+def _is_object(pronoun: re.Match[str], text: str) -> bool:
+    """Whether a "him" or "her" is its verb's object, which is never the subject
+    named before it ("What did Napoleon appoint him to?"); "her" before a noun is a
+    possessive."""
+    word = pronoun.group(1).lower()
+    after = re.match(r"\s+([\w'’-]+)", text[pronoun.end() :])
+    return word == "him" or (word == "her" and (not after or after.group(1).lower() in STOPWORDS))
 
 
 def _said_in(question: str) -> Callable[[str], bool]:
