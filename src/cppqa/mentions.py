@@ -77,36 +77,6 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
     )
 )
 
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-#: Nouns that name a period after someone: "the tenure of General Zia".
-_TIME_NOUNS = "time|tenure|era|rule|reign"
-_TYPE_SPANS: dict[AnswerType, re.Pattern[str]] = {
-    AnswerType.WHEN: re.compile(
-        rf"\b(?:{_MONTHS})\s+\d{{1,2}},\s+\d{{4}}\b|\b(?:{_MONTHS})\s+\d{{4}}\b|"
-        r"\b(?:1[5-9]|20)\d{2}s?\b|"
-        r"\b(?:(?:in|till|until|since|by) the time|"
-        rf"during the (?:[\w-]+ ){{0,3}}(?:{_TIME_NOUNS})) of "
-        r"(?:General |President |Prime Minister )?[A-Z][\w-]*(?: (?:ul |al |bin )?[A-Z][\w-]*)*"
-    ),
-    AnswerType.DURATION: re.compile(
-        r"\b(?:the (?:last|past|next|first) )?\d+ (?:years?|months?|weeks?|days?|decades?)\b|"
-        r"\bsince \d{4}\b"
-    ),
-    AnswerType.COUNT: re.compile(
-        r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-        r"twenty|thirty|forty|fifty|hundred|thousand|million)\b",
-        re.IGNORECASE,
-    ),
-    AnswerType.WHERE: re.compile(
-        r"\b(?:in|at)\s+(?:(?:the|a|an)\s+)?(?:[a-z][\w'-]*\s+){0,3}?(?:of\s+|in\s+)?"
-        r"(?!General\b|Comrade\b)[A-Z][\w'-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w'-]*)*"
-        r"(?:\s+\([A-Z]+\))?|\ball over the \w+|\bthroughout the \w+|\bunderground\b"
-    ),
-    AnswerType.LIST: re.compile(
-        r"(?:[\w'’-]+ ){0,5}[\w'’-]+(?:, (?:[\w'’-]+ ){0,5}[\w'’-]+){1,}"
-        r",? and (?:[\w'’-]+ ){0,5}[\w'’-]+"
-    ),
-}
 # Capitalised names, joined by "of", "and", "the", "ul" ("Zia ul Haq"), with an (ACRONYM).
 _NAME = re.compile(
     r"(?<![\w'-])[A-Z][\w'’-]*(?:\s+(?:(?:of|and|the|ul|al|for)\s+)*[A-Z][\w'’-]*)*"
@@ -120,8 +90,6 @@ ORGANISATION_WORDS = frozenset(
     army bureaucracy parties
     """.split()
 )
-_LIST_LEAD = re.compile(r"^.*\b(?:including|such as|of|like|on)\s+|^.*:\s*", re.IGNORECASE)
-_PLACE_TIME = re.compile(rf"\b(?:{_TIME_NOUNS})\b")
 
 
 @dataclass(frozen=True)
@@ -176,36 +144,15 @@ def typed_spans(
     subject: frozenset[str],
     people: frozenset[str] = frozenset(),
 ) -> list[Span]:
-    """Spans of ``sentence`` that have the shape ``kind`` asks for.
+    """Spans of ``sentence`` shaped like a name (``kind`` NAME) or a person's (WHO).
 
-    ``people`` (from ``learn_people``) are the words of names the corpus gives
-    a title somewhere; when known, an untitled two-word name is a person only
-    if it shares one ("Ayub Khan": yes; "Red Flag": no).
+    ``people`` are the words of names the corpus gives a title somewhere; when
+    known, an untitled two-word name is a person only if it shares one ("Ayub
+    Khan": yes; "Red Flag": no).
     """
-    if kind in (AnswerType.WHO, AnswerType.NAME):
-        return _names(sentence, kind, subject, people)
-    if kind is AnswerType.COUNT:
-        found = [Span(*m.span()) for m in _TYPE_SPANS[kind].finditer(sentence)]
-        return [s for s in found if not re.fullmatch(r"\d{4}", sentence[s.start : s.end])]
-    if kind is AnswerType.LIST:
-        return [_trim_list(sentence, m) for m in _TYPE_SPANS[kind].finditer(sentence)]
-    if kind is AnswerType.WHERE:
-        return [
-            _place_only(m)
-            for m in _TYPE_SPANS[kind].finditer(sentence)
-            if not _PLACE_TIME.search(m.group()) and not re.search(r"\d", m.group())
-        ]
-    pattern = _TYPE_SPANS.get(kind)
-    return [] if pattern is None else [Span(*m.span()) for m in pattern.finditer(sentence)]
-
-
-def _place_only(match: re.Match[str]) -> Span:
-    """A place without the organisation that owns it: "at the Calcutta Congress" of
-    "at the Calcutta Congress of the Communist Party of India (CPI)"."""
-    for of in re.finditer(r"\s+of\s+", match.group()):
-        if set(words(match.group()[of.end() :])) & ORGANISATION_WORDS:
-            return Span(match.start(), match.start() + of.start())
-    return Span(*match.span())
+    if kind not in (AnswerType.WHO, AnswerType.NAME):
+        raise ValueError(f"no span shape for {kind}")
+    return _names(sentence, kind, subject, people)
 
 
 def _names(
@@ -244,17 +191,6 @@ def _names(
 
 def _looks_like_name(word: str) -> bool:
     return word.lower() not in STOPWORDS and len(word) > 2 and not word.endswith("ly")
-
-
-def _trim_list(sentence: str, match: re.Match[str]) -> Span:
-    """The items alone: after "including", "such as" or the words that lead to the first."""
-    items = re.search(r"\b(?:including|such as|namely)\s+", match.group())
-    first_two = ",".join(match.group().split(",", 2)[:2])
-    if items and items.start() < len(first_two):  # "various fronts, including the A, the B"
-        return Span(match.start() + items.end(), match.end())
-    lead = _LIST_LEAD.match(match.group().split(",", 1)[0])
-    offset = lead.end() if lead else 0
-    return Span(match.start() + offset, match.end())
 
 
 _WORDS = re.compile(r"[\w'’-]+")
