@@ -268,3 +268,14 @@ def test_he_after_a_person_the_question_names_is_that_person() -> None:
     assert resolve(asked, [party], pronoun=he).query == (
         "What position did Napoleon III appoint La Valette to?"
     )
+
+
+def test_a_name_with_dotted_initials_is_one_name() -> None:
+    war = Turn(
+        "In what year did France and the U.K. declare war on Russia?",
+        "In what year did France and the U.K. declare war on Russia?",
+        "1854",
+        "On 28 March 1854 the UK and France declared war on Russia.",
+    )
+    asked = "Who led it into the war against Russia?"
+    assert resolve(asked, [war]).query == "Who led France and the U.K. into the war against Russia?"

@@ -77,10 +77,11 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = tuple(
     )
 )
 
-# Capitalised names, joined by "of", "and", "the", "ul" ("Zia ul Haq"), with an (ACRONYM).
+# Capitalised names, joined by "of", "and", "the", "ul" ("Zia ul Haq"), with an (ACRONYM);
+# a word may be dotted initials ("the U.K").
+_WORD = r"[A-Z][\w'’-]*(?:(?:\.[A-Z](?![a-z]))+\.?)?"
 _NAME = re.compile(
-    r"(?<![\w'-])[A-Z][\w'’-]*(?:\s+(?:(?:of|and|the|ul|al|for)\s+)*[A-Z][\w'’-]*)*"
-    r"(?:\s+\([A-Z]{2,}\))?"
+    rf"(?<![\w'-]){_WORD}(?:\s+(?:(?:of|and|the|ul|al|for)\s+)*{_WORD})*(?:\s+\([A-Z]{{2,}}\))?"
 )
 TITLES = frozenset({"comrade", "general", "president", "mr", "mrs", "dr", "prime", "minister"})
 #: Words that make a name an organisation, not a person.
