@@ -279,3 +279,19 @@ def test_a_name_with_dotted_initials_is_one_name() -> None:
     )
     asked = "Who led it into the war against Russia?"
     assert resolve(asked, [war]).query == "Who led France and the U.K. into the war against Russia?"
+
+
+def test_its_after_a_thing_the_question_names_is_that_things() -> None:
+    """A full question's own "its" is left alone; "it" as an object still takes the
+    last turn's name."""
+    joined = Turn(
+        "When did Armenia become part of the Transcaucasian Republic?",
+        "When did Armenia become part of the Transcaucasian Republic?",
+        "1920",
+        "By 1920, the state was part of the Transcaucasian Republic.",
+    )
+    full = "When did Armenia gain its independence?"
+    assert resolve(full, [joined]).query == full
+    assert resolve("When did Russia leave it?", [joined]).query == (
+        "When did Russia leave Armenia?"
+    )

@@ -132,11 +132,13 @@ def resolve(
         person = _person(last, said, subject, kind, said_here) if last else None
         if person:
             text = _PERSONAL.sub(_replacing(person), text)
-    if _IMPERSONAL.search(text):
+    found = _IMPERSONAL.search(text)
+    if found and not _owner_before(found, text, subject, kind):
         thing = (_thing(last, subject, kind, said_here) if last else None) or topic
         if thing:
             text = _IMPERSONAL.sub(_replacing(thing), text)
-    if _PLURAL.search(text):
+    found = _PLURAL.search(text)
+    if found and not _owner_before(found, text, subject, kind):
         group = (_group(last, subject, kind, said_here) if last else None) or topic
         if group:
             text = _PLURAL.sub(_replacing(group), text)
@@ -177,6 +179,17 @@ def _named_before(
     people = _names(before, subject, AnswerType.WHO)
     people += [n for n in _names(before, subject) if kind(n) in ("he", "she")]
     return any(kind(n) != other for n in people)
+
+
+def _owner_before(
+    pronoun: re.Match[str], text: str, subject: frozenset[str], kind: Callable[[str], str]
+) -> bool:
+    """Whether a possessive "its" or "their" follows a name of the question that is not a
+    person: it is that name's ("When did Armenia gain its independence?")."""
+    if pronoun.group(1).lower() not in ("its", "their"):
+        return False
+    before = _names(text[: pronoun.start()], subject)
+    return any(kind(n) not in ("he", "she") for n in before)
 
 
 def _is_object(pronoun: re.Match[str], text: str) -> bool:
