@@ -198,9 +198,13 @@ def test_pronoun_of_is_what_the_text_says_after_the_name(
     assert pronoun_of(name, text) == pronoun
 
 
+def said(question: str, answer: str | None, sentence: str | None) -> Turn:
+    """A turn whose question was understood as asked."""
+    return Turn(question, question, answer, sentence)
+
+
 def test_a_pronoun_does_not_stand_for_a_name_its_own_question_says() -> None:
-    sea = Turn(
-        "Why did Russia move towards the ports of the Black Sea?",
+    sea = said(
         "Why did Russia move towards the ports of the Black Sea?",
         "warm water",
         "Russia had been expanding toward the warm water ports of the Black Sea.",
@@ -210,8 +214,7 @@ def test_a_pronoun_does_not_stand_for_a_name_its_own_question_says() -> None:
 
 
 def test_it_is_not_a_name_that_modifies_a_noun() -> None:
-    dynasty = Turn(
-        "Who established the Arsacid dynasty of Armenia?",
+    dynasty = said(
         "Who established the Arsacid dynasty of Armenia?",
         "Tiridates I",
         "Tiridates I was the founder of the Arsacid dynasty of Armenia.",
@@ -219,8 +222,7 @@ def test_it_is_not_a_name_that_modifies_a_noun() -> None:
     assert resolve("What made it easy to invade?", [dynasty]).query == (
         "What made Armenia easy to invade?"
     )
-    became = Turn(
-        "When did Armenia become part of the Transcaucasian Republic?",
+    became = said(
         "When did Armenia become part of the Transcaucasian Republic?",
         "1920",
         "By 1920, the state was part of the Transcaucasian Republic.",
@@ -229,8 +231,7 @@ def test_it_is_not_a_name_that_modifies_a_noun() -> None:
 
 
 def test_who_was_a_role_makes_only_the_role_holder_a_person() -> None:
-    professor = Turn(
-        "Who was the first professor of the Royal College of Chemistry?",
+    professor = said(
         "Who was the first professor of the Royal College of Chemistry?",
         "August Hofmann",
         "August Hofmann was the first professor of the Royal College of Chemistry.",
@@ -248,8 +249,7 @@ def test_who_was_a_role_makes_only_the_role_holder_a_person() -> None:
 def test_he_after_a_person_the_question_names_is_that_person() -> None:
     """A full question's own "he" is left alone (resolving it would only hurt), but an
     object "him" is never the subject named before it."""
-    link = Turn(
-        "Who is the link between Oberhauser and Bond?",
+    link = said(
         "Who is the link between Oberhauser and Bond?",
         "Franz Oberhauser",
         "Franz Oberhauser, Bond's foster brother, faked his death.",
@@ -258,8 +258,7 @@ def test_he_after_a_person_the_question_names_is_that_person() -> None:
     he = lambda _name: "he"  # noqa: E731 - the corpus calls both men "he"
     assert resolve(full, [link], pronoun=he).query == full
     assert not resolve(full, [link], pronoun=he).follow_up
-    party = Turn(
-        "Charles de La Valette led what party?",
+    party = said(
         "Charles de La Valette led what party?",
         "clerical party",
         "Charles de La Valette was a leader of the clerical party.",
@@ -271,8 +270,7 @@ def test_he_after_a_person_the_question_names_is_that_person() -> None:
 
 
 def test_a_name_with_dotted_initials_is_one_name() -> None:
-    war = Turn(
-        "In what year did France and the U.K. declare war on Russia?",
+    war = said(
         "In what year did France and the U.K. declare war on Russia?",
         "1854",
         "On 28 March 1854 the UK and France declared war on Russia.",
@@ -284,8 +282,7 @@ def test_a_name_with_dotted_initials_is_one_name() -> None:
 def test_its_after_a_thing_the_question_names_is_that_things() -> None:
     """A full question's own "its" is left alone; "it" as an object still takes the
     last turn's name."""
-    joined = Turn(
-        "When did Armenia become part of the Transcaucasian Republic?",
+    joined = said(
         "When did Armenia become part of the Transcaucasian Republic?",
         "1920",
         "By 1920, the state was part of the Transcaucasian Republic.",
