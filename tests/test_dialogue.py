@@ -292,3 +292,14 @@ def test_its_after_a_thing_the_question_names_is_that_things() -> None:
     assert resolve("When did Russia leave it?", [joined]).query == (
         "When did Russia leave Armenia?"
     )
+
+
+def test_they_is_never_a_thing_the_corpus_calls_it() -> None:
+    fought = said("Who did Russia fight in the Crimean War?", "Russia lost to France", None)
+    asked = "When did they declare war on Russia?"
+    assert resolve(asked, [fought]).query == asked
+    kinds = {"Crimean War": "it", "Ottomans": "they"}.get
+    allied = said("Where did the Ottomans fight in the Crimean War?", "the Danube", None)
+    assert resolve("Who led them?", [allied], pronoun=lambda n: kinds(n) or "it").query == (
+        "Who led Ottomans?"
+    )

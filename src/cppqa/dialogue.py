@@ -296,7 +296,8 @@ def _group(
     turn: Turn, subject: frozenset[str], kind: Callable[[str], str], here: Callable[[str], bool]
 ) -> str | None:
     """What "they" points back to: a group of people in the last question or answer, else
-    a name in the last question the corpus calls "they", else a thing it names."""
+    a name in the last question the corpus calls "they" (never one it calls "it": after
+    "Who did Russia fight in the Crimean War?", "they" is not the war)."""
     if turn.answer and re.search(r",| and ", turn.answer):
         return turn.answer  # several things: "Which of them ...?"
     for text in (turn.query, turn.answer):
@@ -307,9 +308,7 @@ def _group(
         n for n in _names(turn.query, subject) if not _is_person(n, turn, kind) and not here(n)
     ]
     plural = [n for n in named if kind(n) == "they"]
-    if plural or named:
-        return (plural or named)[0]
-    return None
+    return plural[0] if plural else None
 
 
 def _replacing(name: str) -> Callable[[re.Match[str]], str]:
