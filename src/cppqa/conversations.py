@@ -29,7 +29,7 @@ from itertools import pairwise
 from typing import Any
 
 from cppqa.config import Settings
-from cppqa.dialogue import BEFORE_A_VERB, Turn, pronoun_of
+from cppqa.dialogue import BEFORE_A_VERB, Turn, pronoun_of, whole
 from cppqa.squad import Article, Item, article_qas, f1_score
 from cppqa.terms import STOPWORDS
 
@@ -93,14 +93,14 @@ def _pronoun_form(question: str, previous: str, text: str) -> tuple[str, str, st
         for m in _NAME.finditer(question)
         if m.start() > 0
         and len(m.group()) > 1
-        and re.search(rf"(?<![\w-]){re.escape(m.group())}(?![\w-])", previous)
+        and re.search(whole(m.group()), previous)
         and not _DETERMINER.search(question[: m.start()])  # "this Zune store"
         and (_after_auxiliary(question[: m.start()]) or _stands_alone(question[m.end() :]))
     ]
     if not shared:
         return None
     name = max(shared, key=lambda m: len(m.group()))
-    if len(re.findall(rf"(?<![\w-]){re.escape(name.group())}(?![\w-])", question)) > 1:
+    if len(re.findall(whole(name.group()), question)) > 1:
         return None
     start, end = name.span()
     before = question[:start]

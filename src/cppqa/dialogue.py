@@ -48,6 +48,11 @@ _PLURAL_NAME = re.compile(r"[^siu']s$")  # "Canadians", not "Paris", "Confucius"
 _PRONOUN_REACH = 250
 
 
+def whole(name: str) -> str:
+    """A pattern for ``name`` as a whole word: not inside "Irish-born" or "Parisian"."""
+    return rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+
+
 def pronoun_of(name: str, text: str) -> str:
     """The pronoun ``text`` uses for ``name`` ("he", "she", "it" or "they"): after each
     mention, the first pronoun within reach counts; the most counted wins, "it" when
@@ -59,7 +64,7 @@ def pronoun_of(name: str, text: str) -> str:
     ('it', 'they')
     """
     counts: Counter[str] = Counter()
-    for mention in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+    for mention in re.finditer(whole(name), text):
         found = _ANY_PRONOUN.search(text, mention.end(), mention.end() + _PRONOUN_REACH)
         if found:
             word = found.group(1).lower()
@@ -123,13 +128,14 @@ def resolve(
 
     # a name the question itself says is not what its pronoun stands for
     said_here = _said_in(text)
-    for match in list(_PERSONAL.finditer(text))[:1]:
+    match = _PERSONAL.search(text)
+    if match and last:
         said = _CLASS.get(match.group(1).lower(), match.group(1).lower())
-        if not _is_object(match, text) and _named_before(
+        # "What did Oberhauser call himself after he faked his death?": he is Oberhauser
+        within = not _is_object(match, text) and _named_before(
             text[: match.start()], said, subject, kind
-        ):
-            break  # "What did Oberhauser call himself after he faked his death?"
-        person = _person(last, said, subject, kind, said_here) if last else None
+        )
+        person = None if within else _person(last, said, subject, kind, said_here)
         if person:
             text = _PERSONAL.sub(_replacing(person), text)
     found = _IMPERSONAL.search(text)
@@ -204,9 +210,7 @@ def _is_object(pronoun: re.Match[str], text: str) -> bool:
 def _said_in(question: str) -> Callable[[str], bool]:
     """Whether a name is said in ``question`` (then its pronoun stands for another:
     "Who did Russia fight near it?" does not mean Russia by "it")."""
-    return lambda name: bool(
-        re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE)
-    )
+    return lambda name: bool(re.search(whole(name), question, re.IGNORECASE))
 
 
 def _is_subject(name: str, subject: frozenset[str]) -> bool:
@@ -285,7 +289,7 @@ def _modifies(name: str, text: str) -> bool:
     """Whether ``name`` stands before a noun in ``text``, as "Arsacid" in "the Arsacid
     dynasty": a lower-case word follows it that is not a function word or a verb form,
     and it is not the subject of an auxiliary's verb ("did Armenia become")."""
-    found = re.search(rf"(\w+)?\s*(?<![\w-]){re.escape(name)}(?![\w-])\s+([a-z][\w'-]*)", text)
+    found = re.search(rf"(\w+)?\s*{whole(name)}\s+([a-z][\w'-]*)", text)
     if not found or (found.group(1) or "").lower() in BEFORE_A_VERB:
         return False
     word = found.group(2)
