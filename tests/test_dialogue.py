@@ -203,14 +203,35 @@ def said(question: str, answer: str | None, sentence: str | None) -> Turn:
     return Turn(question, question, answer, sentence)
 
 
-def test_a_pronoun_does_not_stand_for_a_name_its_own_question_says() -> None:
-    sea = said(
-        "Why did Russia move towards the ports of the Black Sea?",
-        "warm water",
-        "Russia had been expanding toward the warm water ports of the Black Sea.",
-    )
-    asked = "Who did Russia fight near the ports of it?"
-    assert resolve(asked, [sea]).query == "Who did Russia fight near the ports of Black Sea?"
+@pytest.mark.parametrize(
+    ("last", "asked", "understood"),
+    [
+        pytest.param(
+            said(
+                "Why did Russia move towards the ports of the Black Sea?",
+                "warm water",
+                "Russia had been expanding toward the warm water ports of the Black Sea.",
+            ),
+            "Who did Russia fight near the ports of it?",
+            "Who did Russia fight near the ports of Black Sea?",
+            id="not-a-name-its-own-question-says",
+        ),
+        pytest.param(
+            said(
+                "In what year did France and the U.K. declare war on Russia?",
+                "1854",
+                "On 28 March 1854 the UK and France declared war on Russia.",
+            ),
+            "Who led it into the war against Russia?",
+            "Who led France and the U.K. into the war against Russia?",
+            id="dotted-initials-are-one-name",
+        ),
+    ],
+)
+def test_it_takes_the_whole_name_the_question_does_not_say(
+    last: Turn, asked: str, understood: str
+) -> None:
+    assert resolve(asked, [last]).query == understood
 
 
 def test_it_is_not_a_name_that_modifies_a_noun() -> None:
@@ -267,16 +288,6 @@ def test_he_after_a_person_the_question_names_is_that_person() -> None:
     assert resolve(asked, [party], pronoun=he).query == (
         "What position did Napoleon III appoint La Valette to?"
     )
-
-
-def test_a_name_with_dotted_initials_is_one_name() -> None:
-    war = said(
-        "In what year did France and the U.K. declare war on Russia?",
-        "1854",
-        "On 28 March 1854 the UK and France declared war on Russia.",
-    )
-    asked = "Who led it into the war against Russia?"
-    assert resolve(asked, [war]).query == "Who led France and the U.K. into the war against Russia?"
 
 
 def test_its_after_a_thing_the_question_names_is_that_things() -> None:
