@@ -14,6 +14,7 @@ from cppqa.train import (
     TrainConfig,
     example_stream,
     make_example,
+    near_window,
     resolve_config,
     split_articles,
     swap_entity,
@@ -42,10 +43,10 @@ def test_examples_hold_their_answer_or_none() -> None:
             continue
         kinds.add(ex.kind)
         if ex.answer_start is None:
-            assert ex.kind in {"window", "article", "swap"}
+            assert ex.kind in {"window", "near", "article", "swap"}
         else:
             assert ex.context[ex.answer_start : ex.answer_start + len(ex.answer)] == ex.answer
-    assert kinds == {"answer", "window", "article", "swap"}
+    assert kinds == {"answer", "window", "near", "article", "swap"}
     again = [make_example(articles, i, config, seed=5) for i in range(50)]
     assert again == [make_example(articles, i, config, seed=5) for i in range(50)]
 
@@ -68,6 +69,20 @@ def test_a_swapped_question_names_something_else_of_the_article() -> None:
     assert swapped is not None and swapped != "When did Napoleon invade Russia?"
     assert "Wellington" in swapped or "Waterloo" in swapped
     assert swap_entity("what is it?", "Paris is big.", rng) is None
+
+
+def test_a_near_window_shares_the_questions_words_but_not_its_answer() -> None:
+    from cppqa.squad import Article
+
+    text = (
+        "The castle was built in 1120. Its walls are stone. Its gate faces north. "
+        "The castle towers were built by Norman masons. They used local stone. "
+        "The river floods in spring."
+    )
+    article = Article("Castle", ((text, ()),))
+    near = near_window(article, "When was the castle built?", "1120", 1, random.Random(0))
+    assert near == "The castle towers were built by Norman masons."
+    assert near_window(article, "Who sang?", "1120", 1, random.Random(0)) is None
 
 
 def test_bad_settings_are_refused() -> None:

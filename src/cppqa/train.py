@@ -10,6 +10,8 @@ gives the reader at answer time). SQuAD 1.1 has no unanswerable questions, so
 "no answer" (the [CLS] position) is taught with made-up negatives:
 
 - ``window``: another window of the same article (the answer text absent);
+- ``near``: the window of the same article that shares most words with the question
+  but lacks the answer text, as retrieval offers the reader at answer time;
 - ``article``: a window of another article;
 - ``swap``: the right window, but the question with one of its names or numbers
   swapped for another of the same article, so that the window no longer answers it.
@@ -31,6 +33,7 @@ from typing import Any
 from cppqa.corpus import split_sentences
 from cppqa.errors import CppqaError
 from cppqa.squad import ABSTENTION_ARTICLES, Article, f1_score, load_squad, normalize_answer
+from cppqa.terms import content_stems
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,8 @@ class TrainConfig:
     max_tokens: int = 192
     window_sentences: int = 3
     # Shares of the negative kinds (the rest are answerable examples).
-    neg_window: float = 0.15
+    neg_window: float = 0.05
+    neg_near: float = 0.10
     neg_article: float = 0.07
     neg_swap: float = 0.13
     #: Weights to start from: "" for the base all-MiniLM-L6-v2, or a trained reader's folder.
@@ -116,6 +120,26 @@ def answer_window(
     return 0, len(context)  # the answer crosses a split the splitter made; keep it whole
 
 
+def near_window(
+    article: Article, question: str, answer: str, size: int, rng: random.Random
+) -> str | None:
+    """The window of ``article`` that shares most content words with ``question`` yet
+    lacks the answer text (a random one of the best); None when none shares any."""
+    asked = set(content_stems(question))
+    best, ties = 0, []
+    for paragraph, _ in article.paragraphs:
+        for a, b in windows_of(paragraph, size):
+            text = paragraph[a:b]
+            if answer.lower() in text.lower():
+                continue
+            shared = len(asked.intersection(content_stems(text)))
+            if shared > best:
+                best, ties = shared, [text]
+            elif shared == best and best:
+                ties.append(text)
+    return rng.choice(ties) if ties else None
+
+
 _NAME = re.compile(r"\b(?:[A-Z][\w'’-]+(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’-]+)*|\d[\d,.]*)\b")
 
 
@@ -160,6 +184,10 @@ def make_example(
         a, b = rng.choice(choices)
         return Example(question, paragraph[a:b], None, "", "window")
     roll -= config.neg_window
+    if roll < config.neg_near:
+        near = near_window(article, question, answer, size, rng)
+        return None if near is None else Example(question, near, None, "", "near")
+    roll -= config.neg_near
     if roll < config.neg_article:
         other = rng.choice(articles)
         if other.title == article.title:
