@@ -184,9 +184,9 @@ def test_the_reader_answers_held_out_articles_in_document_mode() -> None:
     assert foreign["foreign_abstained"] >= FOREIGN_FLOOR, foreign
 
 
-# Measured with the shipped reader: HasAns F1 0.511 on the three articles; Spectre's
-# slice F1 0.419 at the shipped threshold; 20 of 20 other articles' questions abstained.
-HAS_ANS_F1_FLOOR = 0.48
+# Measured with the shipped reader: HasAns F1 0.541 on the three articles; Spectre's
+# slice F1 0.413 at the shipped threshold; 20 of 20 other articles' questions abstained.
+HAS_ANS_F1_FLOOR = 0.51
 SPECTRE_F1_FLOOR = 0.39
 FOREIGN_FLOOR = 0.9
 

@@ -584,7 +584,8 @@ position when the window does not answer.
   articles chosen by the seed, and the two SQuAD 2.0 articles with unanswerable
   questions ({", ".join(ABSTENTION_ARTICLES)}), were held out: `reader.json` lists them.
   "No answer" was taught with made-up negatives (another window of the article,
-  a window of another article, the question with a name or number swapped).
+  the window of the article closest to the question that lacks its answer, a window
+  of another article, the question with a name or number swapped).
 - **License:** the weights derive from CC BY-SA 4.0 data and are shared under it.
 - **Seed:** {config["seed"]}. **Examples seen:** {meta["examples_seen"]:,}
   ({meta["steps"]} of {meta["planned_steps"]} planned steps{_init_note(meta)}).
