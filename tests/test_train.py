@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cppqa.errors import CppqaError
-from cppqa.squad import ABSTENTION_ARTICLES, load_squad
+from cppqa.squad import ABSTENTION_ARTICLES, Article, load_squad
 from cppqa.train import (
     TrainConfig,
     example_stream,
@@ -72,8 +72,6 @@ def test_a_swapped_question_names_something_else_of_the_article() -> None:
 
 
 def test_a_near_window_shares_the_questions_words_but_not_its_answer() -> None:
-    from cppqa.squad import Article
-
     text = (
         "The castle was built in 1120. Its walls are stone. Its gate faces north. "
         "The castle towers were built by Norman masons. They used local stone. "
