@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from cppqa.train import (
     example_stream,
     make_example,
     near_window,
+    perturb_entity,
     resolve_config,
     split_articles,
     swap_entity,
@@ -43,10 +45,10 @@ def test_examples_hold_their_answer_or_none() -> None:
             continue
         kinds.add(ex.kind)
         if ex.answer_start is None:
-            assert ex.kind in {"window", "near", "article", "swap"}
+            assert ex.kind in {"window", "near", "article", "swap", "perturb"}
         else:
             assert ex.context[ex.answer_start : ex.answer_start + len(ex.answer)] == ex.answer
-    assert kinds == {"answer", "window", "near", "article", "swap"}
+    assert kinds == {"answer", "window", "near", "article", "swap", "perturb"}
     again = [make_example(articles, i, config, seed=5) for i in range(50)]
     assert again == [make_example(articles, i, config, seed=5) for i in range(50)]
 
@@ -69,6 +71,56 @@ def test_a_swapped_question_names_something_else_of_the_article() -> None:
     assert swapped is not None and swapped != "When did Napoleon invade Russia?"
     assert "Wellington" in swapped or "Waterloo" in swapped
     assert swap_entity("what is it?", "Paris is big.", rng) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "window", "changed", "kept"),
+    [
+        # a year moves by a little, to one the window does not say
+        (
+            "What was revealed in December 2014?",
+            "In December 2014 the cast was revealed.",
+            r"December (?!2014)\d{4}\?",
+            "December",
+        ),
+        # an ordinal word becomes a nearby other one
+        (
+            "What is the twenty-fourth film?",
+            "Spectre is the twenty-fourth film.",
+            r"the \w+-(?!fourth)\w+ film|the (?!twenty)\w+-fourth film|the \w+ film",
+            "film",
+        ),
+        (
+            "Who first sold a million copies?",
+            "Elvis first sold a million copies.",
+            r"^Who (?!first)\w+ sold",
+            "sold",
+        ),
+        # one word of a name of many words becomes another capitalised word of the article
+        (
+            "Alyssa Rosenberg of The Washington Post said what?",
+            "Alyssa Rosenberg of The Washington Post called it conventional.",
+            r"(?!.*Alyssa Rosenberg of The Washington Post)",
+            "said what?",
+        ),
+    ],
+)
+def test_a_perturbed_question_asks_after_what_the_window_does_not_say(
+    question: str, window: str, changed: str, kept: str
+) -> None:
+    article = window + " Critics in London and Paris praised Craig. Mendes directed it."
+    for seed in range(20):
+        new = perturb_entity(question, window, article, random.Random(seed))
+        assert new is not None and new != question
+        assert re.search(changed, new), new
+        assert kept in new
+
+
+def test_a_question_with_nothing_to_perturb_is_left_to_the_swap() -> None:
+    rng = random.Random(2)
+    assert perturb_entity("what is it?", "Paris is big.", "Paris is big.", rng) is None
+    article = "Paris is big. Rome too."
+    assert perturb_entity("Where is Paris?", "Paris is big.", article, rng) is None
 
 
 def test_a_near_window_shares_the_questions_words_but_not_its_answer() -> None:

@@ -14,7 +14,12 @@ gives the reader at answer time). SQuAD 1.1 has no unanswerable questions, so
   but lacks the answer text, as retrieval offers the reader at answer time;
 - ``article``: a window of another article;
 - ``swap``: the right window, but the question with one of its names or numbers
-  swapped for another of the same article, so that the window no longer answers it.
+  swapped for another of the same article, so that the window no longer answers it;
+- ``perturb``: the right window, but the question with a number changed (a year, a
+  count, an ordinal) or one word of a many-word name replaced by another capitalised
+  word of the article, so that it asks after something the window does not name. These
+  are the near misses SQuAD 2.0's writers made ("MI66", "December 2004", "Epona
+  Princess", "the thirty-fourth film").
 """
 
 from __future__ import annotations
@@ -55,7 +60,8 @@ class TrainConfig:
     neg_window: float = 0.05
     neg_near: float = 0.10
     neg_article: float = 0.07
-    neg_swap: float = 0.13
+    neg_swap: float = 0.05
+    neg_perturb: float = 0.10  # a question with nothing to change is swapped instead
     #: Weights to start from: "" for the base all-MiniLM-L6-v2, or a trained reader's folder.
     init: str = ""
     #: Examples of the stream passed over first: a run from --init skips those its reader
@@ -162,6 +168,64 @@ def swap_entity(question: str, article_text: str, rng: random.Random) -> str | N
     return question[: target.start()] + rng.choice(pool) + question[target.end() :]
 
 
+_ORDINALS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+).split()
+_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\b\d+(?:st|nd|rd|th)?\b")
+_MANY_WORD_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+\b")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z][\w'’-]+\b")
+
+
+def _ordinal_suffix(n: int) -> str:
+    if n % 100 in (11, 12, 13):
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+def _changed_number(token: str, rng: random.Random) -> str:
+    """A different number of the same shape: a year moves by 1-15, a count by a little."""
+    digits = token.rstrip("stndrh")
+    value = int(digits)
+    if 1000 <= value <= 2100:
+        new = value + rng.choice([-1, 1]) * rng.randint(1, 15)
+    else:
+        new = value + rng.choice([-1, 1]) * rng.randint(1, max(2, value // 2))
+        new = max(new, value + 1) if new < 1 else new
+    suffix = _ordinal_suffix(new) if len(digits) < len(token) else ""
+    return f"{new}{suffix}"
+
+
+def perturb_entity(question: str, window: str, article_text: str, rng: random.Random) -> str | None:
+    """The question with a number, an ordinal or one word of a many-word name changed
+    into something ``window`` does not say; None when it has none to change."""
+    edits: list[tuple[int, int, str]] = []
+    for m in _NUMBER.finditer(question):
+        edits.append((m.start(), m.end(), _changed_number(m.group(), rng)))
+    for m in _ORDINAL.finditer(question):
+        at = _ORDINALS.index(m.group().lower())
+        other = rng.choice([o for i, o in enumerate(_ORDINALS) if abs(i - at) <= 3 and i != at])
+        edits.append((m.start(), m.end(), other if m.group().islower() else other.title()))
+    words = sorted({w.group() for w in _CAPITALISED.finditer(article_text)})
+    for m in _MANY_WORD_NAME.finditer(question):
+        if m.start() == 0:
+            continue
+        parts = list(re.finditer(r"\S+", m.group()))
+        part = rng.choice(parts)
+        pool = [w for w in words if w not in m.group() and w.lower() not in question.lower()]
+        if pool:
+            a, b = m.start() + part.start(), m.start() + part.end()
+            edits.append((a, b, rng.choice(pool)))
+    rng.shuffle(edits)
+    for a, b, new in edits:
+        changed = question[:a] + new + question[b:]
+        # the new words must not be in the window: else it may still answer the question
+        if new.lower() not in window.lower():
+            return changed
+    return None
+
+
 def make_example(
     articles: list[Article], index: int, config: TrainConfig, seed: int
 ) -> Example | None:
@@ -203,6 +267,14 @@ def make_example(
         if swapped is None:
             return None
         return Example(swapped, context[a:b], None, "", "swap")
+    roll -= config.neg_swap
+    if roll < config.neg_perturb:
+        text = " ".join(p[0] for p in article.paragraphs)
+        changed = perturb_entity(question, context[a:b], text, rng)
+        if changed is not None:
+            return Example(changed, context[a:b], None, "", "perturb")
+        swapped = swap_entity(question, text, rng)
+        return None if swapped is None else Example(swapped, context[a:b], None, "", "swap")
     return Example(question, context[a:b], start - a, answer, "answer")
 
 
@@ -585,7 +657,8 @@ position when the window does not answer.
   questions ({", ".join(ABSTENTION_ARTICLES)}), were held out: `reader.json` lists them.
   "No answer" was taught with made-up negatives (another window of the article,
   the window of the article closest to the question that lacks its answer, a window
-  of another article, the question with a name or number swapped).
+  of another article, the question with a name or number swapped, or with a number,
+  an ordinal or one word of a name changed into one the window does not say).
 - **License:** the weights derive from CC BY-SA 4.0 data and are shared under it.
 - **Seed:** {config["seed"]}. **Examples seen:** {meta["examples_seen"]:,}
   ({meta["steps"]} of {meta["planned_steps"]} planned steps{_init_note(meta)}).
