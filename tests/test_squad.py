@@ -184,8 +184,10 @@ def test_the_reader_answers_held_out_articles_in_document_mode() -> None:
     assert foreign["foreign_abstained"] >= FOREIGN_FLOOR, foreign
 
 
-# Measured with the shipped reader: HasAns F1 0.541 on the three articles; Spectre's
-# slice F1 0.413 at the shipped threshold; 20 of 20 other articles' questions abstained.
+# Measured with the 104,000-example reader: HasAns F1 0.541 on the three articles;
+# Spectre's slice F1 0.413 at its threshold; 20 of 20 other articles' questions
+# abstained. The shipped reader (150,000) was not measured on this slice alone: it
+# passes these floors in CI, and is better on the 800-question test half.
 HAS_ANS_F1_FLOOR = 0.51
 SPECTRE_F1_FLOOR = 0.39
 FOREIGN_FLOOR = 0.9
