@@ -192,7 +192,8 @@ def _changed_number(token: str, rng: random.Random) -> str:
         new = value + rng.choice([-1, 1]) * rng.randint(1, 15)
     else:
         new = value + rng.choice([-1, 1]) * rng.randint(1, max(2, value // 2))
-        new = max(new, value + 1) if new < 1 else new
+        if new < 1:
+            new = value + 1
     suffix = _ordinal_suffix(new) if len(digits) < len(token) else ""
     return f"{new}{suffix}"
 
@@ -207,10 +208,10 @@ def perturb_entity(question: str, window: str, article_text: str, rng: random.Ra
         at = _ORDINALS.index(m.group().lower())
         other = rng.choice([o for i, o in enumerate(_ORDINALS) if abs(i - at) <= 3 and i != at])
         edits.append((m.start(), m.end(), other if m.group().islower() else other.title()))
-    words = sorted({w.group() for w in _CAPITALISED.finditer(article_text)})
-    for m in _MANY_WORD_NAME.finditer(question):
-        if m.start() == 0:
-            continue
+    names = [m for m in _MANY_WORD_NAME.finditer(question) if m.start() > 0]
+    # the article's capitalised words, scanned only when there is a name to change
+    words = sorted({w.group() for w in _CAPITALISED.finditer(article_text)}) if names else []
+    for m in names:
         parts = list(re.finditer(r"\S+", m.group()))
         part = rng.choice(parts)
         pool = [w for w in words if w not in m.group() and w.lower() not in question.lower()]
@@ -261,18 +262,13 @@ def make_example(
         return Example(question, paragraph[a:b], None, "", "article")
     roll -= config.neg_article
     a, b = answer_window(context, start, answer, size, rng)
-    if roll < config.neg_swap:
+    if roll < config.neg_swap + config.neg_perturb:
         text = " ".join(p[0] for p in article.paragraphs)
-        swapped = swap_entity(question, text, rng)
-        if swapped is None:
-            return None
-        return Example(swapped, context[a:b], None, "", "swap")
-    roll -= config.neg_swap
-    if roll < config.neg_perturb:
-        text = " ".join(p[0] for p in article.paragraphs)
-        changed = perturb_entity(question, context[a:b], text, rng)
-        if changed is not None:
-            return Example(changed, context[a:b], None, "", "perturb")
+        if roll >= config.neg_swap:
+            changed = perturb_entity(question, context[a:b], text, rng)
+            if changed is not None:
+                return Example(changed, context[a:b], None, "", "perturb")
+        # a swap, or a perturbation of a question with nothing to change
         swapped = swap_entity(question, text, rng)
         return None if swapped is None else Example(swapped, context[a:b], None, "", "swap")
     return Example(question, context[a:b], start - a, answer, "answer")
