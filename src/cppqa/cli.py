@@ -203,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--seed", type=int, metavar="N", help="random seed (default: 13)")
     train.add_argument(
+        "--group",
+        type=int,
+        metavar="K",
+        help="read each question with K windows of its article at once, with a loss shared "
+        "across them so their scores compare (default: 0, one window per example)",
+    )
+    train.add_argument(
         "--lr", type=float, metavar="RATE", help="peak learning rate (default: 1e-4)"
     )
     train.add_argument(
@@ -552,7 +559,12 @@ def _train_reader(args: argparse.Namespace) -> int:
     if not data.is_file():
         raise CppqaError(f"--data {args.data!r} is not a file")
     config = resolve_config(
-        holdout=args.holdout, examples=args.examples, seed=args.seed, init=args.init, lr=args.lr
+        holdout=args.holdout,
+        examples=args.examples,
+        seed=args.seed,
+        init=args.init,
+        lr=args.lr,
+        group=args.group,
     )
     result = train_reader(
         data,

@@ -20,6 +20,15 @@ gives the reader at answer time). SQuAD 1.1 has no unanswerable questions, so
   word of the article, so that it asks after something the window does not name. These
   are the near misses SQuAD 2.0's writers made ("MI66", "December 2004", "Epona
   Princess", "the thirty-fourth film").
+
+With ``group`` > 0 a question comes with ``group`` windows of its article at once,
+as retrieval gives them: the window holding the answer and those sharing most
+words with the question that lack it (or only those, or the question perturbed or
+swapped, or windows of another article: then no window answers). Besides each
+window's own loss, a shared one is taken over the group (Clark & Gardner 2018's
+shared normalisation, on the margins the answer is chosen by): one softmax over
+every context token's start (and end) logit less its window's [CLS] logit, and a
+single no-answer at 0, so that the right window's span must beat the others'.
 """
 
 from __future__ import annotations
@@ -62,6 +71,10 @@ class TrainConfig:
     neg_article: float = 0.07
     neg_swap: float = 0.05
     neg_perturb: float = 0.10  # a question with nothing to change is swapped instead
+    #: Windows read together per question with a shared loss (0: one window per example).
+    #: Groups take the negative shares above as: window + near → the answer's window left
+    #: out; swap + perturb → the question changed; article → another article's windows.
+    group: int = 0
     #: Weights to start from: "" for the base all-MiniLM-L6-v2, or a trained reader's folder.
     init: str = ""
     #: Examples of the stream passed over first: a run from --init skips those its reader
@@ -274,9 +287,87 @@ def make_example(
     return Example(question, context[a:b], start - a, answer, "answer")
 
 
+_WINDOWS: dict[tuple[str, int], list[tuple[str, frozenset[str]]]] = {}
+
+
+def _article_windows(article: Article, size: int) -> list[tuple[str, frozenset[str]]]:
+    """Every window of the article with its content words (cached: groups rank them often)."""
+    key = (article.title, size)
+    if key not in _WINDOWS:
+        _WINDOWS[key] = [
+            (paragraph[a:b], frozenset(content_stems(paragraph[a:b])))
+            for paragraph, _ in article.paragraphs
+            for a, b in windows_of(paragraph, size)
+        ]
+    return _WINDOWS[key]
+
+
+def _closest_windows(article: Article, question: str, answer: str, n: int, size: int) -> list[str]:
+    """The ``n`` windows of ``article`` sharing most content words with ``question`` that
+    lack the answer text, best first (ties in the article's order)."""
+    asked = set(content_stems(question))
+    lacking = [
+        (len(asked & words), i, text)
+        for i, (text, words) in enumerate(_article_windows(article, size))
+        if not answer or answer.lower() not in text.lower()
+    ]
+    lacking.sort(key=lambda t: (-t[0], t[1]))
+    return [text for _, _, text in lacking[:n]]
+
+
+def make_group(
+    articles: list[Article], index: int, config: TrainConfig, seed: int
+) -> list[Example] | None:
+    """The ``index``-th group of ``config.group`` windows for one question, in random
+    order; at most one holds the answer. A pure function of (index, seed)."""
+    rng = random.Random((seed + 7_919) * 1_000_003 + index)  # not the single stream's draws
+    article = rng.choice(articles)
+    context, qas = rng.choice(article.paragraphs)
+    answerable = [q for q in qas if q.start >= 0]
+    if not answerable:
+        return None
+    question, answer, start, _ = rng.choice(answerable)
+    size, k = config.window_sentences, config.group
+    missing = config.neg_window + config.neg_near
+    changed = missing + config.neg_swap + config.neg_perturb
+    roll = rng.random()
+    if changed <= roll < changed + config.neg_article:  # another article's windows
+        other = rng.choice(articles)
+        texts = _closest_windows(other, question, "", k, size)
+        if other.title == article.title or len(texts) < k:
+            return None
+        group = [Example(question, t, None, "", "article") for t in texts]
+    else:
+        n = k if roll < missing else k - 1
+        texts = _closest_windows(article, question, answer, n, size)
+        if len(texts) < n:
+            return None
+        group = [Example(question, t, None, "", "near") for t in texts]
+        if roll >= missing:  # the window holding the answer joins them
+            a, b = answer_window(context, start, answer, size, rng)
+            window = context[a:b]
+            group.append(Example(question, window, start - a, answer, "answer"))
+            if roll < changed:  # ... but the question is changed, so no window answers
+                text = " ".join(p[0] for p in article.paragraphs)
+                perturb = roll >= missing + config.neg_swap
+                new = perturb_entity(question, window, text, rng) if perturb else None
+                new = new or swap_entity(question, text, rng)
+                if new is None:
+                    return None
+                group = [Example(new, e.context, None, "", "perturb") for e in group]
+    rng.shuffle(group)
+    return group
+
+
 def example_stream(articles: list[Article], config: TrainConfig, seed: int) -> Iterator[Example]:
+    """Examples one by one; with ``config.group``, a group's windows come consecutively."""
     index = 0
     while True:
+        if config.group:
+            made = make_group(articles, index, config, seed)
+            index += 1
+            yield from made or []
+            continue
         ex = make_example(articles, index, config, seed)
         index += 1
         if ex is not None:
@@ -315,7 +406,32 @@ def encode(tokenizer: Any, examples: list[Example], max_tokens: int) -> dict[str
         ends.append(e_tok)
     batch["start_positions"] = torch.tensor(starts)
     batch["end_positions"] = torch.tensor(ends)
+    context = [[sid == 1 for sid in batch.sequence_ids(i)] for i in range(len(examples))]
+    batch["context_mask"] = torch.tensor(context)
     return dict(batch)
+
+
+def shared_loss(out: Any, batch: dict[str, Any], mask: Any, group: int) -> Any:
+    """The group loss: per group, one softmax over every context token's logit less its
+    window's [CLS] logit, with one no-answer at 0; the target is the answer's start (end)
+    token in the window holding it, else the no-answer. Mean of start and end, over groups."""
+    import torch
+
+    losses = []
+    for logits, targets in (
+        (out.start_logits, batch["start_positions"]),
+        (out.end_logits, batch["end_positions"]),
+    ):
+        margins = (logits - logits[:, :1]).masked_fill(~mask, float("-inf"))
+        n, width = margins.shape
+        margins = margins.view(n // group, group * width)
+        flat = torch.cat([margins.new_zeros(n // group, 1), margins], dim=1)
+        t = targets.view(n // group, group)
+        holder = (t > 0).float().argmax(dim=1)  # the window holding the answer, if any
+        token = t.gather(1, holder[:, None]).squeeze(1)
+        target = torch.where(token > 0, 1 + holder * width + token, torch.zeros_like(token))
+        losses.append(torch.nn.functional.cross_entropy(flat, target))
+    return (losses[0] + losses[1]) / 2
 
 
 # ---------------------------------------------------------------- held-out scoring
@@ -479,7 +595,8 @@ def train_reader(
         torch.set_rng_state(state["torch_rng"])
 
     stream = example_stream(split.train, config, config.seed)
-    for _ in range(config.skip + seen):  # replay the stream to where this run stands
+    # replay the stream to where this run stands (a group stream is a stream of its own)
+    for _ in range((0 if config.group else config.skip) + seen):
         next(stream)
 
     def save_checkpoint() -> None:
@@ -507,9 +624,13 @@ def train_reader(
     while step < total_steps:
         examples = [next(stream) for _ in range(config.batch_size)]
         batch = encode(tokenizer, examples, config.max_tokens)
+        mask = batch.pop("context_mask")
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step)
-        loss = model(**batch).loss
+        outputs = model(**batch)
+        loss = outputs.loss
+        if config.group:
+            loss = loss + shared_loss(outputs, batch, mask, config.group)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -692,4 +813,9 @@ def resolve_config(**overrides: Any) -> TrainConfig:
         raise CppqaError(f"--lr must be between 0 and 1, got {config.lr}")
     if config.holdout < 0:
         raise CppqaError(f"--holdout must not be negative, got {config.holdout}")
+    if config.group < 0 or config.group == 1 or (config.group and config.batch_size % config.group):
+        raise CppqaError(
+            f"--group must be 0 or at least 2 and divide the batch size ({config.batch_size}), "
+            f"got {config.group}"
+        )
     return config
