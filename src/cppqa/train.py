@@ -240,17 +240,29 @@ def perturb_entity(question: str, window: str, article_text: str, rng: random.Ra
     return None
 
 
-def make_example(
-    articles: list[Article], index: int, config: TrainConfig, seed: int
-) -> Example | None:
-    """The ``index``-th example of the stream: a pure function of (index, seed)."""
-    rng = random.Random(seed * 1_000_003 + index)
+def _draw_question(
+    articles: list[Article], rng: random.Random
+) -> tuple[Article, str, str, str, int] | None:
+    """A random article, paragraph and answerable question of it: (article, paragraph,
+    question, answer, answer start); None for a paragraph with no answerable question."""
     article = rng.choice(articles)
     context, qas = rng.choice(article.paragraphs)
     answerable = [q for q in qas if q.start >= 0]
     if not answerable:
         return None
     question, answer, start, _ = rng.choice(answerable)
+    return article, context, question, answer, start
+
+
+def make_example(
+    articles: list[Article], index: int, config: TrainConfig, seed: int
+) -> Example | None:
+    """The ``index``-th example of the stream: a pure function of (index, seed)."""
+    rng = random.Random(seed * 1_000_003 + index)
+    drawn = _draw_question(articles, rng)
+    if drawn is None:
+        return None
+    article, context, question, answer, start = drawn
     size = config.window_sentences
     roll = rng.random()
     if roll < config.neg_window:
@@ -321,12 +333,10 @@ def make_group(
     """The ``index``-th group of ``config.group`` windows for one question, in random
     order; at most one holds the answer. A pure function of (index, seed)."""
     rng = random.Random((seed + 7_919) * 1_000_003 + index)  # not the single stream's draws
-    article = rng.choice(articles)
-    context, qas = rng.choice(article.paragraphs)
-    answerable = [q for q in qas if q.start >= 0]
-    if not answerable:
+    drawn = _draw_question(articles, rng)
+    if drawn is None:
         return None
-    question, answer, start, _ = rng.choice(answerable)
+    article, context, question, answer, start = drawn
     size, k = config.window_sentences, config.group
     missing = config.neg_window + config.neg_near
     changed = missing + config.neg_swap + config.neg_perturb
