@@ -299,3 +299,14 @@ def test_a_tiny_group_run_lowers_the_shared_loss(tmp_path: Path) -> None:
     assert result.finished and result.seen == 48
     after = group_loss(Reader.load(tmp_path / "g").model, tokenizer)
     assert after < 0.9 * before, (before, after)  # measured: 5.64 -> 4.61 in 6 steps
+    # a run from it goes on with the stream it belongs to: a group run with groups it has
+    # not read, a single-window run with the single-window stream from its start
+    from dataclasses import replace
+
+    for group, grouped in ((4, 56), (0, 48)):
+        again = replace(config, init=str(tmp_path / "g"), group=group)
+        train_reader(SLICE, tmp_path / f"g{group}", tmp_path / f"c{group}", again,
+                     progress=False, steps=1)  # fmt: skip
+        meta = json.loads((tmp_path / f"g{group}" / "reader.json").read_text(encoding="utf-8"))
+        assert meta["examples_seen"] == 56 and meta["group_examples_seen"] == grouped
+        assert meta["config"]["skip"] == 48 and meta["config"]["group_skip"] == 48

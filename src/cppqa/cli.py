@@ -207,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="K",
         help="read each question with K windows of its article at once, with a loss shared "
-        "across them so their scores compare (default: 0, one window per example)",
+        "across them so their scores compare; K divides the batch of 16 (2, 4, 8 or 16), and "
+        "--examples then counts windows (default: 0, one window per example)",
     )
     train.add_argument(
         "--lr", type=float, metavar="RATE", help="peak learning rate (default: 1e-4)"

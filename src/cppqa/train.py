@@ -80,6 +80,8 @@ class TrainConfig:
     #: Examples of the stream passed over first: a run from --init skips those its reader
     #: (and the readers it came from) learned from, so it goes on with new questions.
     skip: int = 0
+    #: Of those, the windows of the group stream (its own stream, replayed by group runs).
+    group_skip: int = 0
     checkpoint_every: int = 200  # steps
     eval_every: int = 500  # steps
     eval_questions: int = 300
@@ -427,19 +429,20 @@ def shared_loss(out: Any, batch: dict[str, Any], mask: Any, group: int) -> Any:
     token in the window holding it, else the no-answer. Mean of start and end, over groups."""
     import torch
 
+    n, width = mask.shape
+    # the window holding the answer, if any (encode marks start and end together)
+    holds = (batch["start_positions"] > 0).view(n // group, group)
+    holder, answered = holds.float().argmax(dim=1), holds.any(dim=1)
     losses = []
     for logits, targets in (
         (out.start_logits, batch["start_positions"]),
         (out.end_logits, batch["end_positions"]),
     ):
         margins = (logits - logits[:, :1]).masked_fill(~mask, float("-inf"))
-        n, width = margins.shape
         margins = margins.view(n // group, group * width)
         flat = torch.cat([margins.new_zeros(n // group, 1), margins], dim=1)
-        t = targets.view(n // group, group)
-        holder = (t > 0).float().argmax(dim=1)  # the window holding the answer, if any
-        token = t.gather(1, holder[:, None]).squeeze(1)
-        target = torch.where(token > 0, 1 + holder * width + token, torch.zeros_like(token))
+        token = targets.view(n // group, group).gather(1, holder[:, None]).squeeze(1)
+        target = torch.where(answered, 1 + holder * width + token, torch.zeros_like(token))
         losses.append(torch.nn.functional.cross_entropy(flat, target))
     return (losses[0] + losses[1]) / 2
 
@@ -580,9 +583,9 @@ def train_reader(
 
     if config.init:
         base = Path(config.init)
-        learned = _check_init(base, split)
+        learned, grouped = _check_init(base, split)
         if state is None:
-            config = replace(config, skip=learned)
+            config = replace(config, skip=learned, group_skip=grouped)
             log.info("from %s: skipping the %d examples it learned from", base, learned)
     base = base or base_model_folder()
     model, tokenizer = new_span_model(base)
@@ -605,8 +608,9 @@ def train_reader(
         torch.set_rng_state(state["torch_rng"])
 
     stream = example_stream(split.train, config, config.seed)
-    # replay the stream to where this run stands (a group stream is a stream of its own)
-    for _ in range((0 if config.group else config.skip) + seen):
+    # replay the stream to where this run stands (the group stream is a stream of its own)
+    done = config.group_skip if config.group else config.skip - config.group_skip
+    for _ in range(done + seen):
         next(stream)
 
     def save_checkpoint() -> None:
@@ -670,16 +674,18 @@ def train_reader(
     return TrainResult(out, seen, step >= total_steps, scores)
 
 
-def _check_init(folder: Path, split: Split) -> int:
+def _check_init(folder: Path, split: Split) -> tuple[int, int]:
     """A reader to start from must have held out the same articles as this run, or this
     run's held-out scores would be of articles it had trained on. Returns how far into the
-    example stream it (with the readers it came from) has learned."""
+    example streams it (with the readers it came from) has learned: all examples, and
+    the group stream's windows among them."""
     from cppqa.reader import READER_FILE, WEIGHTS_FILE
 
     try:
         meta = json.loads((folder / READER_FILE).read_text(encoding="utf-8"))
         held = sorted(meta["held_out_articles"])
         learned = int(meta["examples_seen"])
+        grouped = int(meta.get("group_examples_seen", 0))
     except (OSError, ValueError, KeyError, TypeError):
         raise CppqaError(
             f"--init {str(folder)!r} holds no trained reader ({WEIGHTS_FILE} and {READER_FILE})"
@@ -689,7 +695,7 @@ def _check_init(folder: Path, split: Split) -> int:
             f"the reader in --init {str(folder)!r} held out other articles than this run "
             "would; use the --seed and --holdout it was trained with"
         )
-    return learned
+    return learned, grouped
 
 
 def _progress(total: int, done: int, enabled: bool) -> Any:
@@ -733,6 +739,7 @@ def export(
         "max_tokens": config.max_tokens,
         "window_sentences": config.window_sentences,
         "examples_seen": config.skip + seen,  # with those of the --init readers
+        "group_examples_seen": config.group_skip + (seen if config.group else 0),
         "examples_this_run": seen,
         "steps": step,
         "planned_steps": total_steps,
