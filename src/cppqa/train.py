@@ -22,7 +22,7 @@ gives the reader at answer time). SQuAD 1.1 has no unanswerable questions, so
   Princess", "the thirty-fourth film").
 
 With ``group`` > 0 a question comes with ``group`` windows of its article at once,
-as retrieval gives them: the window holding the answer and those sharing most
+much as retrieval gives them: the window holding the answer and those sharing most
 words with the question that lack it (or only those, or the question perturbed or
 swapped, or windows of another article: then no window answers). Besides each
 window's own loss, a shared one is taken over the group (Clark & Gardner 2018's
@@ -33,6 +33,7 @@ single no-answer at 0, so that the right window's span must beat the others'.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -141,6 +142,17 @@ def answer_window(
     return 0, len(context)  # the answer crosses a split the splitter made; keep it whole
 
 
+@functools.cache
+def _article_windows(article: Article, size: int) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Every window of the article, in order, with its content words (cached: the stream
+    ranks an article's windows again and again)."""
+    return tuple(
+        (paragraph[a:b], frozenset(content_stems(paragraph[a:b])))
+        for paragraph, _ in article.paragraphs
+        for a, b in windows_of(paragraph, size)
+    )
+
+
 def near_window(
     article: Article, question: str, answer: str, size: int, rng: random.Random
 ) -> str | None:
@@ -148,16 +160,14 @@ def near_window(
     lacks the answer text (a random one of the best); None when none shares any."""
     asked = set(content_stems(question))
     best, ties = 0, []
-    for paragraph, _ in article.paragraphs:
-        for a, b in windows_of(paragraph, size):
-            text = paragraph[a:b]
-            if answer.lower() in text.lower():
-                continue
-            shared = len(asked.intersection(content_stems(text)))
-            if shared > best:
-                best, ties = shared, [text]
-            elif shared == best and best:
-                ties.append(text)
+    for text, words in _article_windows(article, size):
+        if answer.lower() in text.lower():
+            continue
+        shared = len(asked & words)
+        if shared > best:
+            best, ties = shared, [text]
+        elif shared == best and best:
+            ties.append(text)
     return rng.choice(ties) if ties else None
 
 
@@ -299,21 +309,6 @@ def make_example(
         swapped = swap_entity(question, text, rng)
         return None if swapped is None else Example(swapped, context[a:b], None, "", "swap")
     return Example(question, context[a:b], start - a, answer, "answer")
-
-
-_WINDOWS: dict[tuple[str, int], list[tuple[str, frozenset[str]]]] = {}
-
-
-def _article_windows(article: Article, size: int) -> list[tuple[str, frozenset[str]]]:
-    """Every window of the article with its content words (cached: groups rank them often)."""
-    key = (article.title, size)
-    if key not in _WINDOWS:
-        _WINDOWS[key] = [
-            (paragraph[a:b], frozenset(content_stems(paragraph[a:b])))
-            for paragraph, _ in article.paragraphs
-            for a, b in windows_of(paragraph, size)
-        ]
-    return _WINDOWS[key]
 
 
 def _closest_windows(article: Article, question: str, answer: str, n: int, size: int) -> list[str]:
