@@ -146,6 +146,8 @@ def test_bad_settings_are_refused() -> None:
         with pytest.raises(CppqaError, match="--group"):
             resolve_config(group=group)
     assert resolve_config(group=4).group == 4
+    with pytest.raises(CppqaError, match="precision"):
+        resolve_config(precision="fp16")
 
 
 def test_a_group_has_at_most_one_window_holding_the_answer() -> None:
@@ -310,3 +312,40 @@ def test_a_tiny_group_run_lowers_the_shared_loss(tmp_path: Path) -> None:
         meta = json.loads((tmp_path / f"g{group}" / "reader.json").read_text(encoding="utf-8"))
         assert meta["examples_seen"] == 56 and meta["group_examples_seen"] == grouped
         assert meta["config"]["skip"] == 48 and meta["config"]["group_skip"] == 48
+
+
+@pytest.mark.slow
+def test_a_tiny_bf16_run_learns_and_keeps_fp32_weights(tmp_path: Path) -> None:
+    import itertools
+
+    from cppqa.reader import Reader, base_model_folder, new_span_model
+    from cppqa.train import train_reader
+
+    config = TrainConfig(
+        examples=48, batch_size=8, max_tokens=96, lr=3e-4, warmup=0.1, precision="bf16",
+        checkpoint_every=100, eval_every=100, eval_questions=8, holdout=1,
+    )  # fmt: skip
+    split = split_articles(load_squad(SLICE), config.holdout, config.seed)
+    seen = list(itertools.islice(example_stream(split.train, config, config.seed), 48))
+    fresh, tokenizer = new_span_model(base_model_folder())
+    before = _batch_loss(fresh, tokenizer, seen, config.max_tokens)
+    result = train_reader(SLICE, tmp_path / "r", tmp_path / "c", config, progress=False)
+    assert result.finished and result.seen == 48
+    after = _batch_loss(Reader.load(tmp_path / "r").model, tokenizer, seen, config.max_tokens)
+    assert after < 0.8 * before, (before, after)
+    import torch
+
+    state = torch.load(tmp_path / "c" / "state.pt", map_location="cpu", weights_only=False)
+    assert state["config"]["precision"] == "bf16"
+    assert all(v.dtype == torch.float32 for v in state["model"].values() if v.is_floating_point())
+    # the setting takes effect: one step in fp32 moves the weights otherwise, if little
+    from dataclasses import replace
+
+    for name, precision in (("one16", "bf16"), ("one32", "fp32")):
+        step = replace(config, precision=precision)
+        train_reader(SLICE, tmp_path / name, tmp_path / f"c{name}", step, progress=False, steps=1)
+    a = Reader.load(tmp_path / "one16").model.state_dict()
+    b = Reader.load(tmp_path / "one32").model.state_dict()
+    key = "qa_outputs.weight"
+    assert not torch.equal(a[key], b[key])
+    assert torch.allclose(a[key].float(), b[key].float(), atol=1e-2)

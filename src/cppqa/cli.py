@@ -214,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--lr", type=float, metavar="RATE", help="peak learning rate (default: 1e-4)"
     )
     train.add_argument(
+        "--bf16",
+        action="store_true",
+        help="run the forward pass in bfloat16 (weights stay fp32): about 1.4x faster on "
+        "CPUs with AVX-512 BF16, and on GPUs; slower on CPUs without it (a resumed run keeps "
+        "its checkpoint's setting)",
+    )
+    train.add_argument(
         "--out", metavar="DIR", default="models/reader", help="where the reader goes"
     )
     train.add_argument(
@@ -566,6 +573,7 @@ def _train_reader(args: argparse.Namespace) -> int:
         init=args.init,
         lr=args.lr,
         group=args.group,
+        precision="bf16" if args.bf16 else None,
     )
     result = train_reader(
         data,

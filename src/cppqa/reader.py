@@ -229,8 +229,8 @@ def window_logits(batch: Any, offsets: Any, out: Any) -> list[WindowLogits]:
     ``batch`` is the tokenizer's encoding (question first, window second),
     ``offsets`` its offset mapping, ``out`` the model's output.
     """
-    starts = out.start_logits.float().numpy()
-    ends = out.end_logits.float().numpy()
+    starts = out.start_logits.float().cpu().numpy()
+    ends = out.end_logits.float().cpu().numpy()
     offsets = offsets.tolist()
     results = []
     for i in range(len(starts)):
