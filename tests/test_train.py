@@ -6,6 +6,7 @@ import json
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -198,6 +199,26 @@ def test_the_shared_loss_compares_windows_by_their_margins() -> None:
     assert float(shared_loss(right, batch, mask, 2)) > 1.0
 
 
+def _tiny_config(**changes: Any) -> TrainConfig:
+    """A run of 6 steps of 8 examples on the vendored slice, one article held out."""
+    return TrainConfig(
+        examples=48, batch_size=8, max_tokens=96, lr=3e-4, warmup=0.1,
+        checkpoint_every=100, eval_every=100, eval_questions=8, holdout=1, **changes,
+    )  # fmt: skip
+
+
+def _tiny_start(config: TrainConfig):  # type: ignore[no-untyped-def]
+    """The run's 48 examples, the tokenizer, and the base encoder's loss on them."""
+    import itertools
+
+    from cppqa.reader import base_model_folder, new_span_model
+
+    split = split_articles(load_squad(SLICE), config.holdout, config.seed)
+    seen = list(itertools.islice(example_stream(split.train, config, config.seed), 48))
+    fresh, tokenizer = new_span_model(base_model_folder())
+    return seen, tokenizer, _batch_loss(fresh, tokenizer, seen, config.max_tokens)
+
+
 def _batch_loss(model, tokenizer, examples, max_tokens):  # type: ignore[no-untyped-def]
     import torch
 
@@ -212,21 +233,14 @@ def _batch_loss(model, tokenizer, examples, max_tokens):  # type: ignore[no-unty
 
 @pytest.mark.slow
 def test_a_tiny_run_learns_and_a_resumed_run_equals_an_uninterrupted_one(tmp_path: Path) -> None:
-    import itertools
 
     import torch
 
-    from cppqa.reader import Reader, base_model_folder, new_span_model
+    from cppqa.reader import Reader
     from cppqa.train import train_reader
 
-    config = TrainConfig(
-        examples=48, batch_size=8, max_tokens=96, lr=3e-4, warmup=0.1,
-        checkpoint_every=100, eval_every=100, eval_questions=8, holdout=1,
-    )  # fmt: skip
-    split = split_articles(load_squad(SLICE), config.holdout, config.seed)
-    seen = list(itertools.islice(example_stream(split.train, config, config.seed), 48))
-    fresh, tokenizer = new_span_model(base_model_folder())
-    before = _batch_loss(fresh, tokenizer, seen, config.max_tokens)
+    config = _tiny_config()
+    seen, tokenizer, before = _tiny_start(config)
 
     straight = train_reader(SLICE, tmp_path / "a", tmp_path / "ca", config, progress=False)
     assert straight.finished and straight.seen == 48
@@ -280,10 +294,7 @@ def test_a_tiny_group_run_lowers_the_shared_loss(tmp_path: Path) -> None:
     from cppqa.reader import Reader, base_model_folder, new_span_model
     from cppqa.train import encode, train_reader
 
-    config = TrainConfig(
-        examples=48, batch_size=8, max_tokens=96, lr=3e-4, warmup=0.1, group=4,
-        checkpoint_every=100, eval_every=100, eval_questions=8, holdout=1,
-    )  # fmt: skip
+    config = _tiny_config(group=4)
     split = split_articles(load_squad(SLICE), config.holdout, config.seed)
     seen = list(itertools.islice(example_stream(split.train, config, config.seed), 48))
     assert [len({e.question for e in seen[i : i + 4]}) for i in range(0, 48, 4)] == [1] * 12
@@ -316,19 +327,12 @@ def test_a_tiny_group_run_lowers_the_shared_loss(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_tiny_bf16_run_learns_and_keeps_fp32_weights(tmp_path: Path) -> None:
-    import itertools
 
-    from cppqa.reader import Reader, base_model_folder, new_span_model
+    from cppqa.reader import Reader
     from cppqa.train import train_reader
 
-    config = TrainConfig(
-        examples=48, batch_size=8, max_tokens=96, lr=3e-4, warmup=0.1, precision="bf16",
-        checkpoint_every=100, eval_every=100, eval_questions=8, holdout=1,
-    )  # fmt: skip
-    split = split_articles(load_squad(SLICE), config.holdout, config.seed)
-    seen = list(itertools.islice(example_stream(split.train, config, config.seed), 48))
-    fresh, tokenizer = new_span_model(base_model_folder())
-    before = _batch_loss(fresh, tokenizer, seen, config.max_tokens)
+    config = _tiny_config(precision="bf16")
+    seen, tokenizer, before = _tiny_start(config)
     result = train_reader(SLICE, tmp_path / "r", tmp_path / "c", config, progress=False)
     assert result.finished and result.seen == 48
     after = _batch_loss(Reader.load(tmp_path / "r").model, tokenizer, seen, config.max_tokens)
