@@ -208,7 +208,8 @@ def _tiny_config(**changes: Any) -> TrainConfig:
 
 
 def _tiny_start(config: TrainConfig):  # type: ignore[no-untyped-def]
-    """The run's 48 examples, the tokenizer, and the base encoder's loss on them."""
+    """The run's 48 examples, and the untrained reader (base encoder, new head) with its
+    tokenizer."""
     import itertools
 
     from cppqa.reader import base_model_folder, new_span_model
@@ -216,7 +217,7 @@ def _tiny_start(config: TrainConfig):  # type: ignore[no-untyped-def]
     split = split_articles(load_squad(SLICE), config.holdout, config.seed)
     seen = list(itertools.islice(example_stream(split.train, config, config.seed), 48))
     fresh, tokenizer = new_span_model(base_model_folder())
-    return seen, tokenizer, _batch_loss(fresh, tokenizer, seen, config.max_tokens)
+    return seen, fresh, tokenizer
 
 
 def _batch_loss(model, tokenizer, examples, max_tokens):  # type: ignore[no-untyped-def]
@@ -233,14 +234,14 @@ def _batch_loss(model, tokenizer, examples, max_tokens):  # type: ignore[no-unty
 
 @pytest.mark.slow
 def test_a_tiny_run_learns_and_a_resumed_run_equals_an_uninterrupted_one(tmp_path: Path) -> None:
-
     import torch
 
     from cppqa.reader import Reader
     from cppqa.train import train_reader
 
     config = _tiny_config()
-    seen, tokenizer, before = _tiny_start(config)
+    seen, fresh, tokenizer = _tiny_start(config)
+    before = _batch_loss(fresh, tokenizer, seen, config.max_tokens)
 
     straight = train_reader(SLICE, tmp_path / "a", tmp_path / "ca", config, progress=False)
     assert straight.finished and straight.seen == 48
@@ -287,16 +288,13 @@ def test_a_tiny_run_learns_and_a_resumed_run_equals_an_uninterrupted_one(tmp_pat
 
 @pytest.mark.slow
 def test_a_tiny_group_run_lowers_the_shared_loss(tmp_path: Path) -> None:
-    import itertools
-
     import torch
 
-    from cppqa.reader import Reader, base_model_folder, new_span_model
+    from cppqa.reader import Reader
     from cppqa.train import encode, train_reader
 
     config = _tiny_config(group=4)
-    split = split_articles(load_squad(SLICE), config.holdout, config.seed)
-    seen = list(itertools.islice(example_stream(split.train, config, config.seed), 48))
+    seen, fresh, tokenizer = _tiny_start(config)
     assert [len({e.question for e in seen[i : i + 4]}) for i in range(0, 48, 4)] == [1] * 12
 
     def group_loss(model, tokenizer) -> float:  # type: ignore[no-untyped-def]
@@ -306,7 +304,6 @@ def test_a_tiny_group_run_lowers_the_shared_loss(tmp_path: Path) -> None:
             mask = batch.pop("context_mask")
             return float(shared_loss(model(**batch), batch, mask, config.group))
 
-    fresh, tokenizer = new_span_model(base_model_folder())
     before = group_loss(fresh, tokenizer)
     result = train_reader(SLICE, tmp_path / "g", tmp_path / "cg", config, progress=False)
     assert result.finished and result.seen == 48
@@ -327,18 +324,18 @@ def test_a_tiny_group_run_lowers_the_shared_loss(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_tiny_bf16_run_learns_and_keeps_fp32_weights(tmp_path: Path) -> None:
+    import torch
 
     from cppqa.reader import Reader
     from cppqa.train import train_reader
 
     config = _tiny_config(precision="bf16")
-    seen, tokenizer, before = _tiny_start(config)
+    seen, fresh, tokenizer = _tiny_start(config)
+    before = _batch_loss(fresh, tokenizer, seen, config.max_tokens)
     result = train_reader(SLICE, tmp_path / "r", tmp_path / "c", config, progress=False)
     assert result.finished and result.seen == 48
     after = _batch_loss(Reader.load(tmp_path / "r").model, tokenizer, seen, config.max_tokens)
     assert after < 0.8 * before, (before, after)
-    import torch
-
     state = torch.load(tmp_path / "c" / "state.pt", map_location="cpu", weights_only=False)
     assert state["config"]["precision"] == "bf16"
     assert all(v.dtype == torch.float32 for v in state["model"].values() if v.is_floating_point())
