@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cppqa import __version__
@@ -139,8 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="with --squad: 'all', or a comma-separated list of titles and of the sets "
         "'held-out' (the reader's 40 held-out SQuAD 1.1 articles), its halves "
-        "'calibration' and 'test', and 'abstention' (the two SQuAD 2.0 articles with "
-        "unanswerable questions) (default: all)",
+        "'calibration' and 'test', 'abstention' (the two SQuAD 2.0 train articles with "
+        "unanswerable questions), and 'v2-calibration' and 'v2-test' (the fixed split of "
+        "the SQuAD 2.0 dev file) (default: all)",
     )
     evaluate.add_argument(
         "--limit", type=_count, metavar="N", help="with --squad: at most N questions per article"
@@ -154,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--records", metavar="FILE", help="with --squad: write every question's record as JSONL"
+    )
+    evaluate.add_argument(
+        "--from-records",
+        metavar="FILE",
+        nargs="+",
+        help="instead of --squad: score (or --calibrate on) records that earlier --records "
+        "runs of the same reader wrote, e.g. of two sets asked with different --limit",
+    )
+    evaluate.add_argument(
+        "--compare",
+        metavar="DIR",
+        help="with --squad: also ask the same questions of the reader in DIR (e.g. the "
+        "previous one) and report it beside, at its own threshold",
     )
     evaluate.add_argument(
         "--calibrate",
@@ -178,6 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
         "from; writes weights, tokenizer, reader.json and a model card to --out.",
     )
     train.add_argument("--data", metavar="FILE", required=True, help="SQuAD 1.1 file (.json[.gz])")
+    train.add_argument(
+        "--mix",
+        type=_mix,
+        action="append",
+        metavar="FILE:SHARE",
+        help="also draw SHARE of the examples (0-1) from a SQuAD 2.0 file, its unanswerable "
+        "questions included, e.g. --mix squad-v2.0-dev-30-articles.json.gz:0.3; its "
+        "calibration and test articles are never drawn; repeatable",
+    )
     train.add_argument(
         "--holdout", type=int, metavar="N", help="articles held out of training (default: 40)"
     )
@@ -286,6 +310,21 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
     return value
+
+
+def _mix(text: str) -> tuple[str, float]:
+    file, sep, share = text.rpartition(":")
+    try:
+        value = float(share)
+    except ValueError:
+        value = -1.0
+    if not sep or not file or not 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not FILE:SHARE with a share between 0 and 1 (e.g. squad2.json.gz:0.3)"
+        )
+    if not Path(file).is_file():
+        raise argparse.ArgumentTypeError(f"{file!r} is not a file")
+    return str(Path(file).resolve()), value
 
 
 def _sizes(text: str) -> list[int]:
@@ -454,11 +493,9 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from cppqa.evaluate import evaluate, format_report
 
-    if args.squad:
+    if args.squad or args.from_records:
         return _eval_squad(args)
     qa = _load(args)
     report = evaluate(qa, Path(args.data) if args.data else Path("eval"), split=args.split)
@@ -467,30 +504,27 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _eval_squad(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from tqdm import tqdm
+    from dataclasses import replace
 
     _quiet_libraries()
     from cppqa import squad
 
     logging.getLogger("cppqa.index").setLevel(logging.ERROR)  # "no index; building" per article
     settings = _settings(args)
-    articles = squad.load_files([Path(f) for f in args.squad])
-    articles = squad.select(articles, args.articles, settings)
-    if args.conversations:
-        return _eval_conversations(args, articles, settings)
-    bar = tqdm(total=len(articles), unit="article", disable=args.json)
-    records = list(
-        squad.squad_records(
-            articles,
-            settings,
-            limit=args.limit,
-            foreign=args.foreign,
-            progress=lambda _: bar.update(),
-        )
-    )
-    bar.close()
+    if args.from_records:
+        if args.squad or args.compare or args.conversations:
+            raise CppqaError("--from-records scores records already asked: drop --squad")
+        records = squad.from_json([r for f in args.from_records for r in _read_records(f)])
+    else:
+        articles = squad.load_files([Path(f) for f in args.squad])
+        articles = squad.select(articles, args.articles, settings)
+        if args.conversations:
+            return _eval_conversations(args, articles, settings)
+        records = _ask_squad(args, articles, settings)
+    compared: dict[str, Any] = {}
+    if args.compare:
+        other = replace(settings, reader=args.compare)
+        compared[args.compare] = (_ask_squad(args, articles, other), squad.threshold_of(other))
     if args.records:
         _write_records(args.records, squad.to_json(records))
     if args.calibrate:
@@ -506,13 +540,40 @@ def _eval_squad(args: argparse.Namespace) -> int:
             f"{calibration['threshold']:.3f}; rerun without --calibrate to score with them",
             file=sys.stderr,
         )
-    report = squad.report(records, squad.threshold_of(settings))
+    report = squad.report(records, squad.threshold_of(settings), compared)
     print(
         json.dumps(report, ensure_ascii=False, indent=1)
         if args.json
         else squad.format_report(report)
     )
     return 0
+
+
+def _ask_squad(args: argparse.Namespace, articles: list[Any], settings: Settings) -> list[Any]:
+    from tqdm import tqdm
+
+    from cppqa import squad
+
+    bar = tqdm(total=len(articles), unit="article", disable=args.json)
+    records = list(
+        squad.squad_records(
+            articles,
+            settings,
+            limit=args.limit,
+            foreign=args.foreign,
+            progress=lambda _: bar.update(),
+        )
+    )
+    bar.close()
+    return records
+
+
+def _read_records(path: str) -> list[dict[str, Any]]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise CppqaError(f"cannot read --from-records {path!r}: {exc}") from None
 
 
 def _write_records(path: str, rows: Sequence[dict[str, Any]]) -> None:
@@ -556,8 +617,6 @@ def _eval_conversations(args: argparse.Namespace, articles: list[Any], settings:
 
 
 def _train_reader(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     _quiet_libraries()
     from cppqa.train import resolve_config, train_reader
 
@@ -574,6 +633,7 @@ def _train_reader(args: argparse.Namespace) -> int:
         lr=args.lr,
         group=args.group,
         precision="bf16" if args.bf16 else None,
+        mix=tuple(args.mix) if args.mix else None,
     )
     result = train_reader(
         data,
@@ -600,8 +660,6 @@ def _train_reader(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     _quiet_libraries()
     from cppqa import bench
 

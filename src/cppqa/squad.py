@@ -32,6 +32,15 @@ log = logging.getLogger(__name__)
 #: The two SQuAD 2.0 articles whose unanswerable questions measure abstention; never trained on.
 ABSTENTION_ARTICLES = ("The_Legend_of_Zelda:_Twilight_Princess", "Spectre_(2015_film)")
 
+#: The fixed split of the 30 SQuAD 2.0 dev articles (``squad-v2.0-dev-30-articles.json.gz``,
+#: drawn once at random by whoever made the file): the test four are only ever run for
+#: their numbers; the calibration four fit thresholds and confidence curves; training
+#: draws from the other 22.
+V2_TEST = ("Black_Death", "Economic_inequality", "Force", "Harvard_University")
+V2_CALIBRATION = ("Ctenophora", "Pharmacy", "Private_school", "Steam_engine")
+#: Never trained on, whatever file a run mixes in.
+V2_HELD_OUT = V2_TEST + V2_CALIBRATION + ABSTENTION_ARTICLES
+
 
 class Item(NamedTuple):
     """One question: its first gold answer and where it starts (-1: unanswerable), all answers."""
@@ -331,10 +340,27 @@ def to_json(records: Sequence[Record]) -> list[dict[str, Any]]:
     return [asdict(r) for r in records]
 
 
+def from_json(rows: Sequence[dict[str, Any]]) -> list[Record]:
+    """Records as ``to_json`` wrote them (``eval --records``)."""
+    try:
+        return [Record(**{**row, "answers": tuple(row["answers"])}) for row in rows]
+    except (KeyError, TypeError) as exc:
+        raise CppqaError(f"not a record written by `cppqa eval --records`: {exc}") from None
+
+
 #: Named article sets of ``--articles``: the reader's held-out articles (never trained
 #: on) split in two halves, one to calibrate on and one to report; and the two SQuAD 2.0
 #: articles with unanswerable questions.
-ARTICLE_SETS = ("all", "held-out", "calibration", "test", "abstention")
+#: 'v2-calibration' and 'v2-test' are the fixed split of the SQuAD 2.0 dev file.
+ARTICLE_SETS = (
+    "all",
+    "held-out",
+    "calibration",
+    "test",
+    "abstention",
+    "v2-calibration",
+    "v2-test",
+)
 
 
 def select(articles: list[Article], spec: str, settings: Settings) -> list[Article]:
@@ -345,6 +371,10 @@ def select(articles: list[Article], spec: str, settings: Settings) -> list[Artic
     for part in (p.strip() for p in spec.split(",")):
         if part == "abstention":
             chosen |= set(ABSTENTION_ARTICLES)
+        elif part == "v2-calibration":
+            chosen |= set(V2_CALIBRATION)
+        elif part == "v2-test":
+            chosen |= set(V2_TEST)
         elif part in ARTICLE_SETS:
             held = sorted(set(held_out_titles(settings)) - set(ABSTENTION_ARTICLES))
             half = len(held) // 2
@@ -405,10 +435,18 @@ def _reader_meta(settings: Settings) -> dict[str, Any]:
     return meta
 
 
-def report(records: Sequence[Record], threshold: float) -> dict[str, Any]:
+def report(
+    records: Sequence[Record],
+    threshold: float,
+    compared: dict[str, tuple[Sequence[Record], float]] | None = None,
+) -> dict[str, Any]:
     """The summary at ``threshold``; for the two abstention articles, also each one scored at
-    the threshold that is best on the other (calibrate on one, report on the other)."""
+    the threshold that is best on the other (calibrate on one, report on the other); and
+    the summary of each of ``compared`` (other readers' records of the same questions, at
+    their own thresholds)."""
     out: dict[str, Any] = {"at_threshold": summary(records, threshold)}
+    if compared:
+        out["compared"] = {name: summary(rs, t) for name, (rs, t) in compared.items()}
     titles = {r.article for r in records}
     if set(ABSTENTION_ARTICLES) <= titles:
         swapped = {}
@@ -426,6 +464,7 @@ def report(records: Sequence[Record], threshold: float) -> dict[str, Any]:
 def format_report(report: dict[str, Any]) -> str:
     """The report as text: one table row per summary."""
     rows = [("all articles", report["at_threshold"])]
+    rows += [(f"{name[:36]} (compared)", s) for name, s in report.get("compared", {}).items()]
     rows += [
         (f"{title[:28]} (t from the other)", s)
         for title, s in report.get("calibrated_on_the_other", {}).items()

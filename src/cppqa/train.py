@@ -2,53 +2,48 @@
 
 Read top to bottom, as nanoGPT's ``train.py``: the hyperparameters sit in one
 ``TrainConfig`` saved with every checkpoint; seeds are set once; the example
-stream is a pure function of the seed, so a resumed run sees exactly the
-examples an uninterrupted one would have. Never imported at answer time.
+stream (``examples.py``) is a pure function of the seed, so a resumed run sees
+exactly the examples an uninterrupted one would have. Never imported at answer time.
 
-Examples are question + window (a sentence with its neighbours, as retrieval
-gives the reader at answer time). SQuAD 1.1 has no unanswerable questions, so
-"no answer" (the [CLS] position) is taught with made-up negatives:
-
-- ``window``: another window of the same article (the answer text absent);
-- ``near``: the window of the same article that shares most words with the question
-  but lacks the answer text, as retrieval offers the reader at answer time;
-- ``article``: a window of another article;
-- ``swap``: the right window, but the question with one of its names or numbers
-  swapped for another of the same article, so that the window no longer answers it;
-- ``perturb``: the right window, but the question with a number changed (a year, a
-  count, an ordinal) or one word of a many-word name replaced by another capitalised
-  word of the article, so that it asks after something the window does not name. These
-  are the near misses SQuAD 2.0's writers made ("MI66", "December 2004", "Epona
-  Princess", "the thirty-fourth film").
-
-With ``group`` > 0 a question comes with ``group`` windows of its article at once,
-much as retrieval gives them: the window holding the answer and those sharing most
-words with the question that lack it (or only those, or the question perturbed or
-swapped, or windows of another article: then no window answers). Besides each
-window's own loss, a shared one is taken over the group (Clark & Gardner 2018's
-shared normalisation, on the margins the answer is chosen by): one softmax over
-every context token's start (and end) logit less its window's [CLS] logit, and a
-single no-answer at 0, so that the right window's span must beat the others'.
+Each example is a question with one window, its loss the usual start/end cross
+entropy with "no answer" at [CLS]. With ``group`` > 0 a question's windows come
+together, and besides each window's own loss a shared one is taken over the group
+(Clark & Gardner 2018's shared normalisation, on the margins the answer is chosen
+by): one softmax over every context token's start (and end) logit less its window's
+[CLS] logit, and a single no-answer at 0, so that the right window's span must beat
+the others'.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
 import random
-import re
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cppqa.corpus import split_sentences
 from cppqa.errors import CppqaError
-from cppqa.squad import ABSTENTION_ARTICLES, Article, f1_score, load_squad, normalize_answer
-from cppqa.terms import content_stems
+from cppqa.examples import (
+    Example,
+    Split,
+    encode,
+    example_stream,
+    heldout_examples,
+    heldout_real_examples,
+    mixable,
+    split_articles,
+)
+from cppqa.squad import (
+    ABSTENTION_ARTICLES,
+    V2_CALIBRATION,
+    V2_HELD_OUT,
+    f1_score,
+    load_squad,
+    normalize_answer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,339 +81,12 @@ class TrainConfig:
     skip: int = 0
     #: Of those, the windows of the group stream (its own stream, replayed by group runs).
     group_skip: int = 0
+    #: Other sources mixed in, as (SQuAD 2.0 file, share of the stream): their questions as
+    #: written, unanswerable ones included; the rest of the stream comes from --data.
+    mix: tuple[tuple[str, float], ...] = ()
     checkpoint_every: int = 200  # steps
     eval_every: int = 500  # steps
     eval_questions: int = 300
-
-
-@dataclass(frozen=True)
-class Example:
-    question: str
-    context: str
-    answer_start: int | None  # None: no answer in this window
-    answer: str
-    kind: str
-
-
-@dataclass
-class Split:
-    train: list[Article]
-    held_out: list[Article]
-    titles_held_out: list[str] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------- data
-
-
-def split_articles(articles: list[Article], holdout: int, seed: int) -> Split:
-    """Hold out ``holdout`` articles chosen by ``seed``, and always the abstention articles."""
-    titles = sorted(a.title for a in articles if a.title not in ABSTENTION_ARTICLES)
-    random.Random(seed).shuffle(titles)
-    held = set(titles[:holdout]) | set(ABSTENTION_ARTICLES)
-    return Split(
-        train=[a for a in articles if a.title not in held],
-        held_out=[a for a in articles if a.title in held],
-        titles_held_out=sorted(held),
-    )
-
-
-def windows_of(context: str, size: int) -> list[tuple[int, int]]:
-    """Character ranges of every window of ``size`` consecutive sentences."""
-    sentences = split_sentences(context)
-    if not sentences:
-        return []
-    return [
-        (sentences[i].start, sentences[min(i + size, len(sentences)) - 1].end)
-        for i in range(max(len(sentences) - size + 1, 1))
-    ]
-
-
-def answer_window(
-    context: str, start: int, answer: str, size: int, rng: random.Random
-) -> tuple[int, int]:
-    """A random window of ``size`` sentences that holds the answer at ``start``."""
-    holding = [
-        (a, b) for a, b in windows_of(context, size) if a <= start and start + len(answer) <= b
-    ]
-    if holding:
-        return rng.choice(holding)
-    return 0, len(context)  # the answer crosses a split the splitter made; keep it whole
-
-
-@functools.cache
-def _article_windows(article: Article, size: int) -> tuple[tuple[str, frozenset[str]], ...]:
-    """Every window of the article, in order, with its content words (cached: the stream
-    ranks an article's windows again and again)."""
-    return tuple(
-        (paragraph[a:b], frozenset(content_stems(paragraph[a:b])))
-        for paragraph, _ in article.paragraphs
-        for a, b in windows_of(paragraph, size)
-    )
-
-
-def near_window(
-    article: Article, question: str, answer: str, size: int, rng: random.Random
-) -> str | None:
-    """The window of ``article`` that shares most content words with ``question`` yet
-    lacks the answer text (a random one of the best); None when none shares any."""
-    asked = set(content_stems(question))
-    best, ties = 0, []
-    for text, words in _article_windows(article, size):
-        if answer.lower() in text.lower():
-            continue
-        shared = len(asked & words)
-        if shared > best:
-            best, ties = shared, [text]
-        elif shared == best and best:
-            ties.append(text)
-    return rng.choice(ties) if ties else None
-
-
-_NAME = re.compile(r"\b(?:[A-Z][\w'’-]+(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’-]+)*|\d[\d,.]*)\b")
-
-
-def swap_entity(question: str, article_text: str, rng: random.Random) -> str | None:
-    """The question with a name or number (not its first word) swapped for another one."""
-    mine = [m for m in _NAME.finditer(question) if m.start() > 0]
-    if not mine:
-        return None
-    target = rng.choice(mine)
-    numeric = target.group()[0].isdigit()
-    pool = sorted(
-        {
-            m.group()
-            for m in _NAME.finditer(article_text)
-            if m.group()[0].isdigit() == numeric and m.group().lower() not in question.lower()
-        }
-    )
-    if not pool:
-        return None
-    return question[: target.start()] + rng.choice(pool) + question[target.end() :]
-
-
-_ORDINALS = (
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
-).split()
-_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\b\d+(?:st|nd|rd|th)?\b")
-_MANY_WORD_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+\b")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z][\w'’-]+\b")
-
-
-def _ordinal_suffix(n: int) -> str:
-    if n % 100 in (11, 12, 13):
-        return "th"
-    return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-
-
-def _changed_number(token: str, rng: random.Random) -> str:
-    """A different number of the same shape: a year moves by 1-15, a count by a little."""
-    digits = token.rstrip("stndrh")
-    value = int(digits)
-    if 1000 <= value <= 2100:
-        new = value + rng.choice([-1, 1]) * rng.randint(1, 15)
-    else:
-        new = value + rng.choice([-1, 1]) * rng.randint(1, max(2, value // 2))
-        if new < 1:
-            new = value + 1
-    suffix = _ordinal_suffix(new) if len(digits) < len(token) else ""
-    return f"{new}{suffix}"
-
-
-def perturb_entity(question: str, window: str, article_text: str, rng: random.Random) -> str | None:
-    """The question with a number, an ordinal or one word of a many-word name changed
-    into something ``window`` does not say; None when it has none to change."""
-    edits: list[tuple[int, int, str]] = []
-    for m in _NUMBER.finditer(question):
-        edits.append((m.start(), m.end(), _changed_number(m.group(), rng)))
-    for m in _ORDINAL.finditer(question):
-        at = _ORDINALS.index(m.group().lower())
-        other = rng.choice([o for i, o in enumerate(_ORDINALS) if abs(i - at) <= 3 and i != at])
-        edits.append((m.start(), m.end(), other if m.group().islower() else other.title()))
-    names = [m for m in _MANY_WORD_NAME.finditer(question) if m.start() > 0]
-    # the article's capitalised words, scanned only when there is a name to change
-    words = sorted({w.group() for w in _CAPITALISED.finditer(article_text)}) if names else []
-    for m in names:
-        parts = list(re.finditer(r"\S+", m.group()))
-        part = rng.choice(parts)
-        pool = [w for w in words if w not in m.group() and w.lower() not in question.lower()]
-        if pool:
-            a, b = m.start() + part.start(), m.start() + part.end()
-            edits.append((a, b, rng.choice(pool)))
-    rng.shuffle(edits)
-    for a, b, new in edits:
-        changed = question[:a] + new + question[b:]
-        # the new words must not be in the window: else it may still answer the question
-        if new.lower() not in window.lower():
-            return changed
-    return None
-
-
-def _draw_question(
-    articles: list[Article], rng: random.Random
-) -> tuple[Article, str, str, str, int] | None:
-    """A random article, paragraph and answerable question of it: (article, paragraph,
-    question, answer, answer start); None for a paragraph with no answerable question."""
-    article = rng.choice(articles)
-    context, qas = rng.choice(article.paragraphs)
-    answerable = [q for q in qas if q.start >= 0]
-    if not answerable:
-        return None
-    question, answer, start, _ = rng.choice(answerable)
-    return article, context, question, answer, start
-
-
-def make_example(
-    articles: list[Article], index: int, config: TrainConfig, seed: int
-) -> Example | None:
-    """The ``index``-th example of the stream: a pure function of (index, seed)."""
-    rng = random.Random(seed * 1_000_003 + index)
-    drawn = _draw_question(articles, rng)
-    if drawn is None:
-        return None
-    article, context, question, answer, start = drawn
-    size = config.window_sentences
-    roll = rng.random()
-    if roll < config.neg_window:
-        paragraph = rng.choice(article.paragraphs)[0]
-        choices = [(a, b) for a, b in windows_of(paragraph, size)]
-        choices = [(a, b) for a, b in choices if answer.lower() not in paragraph[a:b].lower()]
-        if not choices:
-            return None
-        a, b = rng.choice(choices)
-        return Example(question, paragraph[a:b], None, "", "window")
-    roll -= config.neg_window
-    if roll < config.neg_near:
-        near = near_window(article, question, answer, size, rng)
-        return None if near is None else Example(question, near, None, "", "near")
-    roll -= config.neg_near
-    if roll < config.neg_article:
-        other = rng.choice(articles)
-        if other.title == article.title:
-            return None
-        paragraph = rng.choice(other.paragraphs)[0]
-        a, b = rng.choice(windows_of(paragraph, size) or [(0, len(paragraph))])
-        return Example(question, paragraph[a:b], None, "", "article")
-    roll -= config.neg_article
-    a, b = answer_window(context, start, answer, size, rng)
-    if roll < config.neg_swap + config.neg_perturb:
-        text = " ".join(p[0] for p in article.paragraphs)
-        if roll >= config.neg_swap:
-            changed = perturb_entity(question, context[a:b], text, rng)
-            if changed is not None:
-                return Example(changed, context[a:b], None, "", "perturb")
-        # a swap, or a perturbation of a question with nothing to change
-        swapped = swap_entity(question, text, rng)
-        return None if swapped is None else Example(swapped, context[a:b], None, "", "swap")
-    return Example(question, context[a:b], start - a, answer, "answer")
-
-
-def _closest_windows(article: Article, question: str, answer: str, n: int, size: int) -> list[str]:
-    """The ``n`` windows of ``article`` sharing most content words with ``question`` that
-    lack the answer text, best first (ties in the article's order)."""
-    asked = set(content_stems(question))
-    lacking = [
-        (len(asked & words), i, text)
-        for i, (text, words) in enumerate(_article_windows(article, size))
-        if not answer or answer.lower() not in text.lower()
-    ]
-    lacking.sort(key=lambda t: (-t[0], t[1]))
-    return [text for _, _, text in lacking[:n]]
-
-
-def make_group(
-    articles: list[Article], index: int, config: TrainConfig, seed: int
-) -> list[Example] | None:
-    """The ``index``-th group of ``config.group`` windows for one question, in random
-    order; at most one holds the answer. A pure function of (index, seed)."""
-    rng = random.Random((seed + 7_919) * 1_000_003 + index)  # not the single stream's draws
-    drawn = _draw_question(articles, rng)
-    if drawn is None:
-        return None
-    article, context, question, answer, start = drawn
-    size, k = config.window_sentences, config.group
-    missing = config.neg_window + config.neg_near
-    changed = missing + config.neg_swap + config.neg_perturb
-    roll = rng.random()
-    if changed <= roll < changed + config.neg_article:  # another article's windows
-        other = rng.choice(articles)
-        texts = _closest_windows(other, question, "", k, size)
-        if other.title == article.title or len(texts) < k:
-            return None
-        group = [Example(question, t, None, "", "article") for t in texts]
-    else:
-        n = k if roll < missing else k - 1
-        texts = _closest_windows(article, question, answer, n, size)
-        if len(texts) < n:
-            return None
-        group = [Example(question, t, None, "", "near") for t in texts]
-        if roll >= missing:  # the window holding the answer joins them
-            a, b = answer_window(context, start, answer, size, rng)
-            window = context[a:b]
-            group.append(Example(question, window, start - a, answer, "answer"))
-            if roll < changed:  # ... but the question is changed, so no window answers
-                text = " ".join(p[0] for p in article.paragraphs)
-                perturb = roll >= missing + config.neg_swap
-                new = perturb_entity(question, window, text, rng) if perturb else None
-                new = new or swap_entity(question, text, rng)
-                if new is None:
-                    return None
-                group = [Example(new, e.context, None, "", "perturb") for e in group]
-    rng.shuffle(group)
-    return group
-
-
-def example_stream(articles: list[Article], config: TrainConfig, seed: int) -> Iterator[Example]:
-    """Examples one by one; with ``config.group``, a group's windows come consecutively."""
-    index = 0
-    while True:
-        if config.group:
-            made = make_group(articles, index, config, seed)
-            index += 1
-            yield from made or []
-            continue
-        ex = make_example(articles, index, config, seed)
-        index += 1
-        if ex is not None:
-            yield ex
-
-
-# ---------------------------------------------------------------- tensors
-
-
-def encode(tokenizer: Any, examples: list[Example], max_tokens: int) -> dict[str, Any]:
-    """Token ids plus start/end targets (0, the [CLS] position, when there is no answer)."""
-    import torch
-
-    from cppqa.reader import tokenize_pairs
-
-    batch = tokenize_pairs(
-        tokenizer, [e.question for e in examples], [e.context for e in examples], max_tokens
-    )
-    offsets = batch.pop("offset_mapping").tolist()
-    starts, ends = [], []
-    for i, e in enumerate(examples):
-        s_tok = e_tok = 0
-        if e.answer_start is not None:
-            a, b = e.answer_start, e.answer_start + len(e.answer)
-            ids = batch.sequence_ids(i)
-            context_tokens = [t for t, sid in enumerate(ids) if sid == 1]
-            # as utils_qa.py: the first token ending after the start, the last starting
-            # before the end (an answer edge on a space still maps to its word)
-            firsts = [t for t in context_tokens if offsets[i][t][1] > a]
-            lasts = [t for t in context_tokens if offsets[i][t][0] < b]
-            whole = bool(context_tokens) and offsets[i][context_tokens[-1]][1] >= b
-            if whole and firsts and lasts and firsts[0] <= lasts[-1]:
-                s_tok, e_tok = firsts[0], lasts[-1]
-            # else truncation cut the answer off: the window as seen holds no answer
-        starts.append(s_tok)
-        ends.append(e_tok)
-    batch["start_positions"] = torch.tensor(starts)
-    batch["end_positions"] = torch.tensor(ends)
-    context = [[sid == 1 for sid in batch.sequence_ids(i)] for i in range(len(examples))]
-    batch["context_mask"] = torch.tensor(context)
-    return dict(batch)
 
 
 def shared_loss(out: Any, batch: dict[str, Any], mask: Any, group: int) -> Any:
@@ -447,21 +115,6 @@ def shared_loss(out: Any, batch: dict[str, Any], mask: Any, group: int) -> Any:
 
 
 # ---------------------------------------------------------------- held-out scoring
-
-
-def heldout_examples(split: Split, config: TrainConfig, n: int) -> list[Example]:
-    """A fixed sample of held-out examples of every kind, from the held-out articles."""
-    pool = [a for a in split.held_out if a.title not in ABSTENTION_ARTICLES]
-    if not pool:
-        return []
-    out: list[Example] = []
-    index = 0
-    while len(out) < n and index < 50 * n:
-        ex = make_example(pool, index, config, seed=config.seed + 1)
-        index += 1
-        if ex is not None:
-            out.append(ex)
-    return out
 
 
 def score_examples(model: Any, tokenizer: Any, examples: list[Example], max_tokens: int) -> dict:
@@ -504,6 +157,17 @@ def score_examples(model: Any, tokenizer: Any, examples: list[Example], max_toke
         "answerable": n_pos,
         "unanswerable": n_neg,
     }
+
+
+def held_out_scores(
+    model: Any, tokenizer: Any, made: list[Example], real: list[Example], max_tokens: int
+) -> dict[str, Any]:
+    """The scores of the held-out examples of ``--data``, and under ``real`` those of the
+    mixed-in files' calibration articles (real unanswerable questions among them)."""
+    scores = score_examples(model, tokenizer, made, max_tokens)
+    if real:
+        scores["real"] = score_examples(model, tokenizer, real, max_tokens)
+    return scores
 
 
 # ---------------------------------------------------------------- the loop
@@ -554,7 +218,8 @@ def train_reader(
                 f"the checkpoint {str(ckpt_file)!r} is unreadable ({exc}); delete the folder "
                 "to start over"
             ) from None
-        config = TrainConfig(**state["config"])
+        saved = state["config"]
+        config = TrainConfig(**{**saved, "mix": tuple(tuple(m) for m in saved.get("mix", ()))})
         if length is not None and length != config.examples:
             if length <= state["seen"]:
                 raise CppqaError(
@@ -572,7 +237,8 @@ def train_reader(
 
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    torch.set_num_threads(max(os.cpu_count() or 1, 1))
+    # every core, unless OMP_NUM_THREADS says fewer (two runs side by side, one core each)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1))
     # a GPU when there is one (then a resumed run's dropout is not replayed exactly)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -581,6 +247,14 @@ def train_reader(
     if not split.train:
         raise CppqaError(f"no training articles left in {str(data)!r} after holding out")
     heldout = heldout_examples(split, config, config.eval_questions)
+    mixed, heldout_real = [], []
+    for file, _ in config.mix:
+        theirs = load_squad(Path(file))
+        mixed.append(mixable(theirs, split.titles_held_out))
+        if not mixed[-1]:
+            raise CppqaError(f"--mix {file!r}: no article left to train on after holding out")
+        calibration = [a for a in theirs if a.title in V2_CALIBRATION]
+        heldout_real += heldout_real_examples(calibration, config, config.eval_questions)
 
     if config.init:
         base = Path(config.init)
@@ -609,7 +283,7 @@ def train_reader(
         step, seen, history = state["step"], state["seen"], state["history"]
         torch.set_rng_state(state["torch_rng"])
 
-    stream = example_stream(split.train, config, config.seed)
+    stream = example_stream(split.train, config, config.seed, mixed)
     # replay the stream to where this run stands (the group stream is a stream of its own)
     done = config.group_skip if config.group else config.skip - config.group_skip
     for _ in range(done + seen):
@@ -660,7 +334,7 @@ def train_reader(
         bar.update(1)
         bar.set_postfix(loss=f"{loss_avg:.3f}", ex_s=f"{rate:.1f}", refresh=False)
         if step % config.eval_every == 0 or step == total_steps:
-            scores = score_examples(model, tokenizer, heldout, config.max_tokens)
+            scores = held_out_scores(model, tokenizer, heldout, heldout_real, config.max_tokens)
             history.append({"step": step, "seen": seen, "loss": round(loss_avg, 4), **scores})
             log.info("step %d seen %d loss %.3f held out %s", step, seen, loss_avg, scores)
         if step % config.checkpoint_every == 0:
@@ -672,7 +346,7 @@ def train_reader(
             break
     bar.close()
     save_checkpoint()
-    scores = score_examples(model, tokenizer, heldout, config.max_tokens)
+    scores = held_out_scores(model, tokenizer, heldout, heldout_real, config.max_tokens)
     export(model, tokenizer, out, config, seen, step, total_steps, scores, split, history)
     return TrainResult(out, seen, step >= total_steps, scores)
 
@@ -775,7 +449,7 @@ def model_card(meta: dict[str, Any]) -> str:
     return f"""---
 license: cc-by-sa-4.0
 base_model: sentence-transformers/all-MiniLM-L6-v2
-datasets: [rajpurkar/squad]
+datasets: [{"rajpurkar/squad, rajpurkar/squad_v2" if config.get("mix") else "rajpurkar/squad"}]
 language: [en]
 pipeline_tag: question-answering
 ---
@@ -795,7 +469,7 @@ position when the window does not answer.
   "No answer" was taught with made-up negatives (another window of the article,
   the window of the article closest to the question that lacks its answer, a window
   of another article, the question with a name or number swapped, or with a number,
-  an ordinal or one word of a name changed into one the window does not say).
+  an ordinal or one word of a name changed into one the window does not say).{_mix_note(meta)}
 - **License:** the weights derive from CC BY-SA 4.0 data and are shared under it.
 - **Seed:** {config["seed"]}. **Examples seen:** {meta["examples_seen"]:,}
   ({meta["steps"]} of {meta["planned_steps"]} planned steps{_init_note(meta)}).
@@ -806,7 +480,7 @@ position when the window does not answer.
 Measured on {scores["answerable"]} answerable and {scores["unanswerable"]} made-up
 unanswerable examples from the held-out articles, with the window holding the
 answer given: EM {scores["em"]}, F1 {scores["f1"]}, answered {scores["answer_rate"]} of
-the answerable, abstained on {scores["no_answer_accuracy"]} of the unanswerable.
+the answerable, abstained on {scores["no_answer_accuracy"]} of the unanswerable.{_real_note(scores)}
 Scores in document mode (retrieval first) are in the project's `docs/quality.md`.
 
 ## Hyperparameters
@@ -815,6 +489,31 @@ Scores in document mode (retrieval first) are in the project's `docs/quality.md`
 |---|---|
 {rows}
 """
+
+
+def _real_note(scores: dict[str, Any]) -> str:
+    real = scores.get("real")
+    if not real:
+        return ""
+    return (
+        f" On {real['answerable']} answerable and {real['unanswerable']} real unanswerable "
+        "questions of the SQuAD 2.0 calibration articles, their paragraph's window given: "
+        f"EM {real['em']}, F1 {real['f1']}, abstained on {real['no_answer_accuracy']} of "
+        "the unanswerable."
+    )
+
+
+def _mix_note(meta: dict[str, Any]) -> str:
+    mix = meta["config"].get("mix") or ()
+    if not mix:
+        return ""
+    parts = ", ".join(f"`{Path(file).name}` ({share:.0%} of the examples)" for file, share in mix)
+    return (
+        f"\n- **Mixed in:** {parts}: SQuAD 2.0 (Rajpurkar et al. 2018), CC BY-SA 4.0, its "
+        "questions as written, the unanswerable ones (written to look answerable from their "
+        "paragraph) read with the paragraph's window closest to them. Their calibration and "
+        f"test articles ({', '.join(V2_HELD_OUT[:8])}) were never trained on."
+    )
 
 
 def _init_note(meta: dict[str, Any]) -> str:
@@ -840,4 +539,12 @@ def resolve_config(**overrides: Any) -> TrainConfig:
             f"--group must be 0 or at least 2 and divide the batch size ({config.batch_size}), "
             f"got {config.group}"
         )
+    shares = [share for _, share in config.mix]
+    if any(not 0 < share < 1 for share in shares) or sum(shares) >= 1:
+        raise CppqaError(
+            f"--mix shares must each be between 0 and 1 and leave some of the stream to "
+            f"--data; got {', '.join(str(x) for x in shares)}"
+        )
+    if config.mix and config.group:
+        raise CppqaError("--mix and --group cannot go together: a group run reads --data only")
     return config
