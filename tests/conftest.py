@@ -169,3 +169,25 @@ def web_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     with app_server(work, work / "app.log", env) as (url, _server, _port):
         yield url + "/"
+
+
+def make_pdf(pages: list[list[str]], *, size: tuple[float, float] = (105, 148)) -> bytes:
+    """A PDF (fpdf2) with each list of paragraphs starting a new page, flowing on if long.
+
+    DejaVu Sans, with Last Resort for the characters it lacks (the Urdu full stop).
+    """
+    import matplotlib
+    from fpdf import FPDF
+
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"  # matplotlib: a test dependency
+    pdf = FPDF(format=size)
+    pdf.add_font("dejavu", fname=str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("last-resort", fname=str(fonts / "LastResortHE-Regular.ttf"))
+    pdf.set_fallback_fonts(["last-resort"])  # DejaVu Sans has no '۔'
+    pdf.set_font("dejavu", size=11)
+    for paragraphs in pages:
+        pdf.add_page()
+        for paragraph in paragraphs:
+            pdf.multi_cell(0, 5, paragraph)
+            pdf.ln(5)
+    return bytes(pdf.output())

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import DOCUMENT, run_cli
+from conftest import DOCUMENT, make_pdf, run_cli
 from cppqa.cli import NOT_FOUND, render
 from cppqa.records import Answer, Passage, Source
 
@@ -163,6 +163,38 @@ def test_index_builds_in_the_given_folders(workdir: Path) -> None:
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["counts"] == {"documents": 1, "sentences": 35, "chunks": 17}
     assert sorted(p.name for p in workdir.iterdir()) == ["corpus", "fresh-index", "index"]
+
+
+@pytest.mark.slow
+def test_ask_about_a_single_pdf_gives_the_answers_of_the_text(tmp_path: Path) -> None:
+    """``--corpus FILE``: a PDF of the shipped document, same answers, quotes and offsets."""
+    pdf = tmp_path / "cpp.pdf"
+    pdf.write_bytes(make_pdf([[TEXT]]))
+    questions = "When was the party declared illegal?\nWho is the General Secretary of the Party?\n"
+    result = run_cli(
+        *("ask", "--json", "--corpus", str(pdf), "--index", str(tmp_path / "index"), "-"),
+        stdin=questions,
+    )
+    assert result.returncode == 0, result.stderr
+    illegal, secretary = _objects(result)
+    assert "1954" in illegal["answer"]
+    source = illegal["sources"][0]
+    assert source["doc"] == "cpp.pdf"
+    assert TEXT[source["start"] : source["end"]] == source["text"]
+    assert source["text"] == "For this reason, in 1954, the party was declared illegal."
+    assert "Imdad Qazi" in secretary["answer"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cpp.pdf", "index"]
+
+
+def test_a_bad_corpus_file_is_named_and_no_index_is_written(tmp_path: Path) -> None:
+    scan = tmp_path / "empty.pdf"
+    scan.write_bytes(b"")
+    result = run_cli("ask", "--corpus", str(scan), "--index", str(tmp_path / "index"), "When?")
+    assert result.returncode == 2
+    message = f"cppqa: error: {str(scan)!r} is empty: put the document's text in it"
+    assert result.stderr.splitlines()[-1] == message
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.pdf"]  # no index was written
 
 
 # --- errors -----------------------------------------------------------------------------------

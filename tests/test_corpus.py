@@ -46,7 +46,9 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
 
 def test_folder_without_documents_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "readme.rst").write_text("Not a corpus file.", encoding="utf-8")
-    with pytest.raises(CorpusError, match=r"has no \.txt or \.md files"):
+    with pytest.raises(
+        CorpusError, match=r"has no \.pdf, \.docx, \.html, \.htm, \.md, \.txt files"
+    ):
         load_corpus(tmp_path)
 
 

@@ -379,11 +379,9 @@ def test_a_corpus_of_only_empty_files_is_an_error(tmp_path: Path, fake_embedder)
 
 
 def test_a_huge_corpus_file_is_refused_by_name(settings, fake_embedder) -> None:
-    from cppqa.corpus import MAX_FILE_BYTES
-
     huge = settings.corpus_dir / "huge.txt"
     with huge.open("wb") as f:
-        f.truncate(MAX_FILE_BYTES + 1)  # sparse: costs no disk and no time
+        f.truncate(settings.max_file_bytes + 1)  # sparse: costs no disk and no time
     with pytest.raises(CorpusError, match=r"huge\.txt.*limit"):
         QA.load(settings, embedder=fake_embedder)
 

@@ -40,9 +40,14 @@ NOT_FOUND = "I couldn't find that in the document."
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cppqa.documents import SUFFIXES
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--corpus", metavar="DIR", help="corpus folder (default: ./corpus; env CPPQA_CORPUS_DIR)"
+        "--corpus",
+        metavar="PATH",
+        help=f"corpus folder, or a single document ({' '.join(SUFFIXES)}) "
+        "(default: ./corpus; env CPPQA_CORPUS_DIR)",
     )
     common.add_argument(
         "--index", metavar="DIR", help="index folder (default: ./index; env CPPQA_INDEX_DIR)"
@@ -479,8 +484,8 @@ def _index(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     started = time.perf_counter()
-    load_corpus(settings.corpus_dir)  # a missing corpus fails before the model loads
-    index = Index.build(settings, load_embedder(settings.model), progress=True)
+    documents = load_corpus(settings.corpus_dir, settings)  # a bad file fails before the model
+    index = Index.build(settings, load_embedder(settings.model), progress=True, documents=documents)
     index = index.save(settings.index_dir)
     counts = index.manifest["counts"]
     print(

@@ -38,6 +38,7 @@ class Settings:
     3
     """
 
+    #: A folder of documents, or a single document file (``cppqa.documents.SUFFIXES``).
     corpus_dir: Path = _project_root() / "corpus"
     index_dir: Path = _project_root() / "index"
     #: A local sentence-transformers folder; None means the packaged all-MiniLM-L6-v2.
@@ -58,6 +59,16 @@ class Settings:
     min_confidence: float | None = None
     #: Longest question accepted, in characters.
     max_question_chars: int = 1000
+    #: Largest document file read, in bytes (a PDF's images count, so this is generous).
+    max_file_bytes: int = 50_000_000
+    #: Most text one document may hold, in characters: 10 million already take many
+    #: minutes to embed on a CPU.
+    max_document_chars: int = 10_000_000
+    #: Most pages a PDF may have.
+    max_pages: int = 2000
+    #: Most bytes a .docx (a ZIP archive) may declare it unpacks to; far more than its
+    #: size means a zip bomb. Checked before anything is unpacked.
+    max_unpacked_bytes: int = 200_000_000
     #: ``faiss`` (files in ``index_dir``) or ``milvus`` (a collection at ``milvus_uri``).
     vector_store: VectorBackend = VectorBackend.FAISS
     #: A Milvus Lite file (``path/to/vectors.db``) or a server (``http://host:19530``);
@@ -107,6 +118,9 @@ class Settings:
             raise CppqaError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
         if self.max_question_chars < 1:
             raise CppqaError(f"max_question_chars must be positive, got {self.max_question_chars}")
+        for name in ("max_file_bytes", "max_document_chars", "max_pages", "max_unpacked_bytes"):
+            if getattr(self, name) < 1:
+                raise CppqaError(f"{name} must be positive, got {getattr(self, name)}")
         if self.vector_store is VectorBackend.MILVUS and not self.milvus_uri:
             raise CppqaError(
                 "CPPQA_VECTOR_STORE=milvus needs CPPQA_MILVUS_URI: a Milvus Lite file "

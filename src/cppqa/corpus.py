@@ -1,23 +1,20 @@
 """Read ``corpus/`` and split it into sentences and passages with exact offsets.
 
 Every ``Passage`` satisfies ``document.text[p.start:p.end] == p.text``; answers
-quote the corpus, so nothing here rewrites the text.
+quote the corpus, so nothing here rewrites the text. Reading a file of any
+format is ``cppqa.documents``'s job.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from cppqa.config import Settings
+from cppqa.documents import SUFFIXES, read_document
 from cppqa.errors import CorpusError
 from cppqa.records import Document, Passage
-
-SUFFIXES = (".txt", ".md")
-#: Largest corpus file read, in bytes: a file this size already takes minutes to embed on a CPU.
-MAX_FILE_BYTES = 10_000_000
 
 #: Words that end in '.' without ending a sentence (compared lowercased, without the final '.').
 ABBREVIATIONS = frozenset(
@@ -33,56 +30,34 @@ _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _INITIALS = re.compile(r"^(?:[A-Za-z]\.)*[A-Za-z]$")
 
 
-def load_corpus(folder: Path) -> list[Document]:
-    """Every ``.txt`` / ``.md`` file under ``folder`` (recursively), sorted by path.
+def load_corpus(path: Path, settings: Settings | None = None) -> list[Document]:
+    """The documents of ``path``: a folder (every file of a ``SUFFIXES`` type under it,
+    recursively, sorted by path) or a single document file.
 
-    A title comes from ``NAME.meta.json`` beside the file (``{"title": ...}``),
-    else from the file name.
+    In a folder a file without text is kept with no text (it may get some later);
+    a single file without text, or of another type, is an error.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
+    path = Path(path)
+    if path.is_file():
+        return [read_document(path, path.parent, settings)]
+    if not path.is_dir():
         raise CorpusError(
-            f"corpus folder {str(folder)!r} does not exist; create it and put .txt or .md "
-            "files in it, or point CPPQA_CORPUS_DIR / --corpus at one"
+            f"corpus folder {str(path)!r} does not exist; create it and put documents in it "
+            f"({', '.join(SUFFIXES)}), or point CPPQA_CORPUS_DIR / --corpus at a folder or "
+            "a file"
         )
-    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+    paths = sorted(
+        p
+        for p in path.rglob("*")
+        # "~$report.docx" is the lock file Word keeps beside a document it has open.
+        if p.suffix.lower() in SUFFIXES and not p.name.startswith("~$") and p.is_file()
+    )
     if not paths:
-        raise CorpusError(f"corpus folder {str(folder)!r} has no .txt or .md files")
-    documents = [read_document(path, folder) for path in paths]
+        raise CorpusError(f"corpus folder {str(path)!r} has no {', '.join(SUFFIXES)} files")
+    documents = [read_document(p, path, settings, allow_empty=True) for p in paths]
     if not any(d.text.strip() for d in documents):
-        raise CorpusError(f"every file in corpus folder {str(folder)!r} is empty")
+        raise CorpusError(f"every file in corpus folder {str(path)!r} is empty")
     return documents
-
-
-def read_document(path: Path, folder: Path) -> Document:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise CorpusError(
-            f"corpus file {str(path)!r} is {size / 1e6:.1f} MB; the limit is "
-            f"{MAX_FILE_BYTES / 1e6:.0f} MB per file: split it into smaller files or trim it"
-        )
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(
-            f"corpus file {str(path)!r} is not valid UTF-8 (byte {exc.start}); "
-            "save it as UTF-8 or remove it from the corpus"
-        ) from None
-    doc = path.relative_to(folder).as_posix()
-    return Document(doc=doc, title=_title(path), text=text, sha256=hashlib.sha256(raw).hexdigest())
-
-
-def _title(path: Path) -> str:
-    meta = path.with_name(path.stem + ".meta.json")
-    if meta.is_file():
-        try:
-            title = json.loads(meta.read_text(encoding="utf-8")).get("title")
-        except (ValueError, AttributeError, UnicodeDecodeError) as exc:
-            raise CorpusError(f"metadata file {str(meta)!r} is not a JSON object: {exc}") from None
-        if isinstance(title, str) and title.strip():
-            return title.strip()
-    return path.stem.replace("-", " ").replace("_", " ").strip().capitalize()
 
 
 def split_sentences(text: str, doc: str = "") -> list[Passage]:
@@ -153,7 +128,7 @@ def chunk_sentences(sentences: list[Passage], size: int, overlap: int) -> list[P
 
 
 def corpus_passages(
-    documents: list[Document], size: int, overlap: int
+    documents: Sequence[Document], size: int, overlap: int
 ) -> tuple[list[Passage], list[Passage]]:
     """Sentences and chunks of every document, with their verbatim texts."""
     texts = {d.doc: d.text for d in documents}

@@ -35,7 +35,7 @@ from cppqa.errors import IndexStateError
 from cppqa.records import Document, Passage
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,18 @@ class Index:
     manifest: dict[str, Any]
 
     @classmethod
-    def build(cls, settings: Settings, embedder: Embedder, *, progress: bool = False) -> Index:
-        """Read the corpus, split it, embed every sentence and passage."""
-        documents = load_corpus(settings.corpus_dir)
+    def build(
+        cls,
+        settings: Settings,
+        embedder: Embedder,
+        *,
+        progress: bool = False,
+        documents: Sequence[Document] | None = None,
+    ) -> Index:
+        """Read the corpus (unless given its ``documents``), split it, embed every sentence
+        and passage."""
+        if documents is None:
+            documents = load_corpus(settings.corpus_dir, settings)
         sentences, chunks = corpus_passages(
             documents, settings.chunk_sentences, settings.chunk_overlap
         )
@@ -171,10 +180,10 @@ class Index:
         folder = Path(folder)
         recover(folder)
         manifest = _read_manifest(folder)
-        problem = staleness(manifest, settings, model, folder)
+        documents = tuple(load_corpus(settings.corpus_dir, settings))  # read once: PDFs take time
+        problem = staleness(manifest, settings, model, folder, documents)
         if problem:
             raise IndexStateError(problem)
-        documents = tuple(load_corpus(settings.corpus_dir))
         texts = {d.doc: d.text for d in documents}
         try:
             records = json.loads((folder / "passages.json").read_text(encoding="utf-8"))
@@ -226,20 +235,32 @@ def ensure_index(
                 f"{exc}; run `cppqa index` to rebuild it, or drop --no-rebuild"
             ) from None
         log.warning("%s; rebuilding the index in %s", exc, settings.index_dir)
-    return Index.build(settings, load_embedder(), progress=progress).save(settings.index_dir)
+    documents = load_corpus(settings.corpus_dir, settings)  # a bad file fails before the model
+    return Index.build(settings, load_embedder(), progress=progress, documents=documents).save(
+        settings.index_dir
+    )
 
 
 def staleness(
-    manifest: dict[str, Any], settings: Settings, model: ModelInfo, folder: Path
+    manifest: dict[str, Any],
+    settings: Settings,
+    model: ModelInfo,
+    folder: Path,
+    documents: Sequence[Document] | None = None,
 ) -> str | None:
-    """Why an index built with ``manifest`` cannot serve ``settings`` now, or None."""
+    """Why an index built with ``manifest`` cannot serve ``settings`` now, or None.
+
+    ``documents`` is the corpus as read now; None reads it.
+    """
     if manifest.get("format") != FORMAT_VERSION:
         return f"index format {manifest.get('format')} is not the current {FORMAT_VERSION}"
     if manifest.get("model", {}).get("weights_sha256") != model.weights_sha256:
         return f"index was built with another model ({manifest.get('model', {}).get('name')})"
     if manifest.get("splitting") != _splitting(settings):
         return "index was built with other splitting parameters"
-    current = {d.doc: d.sha256 for d in load_corpus(settings.corpus_dir)}
+    if documents is None:
+        documents = load_corpus(settings.corpus_dir, settings)
+    current = {d.doc: d.sha256 for d in documents}
     built = manifest.get("corpus", {})
     if current != built:
         changed = sorted(set(current) ^ set(built)) or sorted(

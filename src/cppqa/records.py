@@ -2,18 +2,59 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A heading of a document: ``text`` starts at ``Document.text[start]``.
+
+    ``level`` is 1 for a top-level heading (``#``, ``<h1>``, Word's "Heading 1"),
+    2 below it and so on; 0 is a Word document's "Title".
+    """
+
+    start: int
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Document:
-    """One corpus file, read whole. ``doc`` is its path relative to the corpus folder."""
+    """One corpus file, read whole. ``doc`` is its path relative to the corpus folder.
+
+    ``text`` is what the file's reader extracted (``cppqa.documents``): every
+    passage and answer offset refers to it. ``page_starts[i]`` is where page
+    ``i + 1`` of a PDF starts in ``text`` (empty for other formats); ``headings``
+    are the headings of a Word, HTML or Markdown file, in order.
+
+    >>> d = Document("r.pdf", "R", "One. Two.", "", page_starts=(0, 5))
+    >>> d.page_at(d.text.index("Two")), d.heading_at(0)
+    (2, None)
+    """
 
     doc: str
     title: str
     text: str
     sha256: str
+    page_starts: tuple[int, ...] = ()
+    headings: tuple[Heading, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (from 1) that holds character ``offset``, or None without pages.
+
+        A page without text shares its start with the next page, which gets the offset.
+        """
+        if not self.page_starts:
+            return None
+        return max(bisect_right(self.page_starts, offset), 1)
+
+    def heading_at(self, offset: int) -> Heading | None:
+        """The last heading that starts at or before ``offset``, or None."""
+        starts = [h.start for h in self.headings]
+        found = bisect_right(starts, offset)
+        return self.headings[found - 1] if found else None
 
 
 @dataclass(frozen=True)

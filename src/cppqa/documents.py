@@ -1,0 +1,484 @@
+"""Read one document file into the text that answers quote, with its pages and headings.
+
+One small function per format, each ``(data, name, settings) -> Content``:
+
+- ``.pdf``: pypdfium2 (PDFium), page by page; the lines of a page are joined back
+  into paragraphs (``reflow``) and where each page starts is kept;
+- ``.docx``: python-docx, paragraphs, headings and table rows in order;
+- ``.html`` / ``.htm``: trafilatura, the main text without menus, scripts or footers;
+- ``.md`` / ``.txt``: the UTF-8 text as it is (the ``#`` headings of Markdown noted).
+
+The extracted text is the document from then on: passages, answers and their
+offsets refer to it. Why these libraries (with measurements): docs/documents.md.
+A file that cannot be read raises ``CorpusError`` saying what is wrong and what to
+do; reading writes nothing anywhere. The libraries are imported on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import re
+import threading
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cppqa.config import Settings
+from cppqa.errors import CorpusError, CppqaError
+from cppqa.records import Document, Heading
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a reader extracted: the text, PDF page starts and headings (see ``Document``)."""
+
+    text: str
+    page_starts: tuple[int, ...] = ()
+    headings: tuple[Heading, ...] = ()
+
+
+def read_document(
+    path: Path, folder: Path, settings: Settings | None = None, *, allow_empty: bool = False
+) -> Document:
+    """Read ``path`` with the reader for its suffix; ``doc`` is its path under ``folder``.
+
+    A title comes from ``NAME.meta.json`` beside the file (``{"title": ...}``),
+    else from the file name. A file without text raises ``CorpusError`` unless
+    ``allow_empty``, which gives a document with no text instead.
+    """
+    settings = settings or Settings()
+    name = str(path)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise CorpusError(
+            f"{name!r} is not a document cppqa reads; it reads {_listed(SUFFIXES)} files"
+        )
+    size = path.stat().st_size
+    if size > settings.max_file_bytes:
+        raise CorpusError(
+            f"{name!r} is {_size(size)}; the limit is {_size(settings.max_file_bytes)} per file "
+            "(CPPQA_MAX_FILE_BYTES): split it into smaller files or trim it"
+        )
+    data = path.read_bytes()
+    content = reader(data, name, settings) if data.strip() else Content("")
+    if len(content.text) > settings.max_document_chars:
+        raise CorpusError(
+            f"{name!r} holds {len(content.text):,} characters of text; the limit is "
+            f"{settings.max_document_chars:,} (CPPQA_MAX_DOCUMENT_CHARS): split it into "
+            "smaller files"
+        )
+    if not content.text.strip():
+        if not allow_empty:
+            what = "is empty" if not data else "has no text"
+            raise CorpusError(f"{name!r} {what}: put the document's text in it")
+        log.warning("%s has no text; nothing in it can be found", name)
+    return Document(
+        doc=path.relative_to(folder).as_posix(),
+        title=_title(path),
+        text=content.text,
+        sha256=hashlib.sha256(data).hexdigest(),
+        page_starts=content.page_starts,
+        headings=content.headings,
+    )
+
+
+def _title(path: Path) -> str:
+    meta = path.with_name(path.stem + ".meta.json")
+    if meta.is_file():
+        try:
+            title = json.loads(meta.read_text(encoding="utf-8")).get("title")
+        except (ValueError, AttributeError, UnicodeDecodeError) as exc:
+            raise CorpusError(f"metadata file {str(meta)!r} is not a JSON object: {exc}") from None
+        if isinstance(title, str) and title.strip():
+            return title.strip()
+    return path.stem.replace("-", " ").replace("_", " ").strip().capitalize()
+
+
+# --- plain text and Markdown ----------------------------------------------------------------
+
+
+def read_text(data: bytes, name: str, settings: Settings) -> Content:
+    """A ``.txt`` file: its UTF-8 text, unchanged."""
+    try:
+        return Content(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CorpusError(
+            f"{name!r} is not valid UTF-8 (byte {exc.start}); "
+            "save it as UTF-8 or remove it from the corpus"
+        ) from None
+
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_ATX = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+
+
+def read_markdown(data: bytes, name: str, settings: Settings) -> Content:
+    """A ``.md`` file: its UTF-8 text unchanged, with its ``#`` headings.
+
+    Headings in fenced code blocks are not headings; underlined (setext)
+    headings are not recognised.
+
+    >>> read_markdown(b"# Party\\n\\nText.\\n## Today ##\\n", "a.md", Settings()).headings
+    (Heading(start=2, level=1, text='Party'), Heading(start=18, level=2, text='Today'))
+    """
+    text = read_text(data, name, settings).text
+    headings = []
+    fence = ""
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        opening = _FENCE.match(line)
+        if opening and (not fence or opening.group(1).startswith(fence)):
+            fence = "" if fence else opening.group(1)[:3]
+        elif not fence and (heading := _ATX.match(line.rstrip("\r\n"))) and heading.group(2):
+            headings.append(Heading(offset + heading.start(2), len(heading.group(1)), heading[2]))
+        offset += len(line)
+    return Content(text, headings=tuple(headings))
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+#: PDFium is not thread-safe (pypdfium2's documentation): one document at a time.
+_PDFIUM = threading.Lock()
+
+
+def read_pdf(data: bytes, name: str, settings: Settings) -> Content:
+    """A PDF's text layer, page by page, with where each page starts."""
+    if data.find(b"%PDF-", 0, 1024) < 0:  # readers accept the header within 1 KB
+        raise CorpusError(
+            f"{name!r} is not a PDF (it looks like {_kind(data)}): "
+            "give it the name of its real type, or export it as PDF again"
+        )
+    if b"%%EOF" not in data.rstrip(b"\x00\t\n\f\r ")[-1024:]:
+        raise CorpusError(
+            f"{name!r} is truncated (the PDF has no end-of-file marker): "
+            "download or export it again"
+        )
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    with _PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            if getattr(exc, "err_code", None) in (
+                pdfium_c.FPDF_ERR_PASSWORD,
+                pdfium_c.FPDF_ERR_SECURITY,
+            ):
+                raise CorpusError(
+                    f"{name!r} is an encrypted PDF that needs a password: save an unprotected "
+                    "copy (for example, print it to PDF) and use that"
+                ) from None
+            raise CorpusError(
+                f"{name!r} is a damaged PDF that cannot be read ({exc}): "
+                "download or export it again"
+            ) from None
+        try:
+            if len(pdf) > settings.max_pages:
+                raise CorpusError(
+                    f"{name!r} has {len(pdf)} pages; the limit is {settings.max_pages} "
+                    "(CPPQA_MAX_PAGES): split it into smaller files"
+                )
+            pages = [_page_text(pdf, number, name) for number in range(len(pdf))]
+        finally:
+            pdf.close()
+    if not any(page.strip() for page in pages):
+        raise CorpusError(
+            f"{name!r} has no text layer ({len(pages)} page(s) of images: a scan?); OCR is "
+            "not supported: run it through an OCR tool (such as ocrmypdf) first, or use the "
+            "original document"
+        )
+    return reflow(pages)
+
+
+def _page_text(pdf: Any, number: int, name: str) -> str:
+    import pypdfium2 as pdfium
+
+    try:
+        page = pdf[number]
+        try:
+            textpage = page.get_textpage()
+            try:
+                return str(textpage.get_text_bounded())
+            finally:
+                textpage.close()
+        finally:
+            page.close()
+    except pdfium.PdfiumError as exc:
+        raise CorpusError(
+            f"{name!r} has a damaged page {number + 1} ({exc}): download or export it again"
+        ) from None
+
+
+#: PDFium reports a word hyphenated at the end of a line with U+0002 (older builds U+FFFE).
+_HYPHENS = ("\x02", "\ufffe", "\u00ad")
+_LIGATURES = {c: unicodedata.normalize("NFKC", chr(c)) for c in range(0xFB00, 0xFB07)}  # ﬁ → fi
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u00ad\ufffe]")  # \u00ad: a soft hyphen
+_SPACES = re.compile(r"[ \t]+")
+#: A line ends its paragraph when the next line's first word would have fitted on it,
+#: with room to spare: in a proportional font a full line's length in characters
+#: varies by about a tenth, so "fits" means within 80% of a full line.
+_FIT = 0.8
+
+
+def reflow(pages: Sequence[str]) -> Content:
+    """Join the lines of PDF pages into paragraphs; keep where each page starts.
+
+    Lines of a paragraph are joined with a space (a word hyphenated across two
+    lines is joined again), paragraphs with a blank line. A paragraph ends at a
+    blank line or where the next line's first word would have fitted on the
+    line, so a heading or a short last line ends one. A sentence that runs on
+    to the next page stays one sentence; the page starts at its first character.
+
+    >>> content = reflow(["Heading\\nA sentence that runs over two full lines of the\\n", "page."])
+    >>> content.text, content.page_starts
+    ('Heading\\n\\nA sentence that runs over two full lines of the page.', (0, 57))
+    """
+    lines = [(number, line) for number, page in enumerate(pages) for line in _pdf_lines(page)]
+    full = _full_line([len(line) for _, line in lines if line])
+    pieces: list[str] = []
+    size = 0
+    starts: list[int | None] = [None] * len(pages)
+    previous = ""
+    blank = False
+    for number, line in lines:
+        if not line:
+            blank = bool(pieces)
+            continue
+        if pieces:
+            gap = _gap(previous, line, full, blank)
+            if previous.endswith(_HYPHENS):
+                pieces[-1] = pieces[-1][:-1]
+                size -= 1
+            pieces.append(gap)
+            size += len(gap)
+        if starts[number] is None:
+            starts[number] = size
+        pieces.append(line)
+        size += len(line)
+        previous, blank = line, False
+    if previous.endswith(_HYPHENS):  # the last line of all: its hyphen is a hyphen
+        pieces[-1] = pieces[-1][:-1] + "-"
+    page_starts: list[int] = []
+    following = size  # a page without text starts where the next one with text does
+    for start in reversed(starts):
+        following = following if start is None else start
+        page_starts.append(following)
+    return Content("".join(pieces), tuple(reversed(page_starts)))
+
+
+def _pdf_lines(page: str) -> Iterator[str]:
+    for raw in page.splitlines():
+        line = raw.translate(_LIGATURES).strip()
+        hyphen = line[-1:] if line.endswith(_HYPHENS) else ""
+        line = _SPACES.sub(" ", _CONTROL.sub("", line.removesuffix(hyphen))).strip()
+        yield line + hyphen if line else ""
+
+
+def _full_line(lengths: list[int]) -> int:
+    """The length of a full line: the 90th percentile, so that a few long lines do not count."""
+    return sorted(lengths)[round(0.9 * (len(lengths) - 1))] if lengths else 0
+
+
+def _gap(previous: str, line: str, full: int, blank: bool) -> str:
+    if previous.endswith(_HYPHENS):
+        # "manip-" + "ulation"; a capital or digit after it was a real hyphen ("Marxism-Leninism").
+        return "-" if line[0].isupper() or line[0].isdigit() else ""
+    if blank or len(previous) + 1 + len(line.split(" ", 1)[0]) <= _FIT * full:
+        return "\n\n"
+    return " "
+
+
+# --- Word -----------------------------------------------------------------------------------
+
+_HEADING_STYLE = re.compile(r"Heading ([1-9])\Z")
+
+
+def read_docx(data: bytes, name: str, settings: Settings) -> Content:
+    """A Word ``.docx`` file: its paragraphs, headings and table rows, in order.
+
+    The ZIP archive's declared sizes are checked before anything is unpacked
+    (``zipfile`` never unpacks more than an entry declares).
+    """
+    if not data.startswith(b"PK\x03\x04"):
+        raise CorpusError(
+            f"{name!r} is not a Word .docx file (it looks like {_kind(data)}): "
+            "open it in Word or LibreOffice and save it as .docx"
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise CorpusError(
+            f"{name!r} is truncated or damaged ({exc}): download it again, or open it in "
+            "Word and save it again"
+        ) from None
+    if unpacked > settings.max_unpacked_bytes:
+        raise CorpusError(
+            f"{name!r} would unpack to {_size(unpacked)} from {_size(len(data))}, more than "
+            f"the {_size(settings.max_unpacked_bytes)} allowed "
+            "(CPPQA_MAX_UNPACKED_BYTES): it may be a zip bomb; leave it out, or open it in "
+            "Word and save it again"
+        )
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks = list(_docx_blocks(document))
+    except CppqaError:
+        raise
+    except Exception as exc:  # a damaged file makes python-docx raise many kinds
+        detail = exc.args[0] if len(exc.args) == 1 else exc  # a KeyError's str() is quoted
+        raise CorpusError(
+            f"{name!r} cannot be read as a Word document ({detail}): open it in Word and save "
+            "it again as .docx"
+        ) from None
+    return _joined(blocks)
+
+
+def _docx_blocks(document: DocxDocument) -> Iterator[tuple[str, int | None]]:
+    from docx.text.paragraph import Paragraph
+
+    names = {style.style_id: style.name for style in document.styles}
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            # The paragraph's own style id (None: the default, never a heading). Its public
+            # ``style`` looks the default style up again for each paragraph, ~1 ms each.
+            style_id = item._p.style
+            style = names.get(style_id) or "" if style_id else ""
+            heading = _HEADING_STYLE.match(style)
+            level = 0 if style == "Title" else int(heading.group(1)) if heading else None
+            yield _squash(item.text), level
+            continue
+        for row in item.rows:
+            cells: list[str] = []
+            for cell in row.cells:  # a merged cell is listed once per column it spans
+                text = _squash(cell.text)
+                if text and (not cells or cells[-1] != text):
+                    cells.append(text)
+            yield " | ".join(cells), None
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+
+def read_html(data: bytes, name: str, settings: Settings) -> Content:
+    """A web page's main text (trafilatura): headings, paragraphs, list items, table rows.
+
+    Menus, scripts, styles, headers, footers and comments are left out.
+    """
+    import trafilatura
+
+    extracted = trafilatura.bare_extraction(
+        data, include_comments=False, include_tables=True, with_metadata=False
+    )
+    body = getattr(extracted, "body", None)
+    blocks = list(_html_blocks(body)) if body is not None else []
+    if not any(text for text, _ in blocks):
+        raise CorpusError(
+            f"{name!r} has no main text (nothing but menus, scripts or markup): "
+            "save the page with its article, or copy the text into a .txt file"
+        )
+    return _joined(blocks)
+
+
+def _html_blocks(body: Any) -> Iterator[tuple[str, int | None]]:
+    """trafilatura's output tree: ``head`` (with ``rend="h2"``), ``p``, ``list``, ``table``, ..."""
+    for element in body:
+        if element.tag == "head":
+            rend = str(element.get("rend", "h1"))
+            yield _squash("".join(element.itertext())), int(rend[1:]) if rend[1:].isdigit() else 1
+        elif element.tag == "list":
+            for item in element.iterchildren("item"):
+                yield _squash("".join(item.itertext())), None
+        elif element.tag == "table":
+            for row in element.iterchildren("row"):
+                cells = (_squash("".join(c.itertext())) for c in row.iterchildren("cell"))
+                yield " | ".join(c for c in cells if c), None
+        else:
+            yield _squash("".join(element.itertext())), None
+
+
+# --- shared ---------------------------------------------------------------------------------
+
+
+def _size(count: int) -> str:
+    """A size in bytes for a message: "5.6 MB", "38 KB"."""
+    return f"{count / 1e6:,.1f} MB" if count >= 1e6 else f"{count / 1e3:,.0f} KB"
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _joined(blocks: Sequence[tuple[str, int | None]]) -> Content:
+    """Blocks (text, heading level or None) as paragraphs separated by blank lines."""
+    parts: list[str] = []
+    headings: list[Heading] = []
+    size = 0
+    for text, level in blocks:
+        if not text:
+            continue
+        if parts:
+            parts.append("\n\n")
+            size += 2
+        if level is not None:
+            headings.append(Heading(size, level, text))
+        parts.append(text)
+        size += len(text)
+    return Content("".join(parts), headings=tuple(headings))
+
+
+#: What a file that is not of the type its name says looks like, by its first bytes.
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (.docx, .xlsx, .zip?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.doc, .xls) or a password-protected one"),
+    (b"%PDF-", "a PDF"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"{\\rtf", "an RTF document"),
+)
+
+
+def _kind(data: bytes) -> str:
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<"):
+        return "an HTML or XML file"
+    try:
+        data[:1024].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < 1020:  # not just a character cut at the 1 KB mark
+            return "some other binary file"
+    return "a text file"
+
+
+def _listed(items: Sequence[str]) -> str:
+    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else "".join(items)
+
+
+#: The reader of each suffix (compared lowercased).
+READERS: dict[str, Callable[[bytes, str, Settings], Content]] = {
+    ".pdf": read_pdf,
+    ".docx": read_docx,
+    ".html": read_html,
+    ".htm": read_html,
+    ".md": read_markdown,
+    ".txt": read_text,
+}
+SUFFIXES = tuple(READERS)
