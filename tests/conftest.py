@@ -153,7 +153,13 @@ def app_server(
 
 
 @pytest.fixture(scope="session")
-def web_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def web_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder of the ``web_url`` server (uploads are read in folders here)."""
+    return tmp_path_factory.mktemp("web-tmp")
+
+
+@pytest.fixture(scope="session")
+def web_url(tmp_path_factory: pytest.TempPathFactory, web_temp: Path) -> Iterator[str]:
     """``python app.py`` on a free loopback port, serving a copy of corpus and index; its URL.
 
     Started once per session (startup loads the model, ~10-20 s) and stopped at the end.
@@ -166,6 +172,7 @@ def web_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "CPPQA_CORPUS_DIR": str(work / "corpus"),
         "CPPQA_INDEX_DIR": str(work / "index"),
+        "TMPDIR": str(web_temp),
     }
     with app_server(work, work / "app.log", env) as (url, _server, _port):
         yield url + "/"

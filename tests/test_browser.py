@@ -6,6 +6,7 @@ Desktop tests use 1280×900 and phone tests 390×844, the sizes the chat was tri
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +16,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
 
-from conftest import DOCUMENT, ROOT
+from conftest import DOCUMENT, ROOT, make_pdf
 from cppqa.cli import NOT_FOUND
+from cppqa.documents import read_document
 from cppqa.web import EXAMPLES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -32,11 +34,14 @@ CHROMIUM_ARGS = [
 ]
 XSS = "<img src=x onerror=alert(1)>"
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
+UPLOAD_SCREENSHOT = ROOT / "docs" / "screenshot-upload.png"
 PHONE_SCREENSHOT = ROOT / "docs" / "screenshot-phone.png"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SECRETARY = "Who is the General Secretary of the Party?"
+ILLEGAL = "When was the party declared illegal?"
+ILLEGAL_SENTENCE = "For this reason, in 1954, the party was declared illegal."
 #: The issue's limits for a phone: the header's bottom edge, from the top of the page.
 PHONE_HEADER_PX = 120
 
@@ -323,6 +328,114 @@ def test_axe_finds_nothing_serious(browser: Browser, web_url: str, size: dict[st
         session.replies.first.get_by_role("link", name="Show in document").click()
         expect(session.page.locator("#cppqa-hit")).to_be_visible()
         assert _serious(session) == [], "the document"
+
+
+# --- uploads -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped document as a PDF of five small pages."""
+    path = tmp_path_factory.mktemp("upload") / "report.pdf"
+    path.write_bytes(make_pdf([[DOCUMENT.read_text(encoding="utf-8")]]))
+    return path
+
+
+def _upload(session: Session, *paths: Path) -> None:
+    """Open the Add files tab and drop ``paths`` in the box."""
+    session.page.get_by_role("tab", name="Add files").click()
+    box = session.page.locator("#cppqa-files input[type=file]")
+    box.set_input_files([str(path) for path in paths])
+
+
+def _uploads_held(temp: Path) -> list[str]:
+    """The files in the server's upload folders."""
+    return sorted(path.name for path in temp.glob("cppqa-upload-*/*"))
+
+
+def test_an_uploaded_pdf_is_answered_with_its_page_in_its_session_alone(
+    browser: Browser, web_url: str, web_temp: Path, report: Path
+) -> None:
+    document = read_document(report, report.parent)
+    page = document.page_at(document.text.index(ILLEGAL_SENTENCE))
+    assert page is not None and page > 1
+    before = _uploads_held(web_temp)
+    with _opened(browser, web_url, DESKTOP) as mine, _opened(browser, web_url, DESKTOP) as theirs:
+        _upload(mine, report)
+        answering = mine.page.locator("#cppqa-answering")
+        expect(answering).to_have_text("Answering from: report.pdf (your upload)", timeout=120_000)
+        assert _uploads_held(web_temp) == sorted([*before, "report.pdf"])
+        chat = mine.page.get_by_role("tab", name="Chat")
+        expect(chat).to_have_attribute("aria-selected", "true")
+        reply = mine.ask(ILLEGAL)
+        expect(reply.locator("p > strong").first).to_have_text("1954")
+        cited = reply.locator("p.cppqa-meta").filter(has_text="confidence")
+        expect(cited).to_contain_text(f"report.pdf, p. {page}")
+        reply.get_by_role("link", name="Show in document").click()
+        hit = mine.page.locator("#cppqa-hit")
+        expect(hit).to_have_text(ILLEGAL_SENTENCE)
+        expect(hit.locator("strong")).to_have_text("1954")
+        expect(mine.page.locator(".cppqa-document h2")).to_have_text("Report")
+        # The other browser context never sees it: it answers from the shipped document.
+        expect(theirs.page.locator("#cppqa-answering")).to_have_text(
+            f"Answering from: {DOCUMENT.name} (the shipped document)"
+        )
+        other = theirs.ask(ILLEGAL)
+        expect(other.locator("p.cppqa-meta").filter(has_text="confidence")).to_contain_text(
+            DOCUMENT.name
+        )
+        expect(other).not_to_contain_text("report.pdf")
+        theirs.page.get_by_role("tab", name="Add files").click()
+        expect(theirs.page.locator("#cppqa-files").get_by_role("row")).to_have_count(0)
+        mine.page.get_by_role("tab", name="Chat").click()
+        mine.box.blur()
+        mine.page.wait_for_timeout(300)
+        mine.page.screenshot(path=str(UPLOAD_SCREENSHOT))
+    # Both tabs closed: the server removes the upload with its session.
+    deadline = time.monotonic() + 60
+    while _uploads_held(web_temp) != before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _uploads_held(web_temp) == before
+
+
+def test_a_bad_file_is_said_on_the_page_and_the_chat_goes_on(
+    session: Session, web_temp: Path, tmp_path: Path
+) -> None:
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    before = _uploads_held(web_temp)
+    _upload(session, scan)
+    alert = session.page.locator("#cppqa-upload-status [role=alert]")
+    expect(alert).to_have_text(
+        "'scan.pdf' is not a PDF (it looks like a PNG image): give it the name of its real "
+        "type, or export it as PDF again.",
+        timeout=60_000,
+    )
+    expect(session.page.locator("#cppqa-answering")).to_contain_text("the shipped document")
+    assert _uploads_held(web_temp) == before  # nothing of it is kept
+    assert "scan.pdf" not in {path.name for path in web_temp.rglob("*")}
+    assert _serious(session) == [], "the message"
+    session.page.get_by_role("tab", name="Chat").click()
+    reply = session.ask(SECRETARY)
+    expect(reply.locator("p > strong").first).to_have_text("Comrade Imdad Qazi")
+
+
+def test_axe_finds_nothing_serious_with_the_upload_box(
+    browser: Browser, web_url: str, report: Path
+) -> None:
+    for size in (DESKTOP, PHONE):
+        with _opened(browser, web_url, size) as session:
+            session.page.get_by_role("tab", name="Add files").click()
+            expect(session.page.locator("#cppqa-files")).to_be_visible()
+            assert _serious(session) == [], f"the empty upload box at {size}"
+    with _opened(browser, web_url, DESKTOP) as session:
+        _upload(session, report)
+        expect(session.page.locator("#cppqa-answering")).to_contain_text(
+            "report.pdf", timeout=120_000
+        )
+        session.page.get_by_role("tab", name="Add files").click()
+        expect(session.page.locator("#cppqa-files").get_by_role("row")).to_have_count(1)
+        assert _serious(session) == [], "the upload box holding a file"
 
 
 # --- the document --------------------------------------------------------------

@@ -357,6 +357,18 @@ def test_render_quotes_a_whole_sentence_answer_once() -> None:
     ]
 
 
+def test_render_names_the_page_and_heading_of_a_source() -> None:
+    start = SENTENCE.start + SENTENCE.text.index("1954")
+    paged = Source(SENTENCE, 0.8, page=2, heading="History")
+    answer = Answer("q", "q", "1954", 0.9, (paged,), start)
+    where = f"{DOCUMENT.name}:{SENTENCE.start}-{SENTENCE.end}, p. 2, “History”"
+    assert render(answer).splitlines()[-1] == f"Source: {where}  (confidence 0.90)"
+    nearest = Answer("q", "q", None, 0.1, (Source(SENTENCE, 0.2, page=3),))
+    assert render(nearest).splitlines()[2] == (
+        f'  1. {DOCUMENT.name}:{SENTENCE.start}-{SENTENCE.end}, p. 3  "{SENTENCE.text}"'
+    )
+
+
 def test_render_abstention_lists_the_nearest_passages() -> None:
     answer = Answer("q", "q", None, 0.1, (Source(SENTENCE, 0.2), Source(SENTENCE, 0.1)))
     lines = render(answer).splitlines()

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from conftest import DOCUMENT, ROOT, app_server
-from cppqa.web import EXAMPLES
+from cppqa.web import EXAMPLES, MAX_REQUEST_BYTES
 from test_reliability import ANSWERED, REFUSED
 
 pytestmark = pytest.mark.slow
@@ -152,16 +152,19 @@ def test_no_file_on_disk_is_served(server: Server, path: str) -> None:
     assert server.status(path) in {403, 404}
 
 
-def test_uploads_are_refused(server: Server) -> None:
-    boundary = "cppqa-boundary"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="x.txt"\r\n'
-        f"Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
-    ).encode()
-    status = server.status(
-        "/gradio_api/upload", body, **{"Content-Type": f"multipart/form-data; boundary={boundary}"}
-    )
-    assert status >= 400
+def test_uploads_over_the_limit_are_refused(server: Server) -> None:
+    """Documents may be uploaded (the web chat reads them), but no more than the limit."""
+    from cppqa.config import Settings
+
+    settings = Settings()
+    limit = settings.max_upload_files * (settings.max_file_bytes + 64 * 1024)
+    headers = {
+        "Content-Type": "multipart/form-data; boundary=cppqa-boundary",
+        "Content-Length": str(limit + 1),  # refused on what it declares, before reading
+    }
+    assert server.status("/gradio_api/upload", b"--cppqa-boundary--\r\n", **headers) == 413
+    headers["Content-Length"] = str(MAX_REQUEST_BYTES + 1)  # every other route: 1 MB
+    assert server.status("/gradio_api/run/predict", b"{}", **headers) == 413
 
 
 @pytest.mark.parametrize("question", list(ANSWERED.values()), ids=list(ANSWERED))

@@ -6,6 +6,10 @@ import html
 import json
 import logging
 import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,30 +19,32 @@ from gradio_client.exceptions import AppError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import ROOT, run_cli
+from conftest import DOCUMENT, ROOT, make_pdf, run_cli
+from cppqa.api import AnswerRecord, SourceRecord, turns, turns_from_records
 from cppqa.cli import NOT_FOUND
+from cppqa.config import Settings
 from cppqa.dialogue import Turn
-from cppqa.errors import QuestionError
+from cppqa.errors import CorpusError, CppqaError, QuestionError, UploadError
 from cppqa.records import Answer, Passage, Source
-from cppqa.web import (
-    EXAMPLES,
-    FAILED,
-    MAX_REQUEST_BYTES,
+from cppqa.render import (
     SHOWN_QUERY_CHARS,
-    AnswerRecord,
-    SourceRecord,
     escape,
     plain_reply,
     render_document,
     render_reply,
-    reply,
     shorten,
+)
+from cppqa.sessions import FOLDER_PREFIX, Uploads, unique_names
+from cppqa.web import (
+    EXAMPLES,
+    FAILED,
+    MAX_REQUEST_BYTES,
+    reply,
     show_user_text_as_typed,
-    turns,
-    turns_from_records,
 )
 
 XSS = "<img src=x onerror=alert(1)>"
+ILLEGAL = "When was the party declared illegal?"
 MARKUP = re.compile(r"[<>*_\[\]()$`\\]")
 SECRETARY = "Who is the General Secretary of the Party?"
 
@@ -183,6 +189,28 @@ def test_user_text_is_escaped_for_the_page_and_restored_for_the_server() -> None
     assert back[0]["content"][0]["text"] == XSS + " & &lt;"
 
 
+@pytest.mark.parametrize(
+    ("page", "heading", "place"),
+    [
+        (12, None, "p. 12"),
+        (None, "Early years", "“Early years”"),
+        (3, "Results", "p. 3, “Results”"),
+        (None, None, ""),
+    ],
+)
+def test_a_reply_cites_the_page_and_heading(
+    page: int | None, heading: str | None, place: str
+) -> None:
+    passage = Passage("r.pdf", 100, 109, "It ended.")
+    answer = Answer("q", "q", "ended", 0.9, (Source(passage, 1.0, page, heading),), 103)
+    shown = render_reply(answer)
+    cited = f"r.pdf, {place}" if place else "r.pdf"
+    assert _text(shown.split("<details>")[0]).endswith(f"high confidence · {cited}")
+    assert f"{cited} · characters 100–109" in _text(shown)  # the sources list
+    where = f"r.pdf:100-109, {place}" if place else "r.pdf:100-109"
+    assert _copy(shown).splitlines()[-1] == where
+
+
 def test_examples_are_a_handful() -> None:
     assert 6 <= len(EXAMPLES) <= 8
 
@@ -317,9 +345,9 @@ def client(web_url: str) -> Client:
 
 
 @pytest.mark.slow
-def test_api_lists_exactly_chat_and_ask(client: Client) -> None:
+def test_api_lists_exactly_chat_ask_and_ask_files(client: Client) -> None:
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/chat", "/ask"}
+    assert set(endpoints) == {"/chat", "/ask", "/ask_files"}
 
 
 @pytest.mark.slow
@@ -456,3 +484,254 @@ def test_curl_style_two_step_call(web_url: str) -> None:
 @pytest.mark.parametrize("path", ["monitoring", "gradio_api/monitoring", "gradio_api/runs"])
 def test_monitoring_and_run_history_are_off(web_url: str, path: str) -> None:
     assert httpx.get(web_url + path, timeout=10).status_code in {403, 404}
+
+
+# --- uploads: each session's own documents -----------------------------------
+
+
+class _Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def report_pdf() -> bytes:
+    """The shipped document as a PDF of five small pages."""
+    return make_pdf([[DOCUMENT.read_text(encoding="utf-8")]])
+
+
+@pytest.fixture
+def clock() -> _Clock:
+    return _Clock()
+
+
+@pytest.fixture
+def uploads(qa, tmp_path: Path, clock: _Clock) -> Iterator[Uploads]:  # type: ignore[no-untyped-def]
+    """Uploads over the shipped QA: at most two sessions, forgotten after 60 s idle."""
+    settings = replace(qa.settings, max_upload_sessions=2, upload_idle_seconds=60.0)
+    (tmp_path / "held").mkdir()
+    held = Uploads(qa, settings, root=tmp_path / "held", clock=clock)
+    yield held
+    held.close()
+
+
+def _given(tmp_path: Path, name: str, data: bytes) -> tuple[Path, str]:
+    """A file as Gradio hands it over: in a folder of its own, under the name it was given."""
+    folder = tmp_path / "incoming" / secrets.token_hex(4)
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(data)
+    return folder / name, name
+
+
+def _held(tmp_path: Path) -> list[str]:
+    """Everything under the uploads' root: their folders and files."""
+    root = tmp_path / "held"
+    return sorted(path.relative_to(root).as_posix() for path in root.rglob("*"))
+
+
+def _files(tmp_path: Path) -> list[str]:
+    """The names of the files held in upload folders."""
+    return sorted(path.name for path in (tmp_path / "held").rglob("*") if path.is_file())
+
+
+NOTES = b"# Meeting notes\n\nThe river bridge was opened in 1931 by the mayor.\n"
+
+
+@pytest.mark.parametrize("name", ["max_upload_sessions", "max_upload_files", "upload_idle_seconds"])
+def test_upload_limits_must_be_positive(name: str) -> None:
+    with pytest.raises(CppqaError, match=f"^{name} must be positive, got 0(\\.0)?$"):
+        Settings.from_env({f"CPPQA_{name.upper()}": "0"})
+
+
+def test_unique_names_keep_every_file_apart() -> None:
+    assert unique_names(["a.pdf", "a.pdf", "x/a.pdf", "b.md"]) == [
+        "a.pdf",
+        "a (2).pdf",
+        "a (3).pdf",
+        "b.md",
+    ]
+
+
+@pytest.mark.slow
+def test_an_upload_answers_for_its_session_alone(  # type: ignore[no-untyped-def]
+    qa, uploads: Uploads, tmp_path: Path, report_pdf: bytes
+) -> None:
+    given = _given(tmp_path, "report.pdf", report_pdf)
+    mine = uploads.add("session-a", [given])
+    answer = mine.ask(ILLEGAL)
+    assert answer.text == "1954"
+    source = answer.sources[0]
+    document = mine.index.documents[0]
+    assert (source.passage.doc, document.doc) == ("report.pdf", "report.pdf")
+    assert source.page == document.page_at(document.text.index("For this reason, in 1954"))
+    assert source.page is not None and source.page > 1
+    assert source.cite() == f"report.pdf, p. {source.page}"
+    # moved out of Gradio's folder into one of its own, never into corpus/
+    assert not given[0].exists()
+    assert _files(tmp_path) == ["report.pdf"]
+    assert not (ROOT / "corpus" / "report.pdf").exists()
+    # another session sees none of it: it has nothing, then only its own
+    assert uploads.get("session-b") is None
+    theirs = uploads.add("session-b", [_given(tmp_path, "notes.md", NOTES)])
+    assert [d.doc for d in theirs.index.documents] == ["notes.md"]
+    assert theirs.ask(ILLEGAL).sources[0].passage.doc == "notes.md"
+    assert uploads.get("session-a") is mine
+    assert {s.passage.doc for s in mine.ask("When was the bridge opened?").sources} == {
+        "report.pdf"
+    }
+    # and the shipped document still answers everyone else
+    assert qa.ask(ILLEGAL).sources[0].passage.doc == DOCUMENT.name
+
+
+@pytest.mark.slow
+def test_the_server_holds_at_most_the_set_number_of_uploads(
+    uploads: Uploads, tmp_path: Path
+) -> None:
+    for key in ("a", "b"):
+        uploads.add(key, [_given(tmp_path, f"{key}.md", NOTES)])
+    before = _held(tmp_path)
+    with pytest.raises(UploadError) as refused:
+        uploads.add("c", [_given(tmp_path, "c.md", NOTES)])
+    assert str(refused.value) == (
+        "the server is holding the documents of 2 other sessions, its most "
+        "(CPPQA_MAX_UPLOAD_SESSIONS): try again in a few minutes, when one has ended"
+    )
+    assert _held(tmp_path) == before  # nothing of the refused one
+    assert len(uploads) == 2
+    # the sessions held keep working, and may replace their own documents
+    assert uploads.get("a") is not None
+    again = uploads.add("b", [_given(tmp_path, "b2.md", NOTES)])
+    assert [d.doc for d in again.index.documents] == ["b2.md"]
+    assert _files(tmp_path) == ["a.md", "b2.md"]
+    uploads.drop("a")  # a session ended: room for another
+    assert [d.doc for d in uploads.add("c", [_given(tmp_path, "c.md", NOTES)]).index.documents] == [
+        "c.md"
+    ]
+
+
+@pytest.mark.slow
+def test_uploads_are_removed_when_the_session_ends_or_idles(
+    uploads: Uploads, tmp_path: Path, clock: _Clock
+) -> None:
+    uploads.add("a", [_given(tmp_path, "a.md", NOTES)])
+    uploads.add("b", [_given(tmp_path, "b.md", NOTES), _given(tmp_path, "c.md", NOTES)])
+    uploads.drop("a")  # the tab closed
+    assert uploads.get("a") is None
+    assert _files(tmp_path) == ["b.md", "c.md"]
+    # removing one file from the box re-indexes the rest; its file goes
+    kept = uploads.keep("b", ["c.md"])
+    assert kept is not None and [d.doc for d in kept.index.documents] == ["c.md"]
+    assert _files(tmp_path) == ["c.md"]
+    clock.now += 59  # used within the idle time: kept
+    assert uploads.get("b") is kept
+    clock.now += 61  # then idle longer than that: gone, folder and all
+    assert uploads.sweep() == ["b"]
+    assert uploads.get("b") is None
+    assert _held(tmp_path) == []
+    uploads.add("c", [_given(tmp_path, "c.md", NOTES)])
+    uploads.close()  # the server stops
+    assert _held(tmp_path) == [] and len(uploads) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "scan.pdf",
+            b"\x89PNG\r\n\x1a\n" + bytes(64),
+            "'scan.pdf' is not a PDF (it looks like a PNG image): give it the name of its "
+            "real type, or export it as PDF again",
+        ),
+        ("empty.md", b"", "'empty.md' is empty: put the document's text in it"),
+        (
+            "data.csv",
+            b"a,b\n",
+            "'data.csv' is not a document cppqa reads; it reads .pdf, .docx, .html, .htm, .md "
+            "or .txt files",
+        ),
+    ],
+    ids=["renamed", "empty", "other type"],
+)
+def test_a_bad_file_says_what_is_wrong_and_leaves_nothing(
+    uploads: Uploads, tmp_path: Path, name: str, data: bytes, message: str
+) -> None:
+    earlier = uploads.add("a", [_given(tmp_path, "a.md", NOTES)])
+    uploads.add("b", [_given(tmp_path, "b.md", NOTES)])
+    before = _held(tmp_path)
+    with pytest.raises(CorpusError) as caught:
+        uploads.add("a", [_given(tmp_path, "good.md", NOTES), _given(tmp_path, name, data)])
+    assert str(caught.value) == message  # named as given, not by the temporary folder
+    assert _held(tmp_path) == before  # nothing of the failed upload
+    assert uploads.get("a") is earlier  # what the session had, it has
+    assert uploads.get("b") is not None  # and the other session keeps working
+    assert uploads.get("b").ask("When was the bridge opened?").text is not None  # type: ignore[union-attr]
+
+
+def test_too_many_files_at_once_are_refused(qa_stub_uploads: Uploads, tmp_path: Path) -> None:
+    files = [_given(tmp_path, f"{n}.md", NOTES) for n in range(3)]
+    with pytest.raises(UploadError, match="3 files is more than the 2 one upload may hold"):
+        qa_stub_uploads.add("a", files)
+    assert all(path.exists() for path, _ in files)  # refused before anything was moved
+
+
+@pytest.fixture
+def qa_stub_uploads(tmp_path: Path) -> Uploads:
+    """Uploads that refuse before any model is needed: at most two files at once."""
+
+    class _Shipped:
+        settings = Settings(max_upload_files=2)
+
+    return Uploads(_Shipped(), root=tmp_path)  # type: ignore[arg-type]
+
+
+# --- uploads through the API ----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ask_files_answers_from_the_files_alone(
+    client: Client, web_temp: Path, tmp_path: Path, report_pdf: bytes
+) -> None:
+    from gradio_client import handle_file
+
+    report = tmp_path / "report.pdf"
+    report.write_bytes(report_pdf)
+    answers = client.predict(
+        [handle_file(str(report))], [ILLEGAL, SECRETARY], api_name="/ask_files"
+    )
+    assert [a["answer"] for a in answers] == ["1954", "Comrade Imdad Qazi"]
+    assert {s["doc"] for a in answers for s in a["sources"]} == {"report.pdf"}
+    assert set(answers[0]) == set(AnswerRecord.__annotations__)
+    # nothing kept: no file on the server, and the next question is the shipped document's
+    assert [p for p in web_temp.rglob("*") if p.name == "report.pdf"] == []
+    assert list(web_temp.glob(FOLDER_PREFIX + "*")) == []
+    assert client.predict(ILLEGAL, api_name="/ask")["sources"][0]["doc"] == DOCUMENT.name
+
+
+@pytest.mark.slow
+def test_ask_files_says_what_is_wrong_with_a_file(client: Client, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    with pytest.raises(AppError, match=r"'scan\.pdf' is not a PDF \(it looks like a PNG image\)"):
+        client.predict([handle_file(str(scan))], [ILLEGAL], api_name="/ask_files")
+    with pytest.raises(AppError, match="ask between 1 and 20 questions, not 0"):
+        client.predict([handle_file(str(scan))], [], api_name="/ask_files")
+
+
+@pytest.mark.slow
+def test_ask_files_reads_no_file_that_was_not_uploaded(web_url: str) -> None:
+    file = {"path": str(DOCUMENT), "meta": {"_type": "gradio.FileData"}}
+    posted = httpx.post(
+        f"{web_url}gradio_api/call/ask_files", json={"data": [[file], [ILLEGAL]]}, timeout=30
+    )
+    event_id = posted.json()["event_id"]
+    stream = httpx.get(f"{web_url}gradio_api/call/ask_files/{event_id}", timeout=60).text
+    assert stream.startswith("event: error")
+    assert "1954" not in stream

@@ -701,24 +701,32 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def render(answer: Answer) -> str:
-    """The human-readable form of an answer: answer, marked sentence, source."""
+    """The human-readable form of an answer: answer, marked sentence, source.
+
+    A source's place follows its file and characters where its document has one:
+    ``report.pdf:1717-1774, p. 12`` or ``guide.docx:40-96, “Installing”``.
+    """
+
+    def where(n: int) -> str:
+        source = answer.sources[n]
+        p = source.passage
+        return ", ".join(part for part in (f"{p.doc}:{p.start}-{p.end}", source.place) if part)
+
     if answer.text is None:
         lines = [NOT_FOUND, "Nearest passages (not an answer):"]
-        for n, source in enumerate(answer.sources, start=1):
-            p = source.passage
-            lines.append(f'  {n}. {p.doc}:{p.start}-{p.end}  "{p.text}"')
+        for n, source in enumerate(answer.sources):
+            lines.append(f'  {n + 1}. {where(n)}  "{source.passage.text}"')
         return "\n".join(lines)
     passage = answer.sources[0].passage
     assert answer.start is not None and answer.end is not None
     at, to = answer.start - passage.start, answer.end - passage.start
     marked = f"{passage.text[:at]}**{passage.text[at:to]}**{passage.text[to:]}"
-    where = f"{passage.doc}:{passage.start}-{passage.end}"
     # A whole sentence is the quote itself: it is not printed twice.
     quote = [f'  "{marked}"'] if answer.text != passage.text else []
     return "\n".join(
         [
             f"Answer: {answer.text}",
             *quote,
-            f"Source: {where}  (confidence {answer.confidence:.2f})",
+            f"Source: {where(0)}  (confidence {answer.confidence:.2f})",
         ]
     )

@@ -69,6 +69,14 @@ class Settings:
     #: Most bytes a .docx (a ZIP archive) may declare it unpacks to; far more than its
     #: size means a zip bomb. Checked before anything is unpacked.
     max_unpacked_bytes: int = 200_000_000
+    #: The web chat forgets a session's uploaded documents after this many seconds
+    #: unused (and at once when its tab closes).
+    upload_idle_seconds: float = 1800.0
+    #: Most sessions whose uploaded documents the server holds (each an index in memory);
+    #: one more is told to try again later.
+    max_upload_sessions: int = 8
+    #: Most files one upload may hold.
+    max_upload_files: int = 10
     #: ``faiss`` (files in ``index_dir``) or ``milvus`` (a collection at ``milvus_uri``).
     vector_store: VectorBackend = VectorBackend.FAISS
     #: A Milvus Lite file (``path/to/vectors.db``) or a server (``http://host:19530``);
@@ -118,7 +126,14 @@ class Settings:
             raise CppqaError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
         if self.max_question_chars < 1:
             raise CppqaError(f"max_question_chars must be positive, got {self.max_question_chars}")
-        for name in ("max_file_bytes", "max_document_chars", "max_pages", "max_unpacked_bytes"):
+        for name in (
+            "max_file_bytes",
+            "max_document_chars",
+            "max_pages",
+            "max_unpacked_bytes",
+            "max_upload_sessions",
+            "max_upload_files",
+        ):
             if getattr(self, name) < 1:
                 raise CppqaError(f"{name} must be positive, got {getattr(self, name)}")
         if self.vector_store is VectorBackend.MILVUS and not self.milvus_uri:
@@ -135,6 +150,10 @@ class Settings:
             raise CppqaError(
                 f"CPPQA_MILVUS_ALIAS={self.milvus_alias!r} is not a Milvus name "
                 "(a letter or _, then letters, digits or _)"
+            )
+        if not self.upload_idle_seconds > 0:
+            raise CppqaError(
+                f"upload_idle_seconds must be positive, got {self.upload_idle_seconds}"
             )
         if not self.milvus_timeout > 0:
             raise CppqaError(f"milvus_timeout must be positive, got {self.milvus_timeout}")

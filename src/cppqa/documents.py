@@ -49,16 +49,24 @@ class Content:
 
 
 def read_document(
-    path: Path, folder: Path, settings: Settings | None = None, *, allow_empty: bool = False
+    path: Path,
+    folder: Path,
+    settings: Settings | None = None,
+    *,
+    allow_empty: bool = False,
+    shown: str | None = None,
 ) -> Document:
     """Read ``path`` with the reader for its suffix; ``doc`` is its path under ``folder``.
+
+    Messages name the file by ``shown`` (default: its path): an uploaded file by the
+    name it was given, not the temporary folder it is read from.
 
     A title comes from ``NAME.meta.json`` beside the file (``{"title": ...}``),
     else from the file name. A file without text raises ``CorpusError`` unless
     ``allow_empty``, which gives a document with no text instead.
     """
     settings = settings or Settings()
-    name = str(path)
+    name = shown or str(path)
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise CorpusError(

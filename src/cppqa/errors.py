@@ -21,3 +21,8 @@ class ModelError(CppqaError):
 
 class IndexStateError(CppqaError):
     """The index is missing, stale or damaged and may not be rebuilt."""
+
+
+class UploadError(CppqaError):
+    """Documents uploaded to the web chat cannot be taken now (too many files, the
+    server holds its most)."""

@@ -76,6 +76,7 @@ class QA:
         self.reader = reader
         self.retriever = Retriever(index, embedder, settings.rrf_k)
         self._texts = {d.doc: d.text for d in index.documents}
+        self._documents = {d.doc: d for d in index.documents}
         #: Answers less sure than this are withheld.
         self.threshold = threshold(settings, reader.calibration)
         self._subject = frozenset(self.retriever.subject)
@@ -182,9 +183,11 @@ class QA:
         """The sentences retrieved, best first; the one holding the answer leads."""
         sentences = self.index.sentences
         ranked = [(sentences[c.sentence], c.fused) for c in candidates]
+        at: int | None = None  # the answer's offset: its page and heading are the answer's
         if span is not None:
             window = windows[span.window]
             a, b = window.start + span.start, window.start + span.end
+            at = a
             holding = [
                 i for i in window.sentences if sentences[i].start < b and a < sentences[i].end
             ]
@@ -198,7 +201,18 @@ class QA:
             ranked = [(passage, score)] + [
                 (p, s) for p, s in ranked if (p.doc, p.start) != (first.doc, first.start)
             ]
-        return tuple(Source(p, round(s, 4)) for p, s in ranked[: self.settings.top_k])
+        return tuple(
+            self._source(p, s, at if n == 0 else None)
+            for n, (p, s) in enumerate(ranked[: self.settings.top_k])
+        )
+
+    def _source(self, passage: Passage, score: float, at: int | None = None) -> Source:
+        """``passage`` as a source, with the page and the heading at ``at`` (its start)."""
+        document = self._documents[passage.doc]
+        offset = passage.start if at is None else at
+        heading = document.heading_at(offset)
+        page = document.page_at(offset)
+        return Source(passage, round(score, 4), page, heading.text if heading else None)
 
     def validate(self, question: str) -> str:
         """The question cleaned of control characters, or a ``QuestionError``."""

@@ -76,10 +76,32 @@ class Passage:
 
 @dataclass(frozen=True)
 class Source:
-    """A passage offered as evidence, with its retrieval score (higher is better)."""
+    """A passage offered as evidence, with its retrieval score (higher is better).
+
+    ``page`` is the PDF page it starts on and ``heading`` the heading above it, where
+    its document has them (``Document.page_at``, ``Document.heading_at``).
+
+    >>> Source(Passage("r.pdf", 0, 3, "One"), 1.0, page=12).cite()
+    'r.pdf, p. 12'
+    """
 
     passage: Passage
     score: float
+    page: int | None = None
+    heading: str | None = None
+
+    @property
+    def place(self) -> str:
+        """Where in its document the passage is, for a citation: "p. 12", "“Results”",
+        both, or "" for a document without pages or headings."""
+        parts = [f"p. {self.page}"] if self.page is not None else []
+        if self.heading:
+            parts.append(f"“{self.heading}”")
+        return ", ".join(parts)
+
+    def cite(self) -> str:
+        """The document and the place: "report.pdf, p. 12", or just the document."""
+        return ", ".join(part for part in (self.passage.doc, self.place) if part)
 
     def to_json(self) -> dict[str, Any]:
         return {**self.passage.to_json(), "score": round(float(self.score), 4)}

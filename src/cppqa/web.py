@@ -1,10 +1,9 @@
-"""The web chat and its JSON API: a Gradio app over one loaded ``QA``.
+"""The web chat: a Gradio app over one loaded ``QA``, with uploads per session.
 
-The only module that imports gradio. It formats answers and wires events;
-answering is ``QA.ask``'s job. Two API endpoints, both answering with the JSON
-record of ``cppqa ask --json`` (``AnswerRecord``): ``/ask`` takes one question,
-``/chat`` a question and the earlier turns, which the client sends back each
-time, so any replica can answer. The page keeps its conversation in the session.
+The only modules that import gradio are this one (the page and its events) and
+``cppqa.api`` (the JSON endpoints). Answers are rendered by ``cppqa.render``, and a
+session's uploaded documents are held by ``cppqa.sessions``; answering is
+``QA.ask``'s job. The page keeps its conversation in the session.
 
 >>> from cppqa.qa import QA                                   # doctest: +SKIP
 >>> launch(build_app(QA.load()), "127.0.0.1", 7860)           # doctest: +SKIP
@@ -12,11 +11,12 @@ time, so any replica can answer. The page keeps its conversation in the session.
 
 from __future__ import annotations
 
+import atexit
 import html
 import logging
-import typing
-from collections.abc import Callable, Sequence
-from typing import Any, TypedDict, TypeVar, cast
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import gradio as gr
 from gradio.components.chatbot import ChatbotDataMessages, TextMessage
@@ -25,12 +25,23 @@ from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cppqa.cli import NOT_FOUND
-from cppqa.dialogue import Turn
+from cppqa.api import add_endpoints, turns
+from cppqa.config import Settings
+from cppqa.documents import SUFFIXES
 from cppqa.errors import CppqaError
+from cppqa.page import CSS, JS, SYSTEM_MONO, SYSTEM_SANS
 from cppqa.qa import QA
-from cppqa.records import Answer, Document, Source
-from cppqa.spans import level
+from cppqa.records import Answer, Document
+from cppqa.render import (
+    as_sentence,
+    escape,
+    render_answering,
+    render_document,
+    render_notice,
+    render_problem,
+    render_reply,
+)
+from cppqa.sessions import Uploads, release, unique_names
 
 log = logging.getLogger(__name__)
 
@@ -51,374 +62,40 @@ EXAMPLES = [
 CONCURRENCY = 2
 #: Requests waiting beyond this are refused ("queue full") instead of piling up.
 QUEUE_SIZE = 64
-#: Largest request body accepted. The page sends the whole conversation with
-#: some events (~1.3 kB per exchange, measured), so this allows ~700 exchanges.
+#: Largest request body accepted, except uploads. The page sends the whole conversation
+#: with some events (~1.3 kB per exchange, measured), so this allows ~700 exchanges.
 MAX_REQUEST_BYTES = 1_000_000
-#: "Understood as" shows at most this many characters of the understood question.
-SHOWN_QUERY_CHARS = 200
 #: The character counter under the box appears from this share of the limit on.
 COUNTER_FROM = 0.8
 #: Said in the chat when answering fails for a reason that is not the question's.
 FAILED = "Something went wrong while answering. Please try again."
-
-# Characters that Markdown, LaTeX or HTML could read as markup, as numeric
-# references: quoted text then shows exactly as written and can never become
-# a tag, a link, emphasis or a formula. Line breaks too: a reply is then one
-# line, and Markdown takes a block that starts with a tag as raw HTML up to
-# the next blank line, so nothing in it is parsed as Markdown (``&#10;``
-# still breaks the line in the document view and in ``data-copy``).
-_ESCAPES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "&<>\"'*_[]()$\\`~|#!{}:\n\r"})
-_SYSTEM_SANS = [
-    "system-ui",
-    "-apple-system",
-    "Segoe UI",
-    "Roboto",
-    "Helvetica Neue",
-    "Arial",
-    "sans-serif",
-]
-_SYSTEM_MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
-CSS = """
-#cppqa-header h1 { font-size: 1.5rem; margin: 0 0 .25rem; line-height: 1.25; }
-#cppqa-header p { margin: 0; }
-.cppqa-reply blockquote { margin: .5em 0; padding: .3em .8em; border-left: 3px solid
-  var(--color-accent); background: var(--background-fill-secondary); font-style: normal; }
-.cppqa-reply mark, .cppqa-document mark { background: #fde68a; color: inherit; padding: 0 .1em; }
-.cppqa-reply details { margin-top: .4em; font-size: .9em; }
-.cppqa-reply summary { cursor: pointer; color: var(--body-text-color); opacity: .85; }
-.cppqa-reply ol { margin: .3em 0 0 1.2em; padding: 0; }
-.cppqa-reply li { margin: .25em 0; }
-.cppqa-reply code { white-space: nowrap; }
-.cppqa-reply a.cppqa-show { color: var(--body-text-color); text-decoration: underline; }
-.cppqa-source { margin: .15em 0 .5em; padding: .1em .7em; border-left: 3px solid
-  var(--border-color-primary); }
-/* the body colour, faded to no less than 4.5:1 (axe): Gradio's subdued grey is under 3:1 */
-.cppqa-meta { color: var(--body-text-color); opacity: .85; font-size: .85em; }
-.cppqa-not-answer .cppqa-source { border-left-color: var(--body-text-color-subdued); }
-.cppqa-document-view { max-width: 75ch; margin: 0 auto; }
-.cppqa-document { white-space: pre-wrap; line-height: 1.7; }
-.cppqa-document h2 { white-space: normal; }
-#cppqa-hit { scroll-margin: 4rem; }
-/* the selected tab's accent red is 3.6:1 on the page; a darker red of the same hue */
-.tabs button.selected { color: var(--primary-700); }
-.dark .tabs button.selected { color: var(--primary-300); }
-#cppqa-count { margin: 0 .2rem; }
-#cppqa-counter:has(#cppqa-count:empty) { display: none; }
-/* the footer: a "·" is left over from the links not shown; Gradio's grey is 2.4:1 */
-footer .divider:last-child { display: none; }
-footer .show-api { color: var(--body-text-color); opacity: .85; }
-#cppqa-count.cppqa-over { color: var(--error-text-color); opacity: 1; }
-/* examples: bordered buttons, not loose text */
-#chatbot button.example { border: 1px solid var(--border-color-primary); border-radius:
-  var(--radius-lg); background: var(--background-fill-primary); box-shadow: var(--shadow-drop); }
-#chatbot button.example:hover { border-color: var(--color-accent); }
-#question button.submit-button { border: 1px solid var(--color-accent); border-radius:
-  var(--radius-md); color: var(--primary-700); font-weight: 600; }
-.dark #question button.submit-button { color: var(--primary-300); }
-@media (max-width: 640px) {
-  #cppqa-header h1 { font-size: 1.15rem; }
-  #cppqa-header p { font-size: .85rem; line-height: 1.35; }
-  #cppqa-header .cppqa-wide { display: none; }
-  /* the examples from the top of the chat, compact, not centred below the invitation */
-  #chatbot .placeholder { flex-grow: 0; height: auto; padding: .25rem 0 0; }
-  #chatbot .examples { padding: .5rem; gap: .5rem; }
-  #chatbot button.example { padding: .5rem .75rem; }
-  /* replies use the whole width of a phone (Gradio leaves a quarter of it empty) */
-  #chatbot .bubble.bot-row { max-width: 100%; }
-}
-"""
-
-#: The page's script (Gradio runs it once on load). Gradio 6 copies a chat message's raw
-#: content and names the message (aria-label) with it; a reply's content is HTML, so
-#: both would be markup. Each reply carries its plain text in ``data-copy``: the copy
-#: and the name use that. It also counts characters near the limit, opens the Document
-#: tab at an answer's place ("Show in document"), and names the examples a group.
-JS = """
-() => {
-  const markup = (text) => /<[a-z]|&#?\\w+;/i.test(text);
-  const plain = (raw) => {
-    const doc = new DOMParser().parseFromString(raw, "text/html");  // inert: runs nothing
-    const reply = doc.querySelector(".cppqa-reply[data-copy]");
-    return reply ? reply.dataset.copy : doc.body.textContent;
-  };
-  const clipboard = navigator.clipboard;
-  if (clipboard) {
-    const write = clipboard.writeText.bind(clipboard);
-    clipboard.writeText = (text) => write(markup(text) ? plain(text) : text);
-  }
-  // Without the clipboard API (plain http), Gradio copies from a selected textarea.
-  document.addEventListener("copy", (event) => {
-    const box = event.target;
-    if (box instanceof HTMLTextAreaElement && !box.closest("#question") && markup(box.value)) {
-      event.clipboardData.setData("text/plain", plain(box.value));
-      event.preventDefault();
-    }
-  }, true);
-  // Gradio names messages "bot's message: <raw content>"; say "Reply: <plain text>".
-  const NAMES = [["bot's message: ", "Reply: "], ["user's message: ", "Question: "]];
-  const relabel = () => {
-    for (const message of document.querySelectorAll("#chatbot [aria-label]")) {
-      const label = message.getAttribute("aria-label");
-      for (const [gradio, ours] of NAMES) {
-        if (label.startsWith(gradio)) {
-          message.setAttribute("aria-label", ours + plain(label.slice(gradio.length)));
-        }
-      }
-    }
-  };
-  const count = () => {
-    const box = document.querySelector("#question textarea");
-    const counter = document.getElementById("cppqa-count");
-    if (!box || !counter) return;
-    const LIMIT = Number(counter.dataset.limit), FROM = Number(counter.dataset.from);
-    const n = [...box.value].length;
-    const over = n > LIMIT;
-    const text = n >= FROM * LIMIT
-      ? `${n.toLocaleString("en")} / ${LIMIT.toLocaleString("en")} characters` +
-        (over ? `: too long by ${(n - LIMIT).toLocaleString("en")}; please shorten it` : "")
-      : "";
-    // Only real changes: the observer below calls this on every change to the page.
-    if (counter.textContent !== text) counter.textContent = text;
-    if (counter.classList.contains("cppqa-over") !== over) counter.classList.toggle("cppqa-over");
-  };
-  document.addEventListener("input", (event) => {
-    if (event.target.closest && event.target.closest("#question")) count();
-  }, true);
-  // Gradio's examples are buttons in a role="list" without list items (axe: critical).
-  const group = () => {
-    for (const examples of document.querySelectorAll('#chatbot .examples[role="list"]')) {
-      examples.setAttribute("role", "group");
-      examples.setAttribute("aria-label", "Example questions");
-    }
-  };
-  new MutationObserver(() => { relabel(); count(); group(); })
-    .observe(document.body, {subtree: true, childList: true, attributes: true,
-                             attributeFilter: ["aria-label"]});
-  // "Show in document": tell the server which answer (it renders the highlight and
-  // opens the tab), then bring that highlight into view once it is on screen.
-  document.addEventListener("click", (event) => {
-    const link = event.target.closest && event.target.closest("a.cppqa-show");
-    if (!link) return;
-    event.preventDefault();
-    const turn = link.getAttribute("href").replace("#cppqa-turn-", "");
-    window.cppqaTurn = Number(turn);
-    document.getElementById("cppqa-show").click();
-    const until = Date.now() + 10000;
-    const reveal = () => {
-      const hit = document.getElementById("cppqa-hit");
-      if (hit && hit.dataset.turn === turn && hit.getClientRects().length) {
-        hit.scrollIntoView({block: "center"});
-        hit.focus({preventScroll: true});
-      } else if (Date.now() < until) {
-        setTimeout(reveal, 50);
-      }
-    };
-    reveal();
-  }, true);
-}
-"""
-
-_T = TypeVar("_T")
+#: Gradio's own copies of uploaded files that no event took (the page closed first)
+#: are deleted when older than this many seconds, checked as often.
+CACHE_SECONDS = 600
+#: How often idle uploads are looked for, in seconds (at most; sooner for a short idle time).
+SWEEP_SECONDS = 60.0
+#: The path of Gradio's upload route: the one route whose bodies may be documents.
+UPLOAD_PATH = "/gradio_api/upload"
+#: Leave an output as it is (``gr.skip()`` is made when an event returns).
+KEEP = object()
 
 
-class SourceRecord(TypedDict):
-    """One source of an answer: a verbatim passage and its retrieval score."""
+def idle_time(settings: Settings) -> str:
+    """How long uploads may stay unused, in words: "30 minutes".
 
-    doc: str
-    start: int
-    end: int
-    text: str
-    score: float
-
-
-class AnswerRecord(TypedDict):
-    """An answer as JSON, as ``cppqa ask --json`` prints it (``Answer.to_json()``).
-
-    ``query`` is the question as understood (a follow-up resolved); ``answer``
-    is None when the document does not hold one.
+    >>> idle_time(Settings(upload_idle_seconds=60.0))
+    '1 minute'
     """
-
-    question: str
-    query: str
-    answer: str | None
-    confidence: float
-    sources: list[SourceRecord]
+    minutes = max(round(settings.upload_idle_seconds / 60), 1)
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
-class TurnRecord(TypedDict, total=False):
-    """An earlier turn sent to ``/chat``: a record it returned, or only ``question``
-    and ``answer`` (the record's ``query`` and first source help follow-ups)."""
-
-    question: str
-    query: str
-    answer: str | None
-    sources: list[SourceRecord]
-
-
-def escape(text: str) -> str:
-    """``text`` as inert HTML: shows verbatim, never becomes markup, a link or LaTeX.
-
-    >>> escape("<b>*x*</b> $1")
-    '&#60;b&#62;&#42;x&#42;&#60;/b&#62; &#36;1'
-    """
-    return text.translate(_ESCAPES)
-
-
-def shorten(text: str, limit: int = SHOWN_QUERY_CHARS) -> str:
-    """``text`` cut to ``limit`` characters at a word, with "…" when cut.
-
-    >>> shorten("When was the party declared illegal?", 20)
-    'When was the party…'
-    """
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "…"
-
-
-def plain_reply(answer: Answer) -> str:
-    """What copying a reply gives: the answer, the quoted sentence, ``file:start-end``.
-
-    A whole-sentence answer is quoted once; not finding one says so.
-    """
-    if answer.text is None:
-        return NOT_FOUND
-    passage = answer.sources[0].passage
-    lines = [] if answer.text == passage.text else [answer.text]
-    lines += [f"“{passage.text}”", f"{passage.doc}:{passage.start}-{passage.end}"]
-    return "\n".join(lines)
-
-
-def render_reply(answer: Answer, turn: int | None = None) -> str:
-    """The chat reply for ``answer`` as one sanitiser-safe HTML block.
-
-    ``turn`` (the answer's place in the conversation, from 0) adds a "Show in
-    document" link that opens the Document tab at the answer.
-    """
-    parts = [f'<div class="cppqa-reply" data-copy="{escape(plain_reply(answer))}">']
-    if answer.query != answer.question:
-        shown = escape(shorten(answer.query))
-        parts.append(f'<p class="cppqa-meta">Understood as: <em>{shown}</em></p>')
-    if answer.text is None:
-        parts.append(f"<p><strong>{escape(NOT_FOUND)}</strong></p>")
-        if answer.sources:
-            parts.append(
-                '<details open class="cppqa-not-answer"><summary>Nearest passages: '
-                f"<strong>not an answer</strong></summary>{_source_list(answer.sources)}</details>"
-            )
-    else:
-        if answer.text != answer.sources[0].passage.text:  # a whole sentence is quoted once
-            parts.append(f"<p><strong>{escape(answer.text)}</strong></p>")
-        parts.append(f"<blockquote>“{_marked_sentence(answer)}”</blockquote>")
-        passage = answer.sources[0].passage
-        meta = [
-            f'<span title="calibrated confidence {answer.confidence:.2f}">'
-            f"{level(answer.confidence)} confidence</span>",
-            f"<code>{escape(passage.doc)}</code>",
-        ]
-        if turn is not None:
-            meta.append(f'<a class="cppqa-show" href="#cppqa-turn-{turn}">Show in document</a>')
-        parts.append(
-            f'<p class="cppqa-meta">{" · ".join(meta)}</p>'
-            f"<details><summary>Sources ({len(answer.sources)})</summary>"
-            f"{_source_list(answer.sources)}</details>"
-        )
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def render_notice(message: str) -> str:
-    """A reply that is not an answer (the question could not be asked), as HTML."""
+def expired(settings: Settings) -> str:
+    """Said in the chat when a session's uploaded documents were removed while idle."""
     return (
-        f'<div class="cppqa-reply cppqa-notice" data-copy="{escape(message)}">'
-        f"<p>{escape(message)}</p></div>"
+        f"Your documents were removed after {idle_time(settings)} unused. Add them again "
+        "in the Add files tab; until then the chat answers from the shipped document."
     )
-
-
-def render_document(
-    documents: Sequence[Document], answer: Answer | None, turn: int | None = None
-) -> str:
-    """Every document, escaped, with ``answer``'s sentence in ``<mark id="cppqa-hit">``.
-
-    ``turn`` (the answer's place in the conversation) is kept on the mark, so the
-    page can tell that the highlight it asked for is the one shown.
-    """
-    answered = answer if answer and answer.text and answer.sources else None
-    hit = answered.sources[0].passage if answered else None
-    if answered:
-        note = f"Highlighted: the sentence that answers “{escape(shorten(answered.question))}”."
-    else:
-        note = "Ask a question in the Chat tab: the sentence of the answer is highlighted here."
-    data = "" if turn is None else f' data-turn="{turn}"'
-    parts = [f'<div class="cppqa-document-view"><p class="cppqa-meta">{note}</p>']
-    for document in documents:
-        text = document.text
-        if answered and hit and hit.doc == document.doc:
-            body = (
-                escape(text[: hit.start])
-                + f'<mark id="cppqa-hit" tabindex="-1"{data}>'
-                + f"{_marked_sentence(answered, tag='strong')}</mark>"
-                + escape(text[hit.end :])
-            )
-        else:
-            body = escape(text)
-        parts.append(
-            f'<article class="cppqa-document"><h2>{escape(document.title)}</h2>'
-            f'<p class="cppqa-meta">{escape(document.doc)}</p>{body}</article>'
-        )
-    return "".join(parts) + "</div>"
-
-
-def turns(answers: Sequence[Answer | None]) -> list[Turn]:
-    """The conversation so far as ``Turn``s, as ``cppqa chat`` builds them.
-
-    A question that could not be asked (None) is no turn.
-    """
-    return [
-        Turn(
-            a.question,
-            a.query,
-            a.text,
-            a.sources[0].passage.text if a.sources and a.text else None,
-        )
-        for a in answers
-        if a is not None
-    ]
-
-
-def turns_from_records(records: object) -> list[Turn]:
-    """The earlier turns a ``/chat`` client sent (``TurnRecord``s), as ``Turn``s.
-
-    Raises ``ValueError`` naming the turn and field that is not as expected.
-
-    >>> turns_from_records([{"question": "Who leads?", "answer": "Imdad Qazi"}])
-    [Turn(question='Who leads?', query='Who leads?', answer='Imdad Qazi', sentence=None)]
-    """
-    if records is None:
-        return []
-    if not isinstance(records, list):
-        raise ValueError(f"history must be a list of earlier turns, not {type(records).__name__}")
-    out = []
-    for number, record in enumerate(records, 1):
-        if not isinstance(record, dict):
-            raise ValueError(
-                f"history turn {number} must be an object with a 'question', "
-                f"not {type(record).__name__}"
-            )
-        question = _field(record, "question", str, number)
-        if question is None:
-            raise ValueError(f"history turn {number} has no 'question'")
-        query = _field(record, "query", str, number) or question
-        answer = _field(record, "answer", str, number)
-        sources = _field(record, "sources", list, number) or []
-        sentence = None
-        if answer and sources:
-            first = sources[0]
-            sentence = first.get("text") if isinstance(first, dict) else None
-            if not isinstance(sentence, str):
-                raise ValueError(f"history turn {number}: sources[0] has no 'text'")
-        out.append(Turn(question, query, answer, sentence))
-    return out
 
 
 def reply(qa: QA, message: str, earlier: Sequence[Answer | None]) -> tuple[str, Answer | None]:
@@ -430,63 +107,136 @@ def reply(qa: QA, message: str, earlier: Sequence[Answer | None]) -> tuple[str, 
     try:
         answer = qa.ask(message, turns(earlier))
     except CppqaError as exc:
-        return render_notice(_sentence(str(exc))), None
+        return render_notice(as_sentence(str(exc))), None
     except Exception:  # the page must stay usable; the log keeps the traceback
         log.exception("answering %r failed", message[:100])
         return render_notice(FAILED), None
     return render_reply(answer, len(earlier)), answer
 
 
-def build_app(qa: QA) -> gr.Blocks:
-    """The Gradio app: a chat tab, a document tab and the ``/ask`` and ``/chat`` endpoints."""
+def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
+    """The Gradio app: a chat tab, a document tab, an upload tab and the API endpoints.
+
+    ``uploads`` holds what sessions upload (default: a new ``Uploads`` over ``qa``,
+    swept for idle ones in the background and emptied when the process exits).
+    """
+    if uploads is None:
+        uploads = Uploads(qa)
+        uploads.sweep_every(min(SWEEP_SECONDS, qa.settings.upload_idle_seconds / 2))
+        atexit.register(uploads.close)
+    held = uploads  # for the closures below: a narrowed name
     limit = qa.settings.max_question_chars
-    documents = qa.index.documents
+    shipped = qa.index.documents
+
+    def answering(key: str) -> QA | None:
+        """The QA a session answers from: its uploads' (None: removed), else the shipped."""
+        return held.get(key) if key else qa
+
+    def documents(key: str) -> tuple[Document, ...]:
+        asked = answering(key)
+        return asked.index.documents if asked is not None else shipped
 
     def respond(
-        message: str, history: list[dict[str, Any]], answers: list[Answer | None]
-    ) -> tuple[str, list[Answer | None]]:
+        message: str, history: list[dict[str, Any]], answers: list[Answer | None], key: str
+    ) -> tuple[str, list[Answer | None], str]:
         # One answer per assistant message: after a clear, undo or retry the
         # chat is shorter than the state, and the surplus answers are gone.
         done = sum(1 for m in history if m.get("role") == "assistant")
         earlier = list(answers[:done])
-        html_reply, answer = reply(qa, message, earlier)
-        return html_reply, [*earlier, answer]
+        asked = answering(key)
+        if asked is None:
+            return render_notice(expired(qa.settings)), [*earlier, None], ""
+        html_reply, answer = reply(asked, message, earlier)
+        return html_reply, [*earlier, answer], key
 
     def check(message: str) -> dict[str, Any]:
         # A question that cannot be asked stays in the box, the reason shown above it.
         try:
             qa.validate(message)
         except CppqaError as exc:
-            return gr.validate(False, _sentence(str(exc)))
+            return gr.validate(False, as_sentence(str(exc)))
         return gr.validate(True, "")
 
-    def ask(question: str) -> AnswerRecord:
-        """Answer one question; the JSON object of ``cppqa ask --json``."""
-        return _record(_ask(qa, question))
-
-    def chat(question: str, history: list[TurnRecord] | None = None) -> AnswerRecord:
-        """Answer a question that may follow up on ``history``: the earlier turns,
-        oldest first, as this endpoint returned them. Nothing is kept between calls."""
-        try:
-            earlier = turns_from_records(history)
-        except ValueError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        return _record(_ask(qa, question, earlier))
-
-    def show_latest(answers: list[Answer | None]) -> tuple[str, dict[str, Any]]:
+    def show_latest(answers: list[Answer | None], key: str) -> tuple[str, dict[str, Any]]:
         # The chat clears the textbox's placeholder while it answers; put it back.
         turn = len(answers) - 1
-        page = render_document(documents, answers[-1] if answers else None, turn)
+        page = render_document(documents(key), answers[-1] if answers else None, turn)
         return page, gr.update(placeholder=placeholder)
 
-    def show_turn(turn: float | None, answers: list[Answer | None]) -> tuple[Any, Any]:
+    def show_turn(turn: float | None, answers: list[Answer | None], key: str) -> tuple[Any, Any]:
         number = int(turn) if turn is not None else -1
         if not 0 <= number < len(answers):
             return gr.skip(), gr.skip()
-        return render_document(documents, answers[number], number), gr.Tabs(selected="document")
+        page = render_document(documents(key), answers[number], number)
+        return page, gr.Tabs(selected="document")
+
+    def added(
+        paths: list[str] | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio asks for one)
+    ) -> tuple[Any, ...]:
+        """Read and index the files dropped in the box, for this session alone."""
+        key = request.session_hash or ""
+        if not paths:
+            return removed(paths, request)
+        files = [(Path(path), Path(path).name) for path in paths]
+        try:
+            asked = held.add(key, files, lambda share, what: progress(share, desc=what))
+        except CppqaError as exc:
+            held.drop(key)  # the box is emptied: the chat answers from the shipped document
+            return shown(shipped, "", problem=str(exc), files=None)
+        finally:
+            release(files)  # Gradio's folders for the files
+        return shown(asked.index.documents, key, tab="chat")
+
+    def removed(paths: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
+        """Answer from the files left in the box; from the shipped document when none is."""
+        key = request.session_hash or ""
+        names = unique_names([Path(path).name for path in paths or []])
+        try:
+            asked = held.keep(key, names)
+        except CppqaError as exc:
+            held.drop(key)
+            return shown(shipped, "", problem=str(exc), files=None)
+        if asked is None:
+            return shown(shipped, "", files=None if paths else gr.skip())
+        return shown(asked.index.documents, key)
+
+    def shown(
+        docs: Sequence[Document],
+        key: str,
+        *,
+        problem: str = "",
+        tab: str | None = None,
+        files: Any = KEEP,
+    ) -> tuple[Any, ...]:
+        """What the page shows for the documents ``docs``: a new, empty conversation."""
+        return (
+            render_problem(problem) if problem else "",
+            render_answering(docs, uploaded=bool(key)),
+            key,
+            [],
+            [],
+            render_document(docs, None),
+            gr.Tabs(selected=tab) if tab else gr.skip(),
+            gr.skip() if files is KEEP else files,
+        )
+
+    def forgotten(key: str) -> tuple[Any, Any, Any]:
+        # The chat found the session's uploads gone: show the shipped document again.
+        if key:
+            return gr.skip(), gr.skip(), gr.skip()
+        return render_answering(shipped, uploaded=False), render_document(shipped, None), None
+
+    def end(request: gr.Request) -> None:
+        held.drop(request.session_hash or "")
 
     placeholder = f"Ask a question (up to {limit:,} characters)…"
-    with gr.Blocks(title="cppqa: " + TITLE, fill_height=True) as app:
+    with gr.Blocks(
+        title="cppqa: " + TITLE,
+        fill_height=True,
+        delete_cache=(CACHE_SECONDS, CACHE_SECONDS),
+    ) as app:
         gr.HTML(
             f'<header id="cppqa-header"><h1>{escape(TITLE)}</h1><p>Answers are quoted word '
             'for word from the document, with their source.<span class="cppqa-wide"> Ask '
@@ -494,14 +244,18 @@ def build_app(qa: QA) -> gr.Blocks:
             "</header>",
             padding=False,
         )
+        answering_line = gr.HTML(
+            render_answering(shipped, uploaded=False), elem_id="cppqa-answering", padding=False
+        )
         answers = gr.State([])
+        key = gr.State("")  # the session whose uploads the chat answers from; "": none
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"):
                 chatbot = gr.Chatbot(
                     label="Chat",
                     elem_id="chatbot",
                     show_label=False,
-                    height="calc(100dvh - 310px)",
+                    height="calc(100dvh - 361px)",  # 310 px, and the "Answering from" line
                     min_height=300,
                     sanitize_html=True,
                     render_markdown=True,
@@ -525,8 +279,8 @@ def build_app(qa: QA) -> gr.Blocks:
                     respond,
                     chatbot=chatbot,
                     textbox=question,
-                    additional_inputs=[answers],
-                    additional_outputs=[answers],
+                    additional_inputs=[answers, key],
+                    additional_outputs=[answers, key],
                     examples=[[q] for q in EXAMPLES],
                     cache_examples=False,
                     api_name="page_chat",
@@ -546,43 +300,87 @@ def build_app(qa: QA) -> gr.Blocks:
                 show = gr.Button("Show in document", visible="hidden", elem_id="cppqa-show")
                 turn = gr.Number(visible=False, precision=0)
             with gr.Tab("Document", id="document"):
-                document = gr.HTML(render_document(documents, None))
+                document = gr.HTML(render_document(shipped, None))
+            with gr.Tab("Add files", id="upload"):
+                gr.HTML(
+                    '<p class="cppqa-upload-help">Drop PDF, Word (.docx), web pages (.html), '
+                    f"Markdown or text files here, up to {qa.settings.max_upload_files} at a "
+                    f"time and {qa.settings.max_file_bytes // 1_000_000} MB each. The chat then "
+                    "answers from them instead of the shipped document. They belong to this "
+                    "browser tab alone and are deleted when you close it or after "
+                    f"{idle_time(qa.settings)} unused. To add more, clear the box and drop "
+                    "them all together; clear it to ask the shipped document again.</p>",
+                    padding=False,
+                )
+                files = gr.File(
+                    label="Documents to ask about",
+                    file_count="multiple",
+                    file_types=list(SUFFIXES),
+                    type="filepath",
+                    elem_id="cppqa-files",
+                )
+                status = gr.HTML("", elem_id="cppqa-upload-status", padding=False)
+        outputs = [status, answering_line, key, answers, chatbot, document, tabs, files]
+        files.upload(added, files, outputs, api_visibility="private", show_progress_on=[files])
+        for event in (files.clear, files.delete):
+            event(removed, files, outputs, api_visibility="private")
+        key.change(
+            forgotten,
+            key,
+            [answering_line, document, files],
+            api_visibility="private",
+            queue=False,
+        )
         # The document too: a state set outside the queue does not trigger its .change.
         chatbot.clear(
-            lambda: ([], render_document(documents, None)),
-            None,
+            lambda key: ([], render_document(documents(key), None)),
+            key,
             [answers, document],
             api_visibility="private",
             queue=False,
         )
         answers.change(
-            show_latest, answers, [document, question], api_visibility="private", queue=False
-        )
-        show.click(
-            show_turn,
-            [turn, answers],
-            [document, tabs],
-            js="(turn, answers) => [window.cppqaTurn ?? null, answers]",
+            show_latest,
+            [answers, key],
+            [document, question],
             api_visibility="private",
             queue=False,
         )
-        gr.api(_resolved(ask), api_name="ask")
-        gr.api(_resolved(chat), api_name="chat")
+        show.click(
+            show_turn,
+            [turn, answers, key],
+            [document, tabs],
+            js="(turn, answers, key) => [window.cppqaTurn ?? null, answers, key]",
+            api_visibility="private",
+            queue=False,
+        )
+        app.unload(end)
+        add_endpoints(qa, held)
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return app
 
 
 def launch(app: gr.Blocks, server_name: str, server_port: int, **options: Any) -> None:
-    """Serve ``app`` with the safety settings: no uploads or files, no monitoring."""
-    theme = gr.themes.Soft(primary_hue="red", font=_SYSTEM_SANS, font_mono=_SYSTEM_MONO)
-    middleware = [Middleware(NoUploads), Middleware(BodyLimit, max_bytes=MAX_REQUEST_BYTES)]
+    """Serve ``app`` with the safety settings: request sizes capped, no files served,
+    no monitoring. Uploads are documents, as large as ``Settings.max_file_bytes`` each."""
+    settings = Settings.from_env()
+    theme = gr.themes.Soft(primary_hue="red", font=SYSTEM_SANS, font_mono=SYSTEM_MONO)
+    # A multipart body is the files plus a little framing for each.
+    upload_bytes = settings.max_upload_files * (settings.max_file_bytes + 64 * 1024)
+    middleware = [
+        Middleware(
+            BodyLimit,
+            max_bytes=MAX_REQUEST_BYTES,
+            larger={UPLOAD_PATH: upload_bytes},
+        )
+    ]
     app.launch(
         server_name=server_name,
         server_port=server_port,
         theme=theme,
         css=CSS,
         js=JS,
-        max_file_size=MAX_REQUEST_BYTES,
+        max_file_size=settings.max_file_bytes,
         app_kwargs={"middleware": middleware},
         enable_monitoring=False,
         run_history=False,
@@ -593,41 +391,27 @@ def launch(app: gr.Blocks, server_name: str, server_port: int, **options: Any) -
     )
 
 
-class NoUploads:
-    """ASGI middleware: refuse Gradio's file-upload routes with 403.
-
-    Gradio mounts ``/gradio_api/upload`` on every app; this one takes no files.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and "/upload" in scope.get("path", ""):
-            response = PlainTextResponse("this app takes no uploads", status_code=403)
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
 class BodyLimit:
     """ASGI middleware: refuse request bodies over ``max_bytes`` with 413.
 
-    Checks ``Content-Length`` up front and counts the bytes of bodies sent
-    without one (chunked), so neither way can make the server buffer more.
+    ``larger`` gives some paths (the upload route) a limit of their own. Checks
+    ``Content-Length`` up front and counts the bytes of bodies sent without one
+    (chunked), so neither way can make the server buffer more.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", "").rstrip("/"), self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, receive, send, limit)
             return
         received = 0
 
@@ -635,17 +419,18 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise HTTPException(413, self._reason())
+            if received > limit:
+                raise HTTPException(413, self._reason(limit))
             return message
 
         await self.app(scope, counted, send)
 
-    def _reason(self) -> str:
-        return f"request body too large: the limit is {self.max_bytes:,} bytes"
+    @staticmethod
+    def _reason(limit: int) -> str:
+        return f"request body too large: the limit is {limit:,} bytes"
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await PlainTextResponse(self._reason(), status_code=413)(scope, receive, send)
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        await PlainTextResponse(self._reason(limit), status_code=413)(scope, receive, send)
 
 
 def show_user_text_as_typed(chatbot: gr.Chatbot) -> gr.Chatbot:
@@ -681,67 +466,3 @@ def show_user_text_as_typed(chatbot: gr.Chatbot) -> gr.Chatbot:
     chatbot.postprocess = escaped  # type: ignore[method-assign]
     chatbot.preprocess = unescaped  # type: ignore[method-assign]
     return chatbot
-
-
-def _ask(qa: QA, question: str, history: Sequence[Turn] = ()) -> Answer:
-    """``qa.ask``, with its errors shown to the API client as a message."""
-    try:
-        return qa.ask(question, history)
-    except CppqaError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
-
-
-def _record(answer: Answer) -> AnswerRecord:
-    return cast(AnswerRecord, answer.to_json())
-
-
-def _resolved(fn: _T) -> _T:
-    """``fn`` with its annotations evaluated, for ``gr.api``.
-
-    ``gr.api`` reads the return type with ``inspect.signature``, which under
-    ``from __future__ import annotations`` is a string it cannot describe
-    (``view_api`` then says "Any").
-    """
-    function = cast(Callable[..., Any], fn)
-    function.__annotations__ = typing.get_type_hints(function)
-    return fn
-
-
-def _field(record: dict[str, Any], name: str, kind: type, number: int) -> Any:
-    value = record.get(name)
-    if value is not None and not isinstance(value, kind):
-        raise ValueError(
-            f"history turn {number}: {name!r} must be {kind.__name__}, not {type(value).__name__}"
-        )
-    return value
-
-
-def _sentence(message: str) -> str:
-    """An error message as a sentence: capital first letter, full stop.
-
-    >>> _sentence("the question is empty; type a question")
-    'The question is empty; type a question.'
-    """
-    message = message[:1].upper() + message[1:]
-    return message if message.endswith((".", "?", "!")) else message + "."
-
-
-def _marked_sentence(answer: Answer, tag: str = "mark") -> str:
-    """The answer's sentence, escaped, with the answer itself inside ``<tag>``."""
-    assert answer.start is not None and answer.end is not None, "only for answers"
-    sentence = answer.sources[0].passage
-    at, to = answer.start - sentence.start, answer.end - sentence.start
-    text = sentence.text
-    return f"{escape(text[:at])}<{tag}>{escape(text[at:to])}</{tag}>{escape(text[to:])}"
-
-
-def _source_list(sources: Sequence[Source]) -> str:
-    items = []
-    for source in sources:
-        p = source.passage
-        items.append(
-            f'<li><span class="cppqa-meta"><code>{escape(p.doc)}</code> · characters '
-            f"{p.start:,}–{p.end:,} · score {source.score:.3f}</span>"
-            f'<div class="cppqa-source">{escape(p.text)}</div></li>'
-        )
-    return "<ol>" + "".join(items) + "</ol>"
