@@ -422,6 +422,15 @@ def threshold_of(settings: Settings) -> float:
     return threshold(settings, Calibration.of(_reader_meta(settings)))
 
 
+def as_calibrated_now(records: Sequence[Record], settings: Settings) -> list[Record]:
+    """``records`` (asked earlier, perhaps under another calibration) with the confidence
+    the reader's current curve gives their margins."""
+    from cppqa.reader import Calibration
+
+    now = Calibration.of(_reader_meta(settings))
+    return recalibrated(records, now.scale, now.bias)
+
+
 def _reader_meta(settings: Settings) -> dict[str, Any]:
     from cppqa.reader import READER_FILE, SHIPPED_DIR
 
