@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_cli
-from cppqa import bench
+from conftest import DOCUMENT, ROOT, run_cli
+from cppqa import bench, bench_documents
+from cppqa.config import Settings
+from cppqa.corpus import split_sentences
 from cppqa.dense import EXACT_LIMIT, FaissStore, StoreKind, StoreSpec
 from cppqa.index import Index
 
@@ -186,6 +189,7 @@ def test_system_run_measures_every_row() -> None:
         data=ROOT / "eval",
         questions=12,
         repeats=1,
+        pages=(2, 3),
     )
     rows = {r.name: r for r in report.rows}
     assert set(rows) == {
@@ -197,6 +201,10 @@ def test_system_run_measures_every_row() -> None:
         "index build (passages/s)",
         "answer p50, 26 KB corpus (ms)",
         "peak RSS, one answer (MB)",
+        "PDF extraction, 3 pages (pages/s)",
+        "indexing, 2-page PDF (sentences/s)",
+        "upload → first answer, 2-page PDF (s)",
+        "upload → first answer, 3-page PDF (s)",
     }
     assert all(r.value > 0 for r in report.rows)
     assert all(r.ratio and r.ratio > 0 for r in report.rows if r.floor is not None)
@@ -204,12 +212,84 @@ def test_system_run_measures_every_row() -> None:
     assert rows["peak RSS, one answer (MB)"].value > 100
     assert rows["`--help` process (s)"].value < rows["cold `ask` process (s)"].value
     assert report.machine["cores"] >= 1
+    # Reading a PDF is a small part of uploading one; the answer is found in it.
+    assert rows["upload → first answer, 2-page PDF (s)"].value < (
+        rows["upload → first answer, 3-page PDF (s)"].value
+    )
+    assert any("report-2-pages.pdf, p. " in note for note in report.notes)
     text = bench.format_system(report)
     assert "| warm answer p50 (ms) |" in text
+    assert "| upload → first answer, 2-page PDF (s) |" in text
     assert (
         json.loads(json.dumps(report.to_json()))["rows"][0]["ratio"]
         == rows["warm answer p50 (ms)"].ratio
     )
+
+
+def test_generated_pdf_reads_back_page_by_page() -> None:
+    from cppqa.documents import read_pdf
+
+    text = DOCUMENT.read_text(encoding="utf-8")
+    content = read_pdf(bench_documents.pdf_pages(text, 4), "r.pdf", Settings())
+    assert len(content.page_starts) == 4
+    assert list(content.page_starts) == sorted(set(content.page_starts))  # each page has text
+    # A dense report page, and every sentence of the document whole (rejoined across lines).
+    assert 3000 < len(content.text) / 4 < 4500
+    written = text.replace("۔", "?")  # Helvetica has no '۔'
+    assert all(s.text in content.text for s in split_sentences(written))
+    # Paragraphs of five sentences (a full last line joins two, as in any PDF: see reflow).
+    paragraphs = [len(split_sentences(p)) for p in content.text.split("\n\n")]
+    assert len(paragraphs) > 4 * 3
+    assert set(paragraphs[:-1]) <= {5, 10}
+
+
+def test_uploads_are_timed_stage_by_stage(settings: Settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from cppqa.qa import QA
+
+    qa = QA.load(settings, embedder=fake_embedder)
+    encoded: list[list[str]] = []
+    run = bench_documents.measure(
+        qa,
+        encoded.append,
+        question=bench.QUESTION,
+        text=DOCUMENT.read_text(encoding="utf-8"),
+        pages=(2, 4),
+        repeats=2,
+    )
+    assert run.extraction.pages == 4
+    assert run.extraction.floor_seconds > 0 and run.extraction.seconds > 0
+    first, second = run.uploads
+    assert (first.pages, second.pages) == (2, 4)
+    # The floor encoded exactly what the first upload indexed.
+    assert [len(texts) for texts in encoded] == [first.sentences + first.passages]
+    assert 1.7 < second.characters / first.characters < 2.3
+    assert 1.7 < second.sentences / first.sentences < 2.3
+    for upload in run.uploads:
+        parts = (upload.read_seconds, upload.index_seconds, upload.answer_seconds)
+        assert all(part > 0 for part in parts)
+        assert sum(parts) <= upload.seconds
+        assert upload.cited.startswith(f"report-{upload.pages}-pages.pdf, p. ")
+    assert len(qa.index.documents) == 1  # the shipped QA is untouched by the uploads
+
+
+def test_document_rows_carry_the_upload_target() -> None:
+    upload = bench_documents.UploadRun(30, 110_000, 1000, 500, 0.2, 20.0, 0.3, 21.0, "r.pdf, p. 1")
+    run = bench_documents.DocumentRun(
+        bench_documents.Extraction(100, 0.5, 0.25),
+        (upload, replace(upload, pages=100, seconds=70.0)),
+        encode_seconds=16.0,
+    )
+    extraction, indexing, small, large = bench._document_rows(run)
+    assert (extraction.value, extraction.ratio) == (200.0, 0.5)
+    assert (indexing.value, indexing.floor, indexing.ratio) == (50.0, 62.5, 0.8)
+    assert (small.name, small.target, small.ok) == (
+        "upload → first answer, 30-page PDF (s)",
+        "≤ 30 s on 2 cores",
+        True,
+    )
+    late = replace(run, uploads=(replace(upload, seconds=31.0),))
+    assert bench._document_rows(late)[2].ok is False
+    assert (large.target, large.ok, large.floor) == ("", None, None)
 
 
 def _result(size: int) -> bench.ScaleResult:

@@ -15,11 +15,14 @@ from typing import Any
 import pytest
 
 from conftest import DOCUMENT, make_pdf, run_cli
-from cppqa.cli import NOT_FOUND, render
+from cppqa.bench_documents import pdf_pages
+from cppqa.cli import NOT_FOUND, _FileBars, render
+from cppqa.documents import read_document
 from cppqa.records import Answer, Passage, Source
 
 CONTRACT = {"question", "query", "answer", "confidence", "sources"}
-SOURCE_KEYS = {"doc", "start", "end", "text", "score"}
+#: "page" and "heading" were added with PDF and Word documents (issue 25): null for a .txt.
+SOURCE_KEYS = {"doc", "start", "end", "text", "score", "page", "heading"}
 TEXT = DOCUMENT.read_text(encoding="utf-8")
 
 
@@ -36,6 +39,7 @@ def _check_contract(obj: dict[str, Any]) -> None:
         assert source["doc"] == DOCUMENT.name
         assert TEXT[source["start"] : source["end"]] == source["text"]
         assert isinstance(source["score"], float)
+        assert source["page"] is None and source["heading"] is None  # the shipped .txt
     if obj["answer"] is not None:
         assert obj["answer"] in obj["sources"][0]["text"]
 
@@ -166,6 +170,19 @@ def test_index_builds_in_the_given_folders(workdir: Path) -> None:
 
 
 @pytest.mark.slow
+def test_index_shows_a_bar_for_a_long_document(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "report.pdf").write_bytes(pdf_pages(TEXT, 12))  # embedding it takes seconds
+    (corpus / "short.txt").write_text("A short note.", encoding="utf-8")
+    result = run_cli("index", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"embedding report\.pdf: 100%.*\| (\d+)/\1 ", result.stderr), result.stderr
+    assert "short.txt" not in result.stderr
+    assert result.stdout.startswith("Indexed 2 document(s)")
+
+
+@pytest.mark.slow
 def test_ask_about_a_single_pdf_gives_the_answers_of_the_text(tmp_path: Path) -> None:
     """``--corpus FILE``: a PDF of the shipped document, same answers, quotes and offsets."""
     pdf = tmp_path / "cpp.pdf"
@@ -182,6 +199,8 @@ def test_ask_about_a_single_pdf_gives_the_answers_of_the_text(tmp_path: Path) ->
     assert source["doc"] == "cpp.pdf"
     assert TEXT[source["start"] : source["end"]] == source["text"]
     assert source["text"] == "For this reason, in 1954, the party was declared illegal."
+    read = read_document(pdf, tmp_path)
+    assert (source["page"], source["heading"]) == (read.page_at(source["start"]), None)
     assert "Imdad Qazi" in secretary["answer"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cpp.pdf", "index"]
 
@@ -357,6 +376,17 @@ def test_render_quotes_a_whole_sentence_answer_once() -> None:
     ]
 
 
+def test_index_shows_a_bar_for_each_long_file(capsys: pytest.CaptureFixture[str]) -> None:
+    bars = _FileBars("reading", "page", delay=0)  # `cppqa index` waits a second
+    for told in [("a.pdf", 1, 3), ("a.pdf", 3, 3), ("b/c.pdf", 2, 2)]:
+        bars(*told)
+    bars.close()
+    shown = capsys.readouterr()
+    assert shown.out == ""
+    assert re.search(r"reading a\.pdf: 100%.*\| 3/3 ", shown.err)
+    assert re.search(r"reading b/c\.pdf: 100%.*\| 2/2 ", shown.err)
+
+
 def test_render_names_the_page_and_heading_of_a_source() -> None:
     start = SENTENCE.start + SENTENCE.text.index("1954")
     paged = Source(SENTENCE, 0.8, page=2, heading="History")
@@ -376,3 +406,40 @@ def test_render_abstention_lists_the_nearest_passages() -> None:
     assert lines[1] == "Nearest passages (not an answer):"
     assert lines[2] == f'  1. {DOCUMENT.name}:{SENTENCE.start}-{SENTENCE.end}  "{SENTENCE.text}"'
     assert len(lines) == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mix", "tests/data/squad2-test-slice.json"], "is not FILE:SHARE with a share"),
+        (["--mix", "tests/data/squad2-test-slice.json:1.5"], "is not FILE:SHARE with a share"),
+        (["--mix", "{tmp}/none.json:0.3"], "'{tmp}/none.json' is not a file"),
+    ],
+    ids=["no-share", "share-too-big", "no-file"],
+)
+def test_a_bad_mix_is_named(args: list[str], message: str, tmp_path: Path) -> None:
+    data = ["train-reader", "--data", "tests/data/squad-slice.json"]
+    result = run_cli(*data, *[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert result.returncode == 2
+    assert message.replace("{tmp}", str(tmp_path)) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_records_from_an_earlier_run_are_scored_again(tmp_path: Path) -> None:
+    rows = [
+        {"article": "A", "question": "q", "answers": ["x"], "foreign": False,
+         "prediction": "x", "margin": 9.0, "confidence": 0.0, "evidence": True, "top": ""},
+        {"article": "A", "question": "r", "answers": [], "foreign": False,
+         "prediction": "y", "margin": 0.5, "confidence": 1.0, "evidence": False, "top": ""},
+    ]  # fmt: skip
+    saved = tmp_path / "records.jsonl"
+    saved.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    at_half = {"CPPQA_MIN_CONFIDENCE": "0.5"}
+    result = run_cli("eval", "--from-records", str(saved), "--json", env=at_half)
+    assert result.returncode == 0, result.stderr
+    s = json.loads(result.stdout)["at_threshold"]
+    # the confidences are the shipped reader's curve on the margins (about 0.70 and 0.17),
+    # not the saved ones (0.0 and 1.0): the first is answered and the second withheld
+    assert s["overall"]["f1"] == 1.0 and s["no_ans_abstained"] == 1.0
+    missing = run_cli("eval", "--from-records", str(tmp_path / "none.jsonl"))
+    assert missing.returncode == 2 and "cannot read --from-records" in missing.stderr

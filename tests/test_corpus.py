@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import CORPUS, DOCUMENT
+from conftest import CORPUS, DOCUMENT, make_pdf
 from cppqa.corpus import chunk_sentences, corpus_passages, load_corpus, split_sentences
 from cppqa.errors import CorpusError
 from cppqa.records import Passage
@@ -30,6 +30,18 @@ def test_loads_every_txt_and_md_file_recursively(tmp_path: Path) -> None:
     assert [d.text for d in docs] == ["Alpha one.", "Beta two.", "Delta."]
     assert all(len(d.sha256) == 64 for d in docs)
     assert docs[0].sha256 != docs[1].sha256
+
+
+def test_progress_is_told_each_page_of_a_pdf(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("No pages here.", encoding="utf-8")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "report.pdf").write_bytes(make_pdf([["One."], ["Two."], ["Three."]]))
+    told: list[tuple[str, int, int]] = []
+    documents = load_corpus(tmp_path, progress=lambda *t: told.append(t))
+    assert told == [("b/report.pdf", 1, 3), ("b/report.pdf", 2, 3), ("b/report.pdf", 3, 3)]
+    assert [d.doc for d in documents] == ["b/report.pdf", "notes.txt"]
+    assert load_corpus(tmp_path / "notes.txt", progress=lambda *t: told.append(t))
+    assert len(told) == 3
 
 
 def test_non_utf8_file_is_an_error_naming_the_file(tmp_path: Path) -> None:

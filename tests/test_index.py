@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import cppqa.index
@@ -45,6 +46,31 @@ def test_round_trip(settings: Settings, fake_embedder: FakeEmbedder, built: Inde
         assert texts[p.doc][p.start : p.end] == p.text
     leftovers = sorted(p.name for p in settings.index_dir.parent.iterdir())
     assert leftovers == ["corpus", "index"]  # no index.tmp-* or index.old
+
+
+def test_progress_a_document_at_a_time_gives_the_same_index(
+    settings: Settings, fake_embedder: FakeEmbedder, built: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cppqa.index, "EMBED_SLICE", 20)  # the long document in three slices
+    told: list[tuple[str, int, int]] = []
+    calls = fake_embedder.calls
+    shown = Index.build(settings, fake_embedder, document_progress=lambda *t: told.append(t))
+    assert told == [
+        ("communist-party-of-pakistan.txt", 20, 52),
+        ("communist-party-of-pakistan.txt", 40, 52),
+        ("communist-party-of-pakistan.txt", 52, 52),
+        ("extra.md", 3, 3),
+    ]
+    assert fake_embedder.calls == calls + 4
+    assert (shown.sentences, shown.chunks) == (built.sentences, built.chunks)
+    # The same vectors in the same places: every passage's own text finds the same.
+    for passages, mine, theirs in (
+        (built.sentences, shown.sentence_vectors, built.sentence_vectors),
+        (built.chunks, shown.chunk_vectors, built.chunk_vectors),
+    ):
+        queries = fake_embedder.encode([p.text for p in passages])
+        for got, expected in zip(mine.search(queries, 8), theirs.search(queries, 8), strict=True):
+            assert np.array_equal(got, expected)
 
 
 def test_search_finds_a_sentence_by_its_own_vector(

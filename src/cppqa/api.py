@@ -36,13 +36,16 @@ _T = TypeVar("_T")
 
 
 class SourceRecord(TypedDict):
-    """One source of an answer: a verbatim passage and its retrieval score."""
+    """One source of an answer: a verbatim passage and its retrieval score, with the PDF
+    page it starts on and the heading above it (None where its document has none)."""
 
     doc: str
     start: int
     end: int
     text: str
     score: float
+    page: int | None
+    heading: str | None
 
 
 class AnswerRecord(TypedDict):

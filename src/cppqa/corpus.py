@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from cppqa.config import Settings
-from cppqa.documents import SUFFIXES, read_document
+from cppqa.documents import SUFFIXES, FileProgress, read_document
 from cppqa.errors import CorpusError
 from cppqa.records import Document, Passage
 
@@ -30,16 +30,20 @@ _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _INITIALS = re.compile(r"^(?:[A-Za-z]\.)*[A-Za-z]$")
 
 
-def load_corpus(path: Path, settings: Settings | None = None) -> list[Document]:
+def load_corpus(
+    path: Path, settings: Settings | None = None, *, progress: FileProgress | None = None
+) -> list[Document]:
     """The documents of ``path``: a folder (every file of a ``SUFFIXES`` type under it,
     recursively, sorted by path) or a single document file.
+
+    ``progress`` is told each page of a PDF as it is read (``read_document``).
 
     In a folder a file without text is kept with no text (it may get some later);
     a single file without text, or of another type, is an error.
     """
     path = Path(path)
     if path.is_file():
-        return [read_document(path, path.parent, settings)]
+        return [read_document(path, path.parent, settings, progress=progress)]
     if not path.is_dir():
         raise CorpusError(
             f"corpus folder {str(path)!r} does not exist; create it and put documents in it "
@@ -54,7 +58,9 @@ def load_corpus(path: Path, settings: Settings | None = None) -> list[Document]:
     )
     if not paths:
         raise CorpusError(f"corpus folder {str(path)!r} has no {', '.join(SUFFIXES)} files")
-    documents = [read_document(p, path, settings, allow_empty=True) for p in paths]
+    documents = [
+        read_document(p, path, settings, allow_empty=True, progress=progress) for p in paths
+    ]
     if not any(d.text.strip() for d in documents):
         raise CorpusError(f"every file in corpus folder {str(path)!r} is empty")
     return documents

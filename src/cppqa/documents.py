@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: Told as a document is worked through: its ``doc``, the pages (or texts) done, and all.
+FileProgress = Callable[[str, int, int], None]
+
+
 @dataclass(frozen=True)
 class Content:
     """What a reader extracted: the text, PDF page starts and headings (see ``Document``)."""
@@ -55,8 +59,11 @@ def read_document(
     *,
     allow_empty: bool = False,
     shown: str | None = None,
+    progress: FileProgress | None = None,
 ) -> Document:
     """Read ``path`` with the reader for its suffix; ``doc`` is its path under ``folder``.
+
+    ``progress`` is told after each page of a PDF (other formats have no pages).
 
     Messages name the file by ``shown`` (default: its path): an uploaded file by the
     name it was given, not the temporary folder it is read from.
@@ -79,7 +86,13 @@ def read_document(
             "(CPPQA_MAX_FILE_BYTES): split it into smaller files or trim it"
         )
     data = path.read_bytes()
-    content = reader(data, name, settings) if data.strip() else Content("")
+    doc = path.relative_to(folder).as_posix()
+    if not data.strip():
+        content = Content("")
+    elif reader is read_pdf and progress is not None:  # the one format with pages
+        content = read_pdf(data, name, settings, lambda done, pages: progress(doc, done, pages))
+    else:
+        content = reader(data, name, settings)
     if len(content.text) > settings.max_document_chars:
         raise CorpusError(
             f"{name!r} holds {len(content.text):,} characters of text; the limit is "
@@ -92,7 +105,7 @@ def read_document(
             raise CorpusError(f"{name!r} {what}: put the document's text in it")
         log.warning("%s has no text; nothing in it can be found", name)
     return Document(
-        doc=path.relative_to(folder).as_posix(),
+        doc=doc,
         title=_title(path),
         text=content.text,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -160,8 +173,14 @@ def read_markdown(data: bytes, name: str, settings: Settings) -> Content:
 _PDFIUM = threading.Lock()
 
 
-def read_pdf(data: bytes, name: str, settings: Settings) -> Content:
-    """A PDF's text layer, page by page, with where each page starts."""
+def read_pdf(
+    data: bytes,
+    name: str,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None = None,
+) -> Content:
+    """A PDF's text layer, page by page, with where each page starts; ``progress`` is
+    told the pages read and the pages in all after each page."""
     if data.find(b"%PDF-", 0, 1024) < 0:  # readers accept the header within 1 KB
         raise CorpusError(
             f"{name!r} is not a PDF (it looks like {_kind(data)}): "
@@ -197,7 +216,11 @@ def read_pdf(data: bytes, name: str, settings: Settings) -> Content:
                     f"{name!r} has {len(pdf)} pages; the limit is {settings.max_pages} "
                     "(CPPQA_MAX_PAGES): split it into smaller files"
                 )
-            pages = [_page_text(pdf, number, name) for number in range(len(pdf))]
+            pages = []
+            for number in range(len(pdf)):
+                pages.append(_page_text(pdf, number, name))
+                if progress is not None:
+                    progress(number + 1, len(pdf))
         finally:
             pdf.close()
     if not any(page.strip() for page in pages):

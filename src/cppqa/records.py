@@ -104,7 +104,13 @@ class Source:
         return ", ".join(part for part in (self.passage.doc, self.place) if part)
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.passage.to_json(), "score": round(float(self.score), 4)}
+        """The passage, its score, and its ``page`` and ``heading`` (null where none)."""
+        return {
+            **self.passage.to_json(),
+            "score": round(float(self.score), 4),
+            "page": self.page,
+            "heading": self.heading,
+        }
 
 
 @dataclass(frozen=True)
