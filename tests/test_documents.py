@@ -88,6 +88,13 @@ def _read(tmp_path: Path, name: str, data: bytes, **overrides: int) -> Document:
     return read_document(path, tmp_path, Settings(**overrides))
 
 
+def _assert_headings(document: Document, expected: list[tuple[int, str]]) -> None:
+    """The document's headings are ``expected`` (level, text), each at its own offset."""
+    assert [(h.level, h.text) for h in document.headings] == expected
+    for heading in document.headings:
+        assert document.text[heading.start : heading.start + len(heading.text)] == heading.text
+
+
 def _sentences(document: Document) -> list[str]:
     return [s.text for s in split_sentences(document.text)]
 
@@ -191,14 +198,15 @@ def test_a_docx_reads_as_paragraphs_with_its_headings(tmp_path: Path) -> None:
     ]
     data = make_docx(blocks, table=[["Year", "Event"], ["1948", "Party formed"]])
     document = _read(tmp_path, "cpp.docx", data)
-    assert [(h.level, h.text) for h in document.headings] == [
-        (0, "Communist Party of Pakistan"),
-        (1, "Formation"),
-        (2, "Repression"),
-        (1, "Today"),
-    ]
-    for heading in document.headings:
-        assert document.text[heading.start : heading.start + len(heading.text)] == heading.text
+    _assert_headings(
+        document,
+        [
+            (0, "Communist Party of Pakistan"),
+            (1, "Formation"),
+            (2, "Repression"),
+            (1, "Today"),
+        ],
+    )
     sentences = _sentences(document)
     assert [s for s in sentences if s in SENTENCES] == SENTENCES
     assert sentences[-2:] == ["Year | Event", "1948 | Party formed"]
@@ -218,14 +226,15 @@ def test_a_web_page_reads_as_its_main_text_without_menus_or_scripts(tmp_path: Pa
     assert [s for s in _sentences(document) if s in SENTENCES] == SENTENCES
     for junk in JUNK:
         assert junk not in document.text
-    assert [(h.level, h.text) for h in document.headings] == [
-        (1, "Communist Party of Pakistan"),
-        (2, "Formation"),
-        (2, "Repression"),
-        (2, "Today"),
-    ]
-    for heading in document.headings:
-        assert document.text[heading.start : heading.start + len(heading.text)] == heading.text
+    _assert_headings(
+        document,
+        [
+            (1, "Communist Party of Pakistan"),
+            (2, "Formation"),
+            (2, "Repression"),
+            (2, "Today"),
+        ],
+    )
     last = document.text.index(SENTENCES[-1])
     assert document.heading_at(last) is not None
     assert document.heading_at(last).text == "Today"  # type: ignore[union-attr]

@@ -40,7 +40,7 @@ from __future__ import annotations
 import functools
 import random
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -446,26 +446,28 @@ def encode(tokenizer: Any, examples: list[Example], max_tokens: int) -> dict[str
 def heldout_examples(split: Split, config: TrainConfig, n: int) -> list[Example]:
     """A fixed sample of held-out examples of every kind, from the held-out articles."""
     pool = [a for a in split.held_out if a.title not in ABSTENTION_ARTICLES]
-    if not pool:
-        return []
-    out: list[Example] = []
-    index = 0
-    while len(out) < n and index < 50 * n:
-        ex = make_example(pool, index, config, seed=config.seed + 1)
-        index += 1
-        if ex is not None:
-            out.append(ex)
-    return out
+    return _fixed_sample(make_example, pool, config, n)
 
 
 def heldout_real_examples(
     articles: Sequence[Article], config: TrainConfig, n: int
 ) -> list[Example]:
     """A fixed sample of SQuAD 2.0 examples (half of them unanswerable) of ``articles``."""
+    return _fixed_sample(real_example, articles, config, n)
+
+
+def _fixed_sample(
+    make: Callable[[Any, int, TrainConfig, int], Example | None],
+    articles: Sequence[Article],
+    config: TrainConfig,
+    n: int,
+) -> list[Example]:
+    """The first ``n`` examples ``make`` gives for ``articles`` with the seed after the
+    run's (so never the training stream's draws), trying at most 50 an example."""
     out: list[Example] = []
     index = 0
     while articles and len(out) < n and index < 50 * n:
-        ex = real_example(articles, index, config, seed=config.seed + 1)
+        ex = make(articles, index, config, config.seed + 1)
         index += 1
         if ex is not None:
             out.append(ex)
