@@ -164,17 +164,24 @@ def web_url(tmp_path_factory: pytest.TempPathFactory, web_temp: Path) -> Iterato
 
     Started once per session (startup loads the model, ~10-20 s) and stopped at the end.
     """
-    work = tmp_path_factory.mktemp("web")
+    with served_copy(tmp_path_factory.mktemp("web"), TMPDIR=str(web_temp)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def served_copy(work: Path, **env: str) -> Iterator[str]:
+    """``python app.py`` over a copy of the shipped corpus and index in ``work``, with
+    ``env`` besides; its URL."""
     shutil.copytree(CORPUS, work / "corpus")
     if INDEX.is_dir():
         shutil.copytree(INDEX, work / "index")
-    env: dict[str, str | None] = {
+    full: dict[str, str | None] = {
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "CPPQA_CORPUS_DIR": str(work / "corpus"),
         "CPPQA_INDEX_DIR": str(work / "index"),
-        "TMPDIR": str(web_temp),
+        **env,
     }
-    with app_server(work, work / "app.log", env) as (url, _server, _port):
+    with app_server(work, work / "app.log", full) as (url, _server, _port):
         yield url + "/"
 
 

@@ -6,6 +6,7 @@ Desktop tests use 1280×900 and phone tests 390×844, the sizes the chat was tri
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,10 +17,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
 
-from conftest import DOCUMENT, ROOT, make_pdf
+from conftest import DOCUMENT, ROOT, make_pdf, served_copy
 from cppqa.cli import NOT_FOUND
 from cppqa.documents import read_document
-from cppqa.web import EXAMPLES
+from cppqa.feedback import FEEDBACK_FILE
+from cppqa.web import EXAMPLES, FEEDBACK_NOTE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,6 +38,7 @@ XSS = "<img src=x onerror=alert(1)>"
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 UPLOAD_SCREENSHOT = ROOT / "docs" / "screenshot-upload.png"
 PHONE_SCREENSHOT = ROOT / "docs" / "screenshot-phone.png"
+FEEDBACK_SCREENSHOT = ROOT / "docs" / "screenshot-feedback.png"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -491,6 +494,85 @@ def test_page_makes_no_requests_beyond_localhost(session: Session) -> None:
     session.page.wait_for_timeout(1000)  # lazy chunks, fonts, images (the queue stream never idles)
     assert len(session.requests) > 5  # the page, its scripts, styles and the queue
     assert session.outside_requests() == []
+
+
+# --- thumbs up and down (CPPQA_FEEDBACK_DIR) ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def voting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """``app.py`` keeping votes in a folder of its own: its URL and that folder."""
+    work = tmp_path_factory.mktemp("voting")
+    with served_copy(work, CPPQA_FEEDBACK_DIR=str(work / "votes")) as url:
+        yield url, work / "votes"
+
+
+def _votes(folder: Path, count: int) -> list[dict[str, object]]:
+    """The votes kept in ``folder``, once there are ``count`` of them (the event is queued)."""
+    path = folder / FEEDBACK_FILE
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        if len(lines) >= count:
+            return [json.loads(line) for line in lines]
+        time.sleep(0.2)
+    pytest.fail(f"{count} vote(s) were not kept in {path} within 15 s")
+
+
+def test_a_thumbs_up_keeps_the_question_and_its_answer(
+    browser: Browser, voting: tuple[str, Path]
+) -> None:
+    url, votes = voting
+    text = read_document(DOCUMENT, DOCUMENT.parent).text
+    with _opened(browser, url, DESKTOP) as session:
+        expect(session.page.locator("#cppqa-feedback-note")).to_have_text(FEEDBACK_NOTE)
+        session.ask(SECRETARY)
+        session.ask(ILLEGAL)
+        thumbs = session.page.locator(".message-buttons-left").nth(1)
+        thumbs.get_by_role("button", name="Like", exact=True).click()
+        expect(thumbs.get_by_role("button", name="Liked", exact=True)).to_be_visible()
+        (vote,) = _votes(votes, 1)
+        assert vote == {
+            "question": ILLEGAL,
+            "query": ILLEGAL,
+            "answer": "1954",
+            "liked": True,
+            "doc": DOCUMENT.name,
+            "start": text.index(ILLEGAL_SENTENCE) + ILLEGAL_SENTENCE.index("1954"),
+            "sentence": ILLEGAL_SENTENCE,
+            "history": [[SECRETARY, "Comrade Imdad Qazi"]],
+            "time": vote["time"],
+        }
+        assert _serious(session) == [], "the thumbs and the note"
+        session.box.blur()
+        session.page.wait_for_timeout(300)
+        session.page.screenshot(path=str(FEEDBACK_SCREENSHOT))
+        # A changed mind is a later line; a thumb taken back (liked="") writes none.
+        thumbs.get_by_role("button", name="Dislike", exact=True).click()
+        expect(thumbs.get_by_role("button", name="Disliked", exact=True)).to_be_visible()
+        assert [v["liked"] for v in _votes(votes, 2)] == [True, False]
+        thumbs.get_by_role("button", name="Disliked", exact=True).click()
+        expect(thumbs.get_by_role("button", name="Dislike", exact=True)).to_be_visible()
+        thumbs.get_by_role("button", name="Like", exact=True).click()  # after it, in order
+        assert [v["liked"] for v in _votes(votes, 3)] == [True, False, True]
+    assert FEEDBACK_SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_note_on_votes_is_in_view_on_a_phone(
+    browser: Browser, voting: tuple[str, Path]
+) -> None:
+    with _opened(browser, voting[0], PHONE) as phone:
+        phone.page.wait_for_timeout(1000)  # late layout
+        assert phone.in_view(phone.page.locator("#cppqa-feedback-note"))
+        assert phone.in_view(phone.box)
+        assert phone.sideways_overflow() == 0
+
+
+def test_without_a_feedback_dir_there_are_no_thumbs(session: Session) -> None:
+    session.ask(SECRETARY)
+    expect(session.copy_button(0)).to_be_visible()
+    expect(session.page.get_by_role("button", name="Like", exact=True)).to_have_count(0)
+    expect(session.page.locator("#cppqa-feedback-note")).to_have_count(0)
 
 
 # --- a phone -----------------------------------------------------------------

@@ -38,7 +38,11 @@ from cppqa.sessions import FOLDER_PREFIX, Uploads, unique_names
 from cppqa.web import (
     EXAMPLES,
     FAILED,
+    FEEDBACK_NOTE,
     MAX_REQUEST_BYTES,
+    NOT_SAVED,
+    build_app,
+    keep_vote,
     reply,
     show_user_text_as_typed,
 )
@@ -110,7 +114,7 @@ def test_records_match_what_answers_serialise_to() -> None:
 def test_turns_from_records_reads_what_chat_returned() -> None:
     record = {
         "question": "What is his title?",
-        "query": "What is Imdad Qazi's title?",
+        "query": TITLED,
         "answer": "General Secretary",
         "confidence": 0.8,
         "sources": [{"doc": "d.txt", "start": 0, "end": 9, "text": "He is GS.", "score": 1.0}],
@@ -735,3 +739,177 @@ def test_ask_files_reads_no_file_that_was_not_uploaded(web_url: str) -> None:
     stream = httpx.get(f"{web_url}gradio_api/call/ask_files/{event_id}", timeout=60).text
     assert stream.startswith("event: error")
     assert "1954" not in stream
+
+
+# --- votes on answers (Settings.feedback_dir) --------------------------------------
+
+GS_SENTENCE = Passage(
+    DOCUMENT.name, 5000, 5057, "Comrade Imdad Qazi is the General Secretary of the Party."
+)
+GS = Answer(SECRETARY, SECRETARY, "Comrade Imdad Qazi", 0.9, (Source(GS_SENTENCE, 1.0),), 5000)
+TITLE = "What is his title?"
+TITLED = "What is Imdad Qazi's title?"
+TITLE_ANSWER = Answer(TITLE, TITLED, "General Secretary", 0.8, (Source(GS_SENTENCE, 0.9),), 5026)
+FRANCE = "What is the capital of France?"
+NOWHERE = Answer(FRANCE, FRANCE, None, 0.1, (Source(GS_SENTENCE, 0.2),))
+
+
+def _chat(replies: int) -> list[dict[str, Any]]:
+    """The chat as the like event hands it over: a question and a reply, ``replies`` times."""
+    return [
+        {"role": role, "content": [{"type": "text", "text": "…"}]}
+        for _ in range(replies)
+        for role in ("user", "assistant")
+    ]
+
+
+def _like(index: Any, liked: bool | str) -> Any:
+    import gradio as gr
+
+    return gr.LikeData(None, {"index": index, "value": ["…"], "liked": liked})
+
+
+def _lines(folder: Path) -> list[dict[str, Any]]:
+    text = (folder / "feedback.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def _built(feedback_dir: Path | None) -> Any:
+    """The page over a stand-in QA (nothing is asked): settings and the shipped document."""
+    from types import SimpleNamespace
+
+    from cppqa.records import Document
+
+    shipped = SimpleNamespace(
+        settings=Settings(feedback_dir=feedback_dir),
+        index=SimpleNamespace(documents=(Document(DOCUMENT.name, "CPP", "text", ""),)),
+    )
+    return build_app(shipped, Uploads(shipped))  # type: ignore[arg-type]
+
+
+def test_a_like_and_a_dislike_are_two_lines_from_the_servers_answers(tmp_path: Path) -> None:
+    from cppqa.feedback import read_votes
+
+    folder = tmp_path / "votes"
+    # The second reply was a notice (no answer): no turn of the conversation.
+    answers = [GS, None, TITLE_ANSWER]
+    liked = keep_vote(folder, _chat(3), answers, _like(5, True))
+    disliked = keep_vote(folder, _chat(3), answers, _like(1, False))
+    first, second = _lines(folder)
+    assert first == {
+        "question": TITLE,
+        "query": TITLED,
+        "answer": "General Secretary",
+        "liked": True,
+        "doc": DOCUMENT.name,
+        "start": 5026,
+        "sentence": GS_SENTENCE.text,
+        "history": [[SECRETARY, "Comrade Imdad Qazi"]],
+        "time": first["time"],
+    }
+    assert second == {
+        "question": SECRETARY,
+        "query": SECRETARY,
+        "answer": "Comrade Imdad Qazi",
+        "liked": False,
+        "doc": DOCUMENT.name,
+        "start": 5000,
+        "sentence": GS_SENTENCE.text,
+        "history": [],
+        "time": second["time"],
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", first["time"])
+    assert read_votes(folder / "feedback.jsonl") == [liked, disliked]
+
+
+def test_a_vote_on_does_not_say_keeps_no_answer(tmp_path: Path) -> None:
+    keep_vote(tmp_path, _chat(2), [GS, NOWHERE], _like(3, True))
+    (line,) = _lines(tmp_path)
+    assert (line["question"], line["answer"], line["liked"]) == (FRANCE, None, True)
+    assert (line["doc"], line["start"], line["sentence"]) == (None, None, None)
+    assert line["history"] == [[SECRETARY, "Comrade Imdad Qazi"]]
+
+
+@pytest.mark.parametrize(
+    ("replies", "answers", "index", "liked"),
+    [
+        (2, [GS, None], 3, True),  # a notice, not an answer
+        (1, [GS], 0, True),  # a question, not a reply
+        (1, [GS], 1, ""),  # a thumb clicked again: the vote withdrawn on the page
+        (1, [GS], 1, "Flag"),  # an option other than Like and Dislike
+        (2, [GS], 3, False),  # a reply the session has no answer for
+        (1, [], 1, True),  # the conversation was cleared
+        (1, [GS], (0, 1), True),  # not a message index
+    ],
+    ids=["notice", "question", "withdrawn", "other option", "unknown", "cleared", "tuple"],
+)
+def test_what_is_not_a_vote_on_an_answer_keeps_nothing(
+    tmp_path: Path, replies: int, answers: list[Answer | None], index: Any, liked: bool | str
+) -> None:
+    folder = tmp_path / "votes"
+    assert keep_vote(folder, _chat(replies), answers, _like(index, liked)) is None
+    assert not folder.exists()
+
+
+def test_a_vote_that_cannot_be_written_is_a_warning_and_the_chat_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")  # refused even to root
+    answers = [GS]
+    with (
+        caplog.at_level(logging.WARNING, logger="cppqa.web"),
+        pytest.warns(UserWarning, match=f"^{re.escape(NOT_SAVED)}$"),  # gr.Warning, no event
+    ):
+        assert keep_vote(blocked, _chat(1), answers, _like(1, True)) is None
+    assert f"could not keep a vote in {blocked}" in caplog.text
+    assert answers == [GS]  # the session's conversation is as it was
+    # and the next vote, to a folder that can be written, is kept
+    assert keep_vote(tmp_path / "votes", _chat(1), answers, _like(1, True)) is not None
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["feedback_dir set", "not set"])
+def test_thumbs_and_the_note_only_when_votes_are_kept(tmp_path: Path, kept: bool) -> None:
+    import gradio as gr
+
+    folder = tmp_path / "votes"
+    app = _built(folder if kept else None)
+    (chatbot,) = [b for b in app.blocks.values() if isinstance(b, gr.Chatbot)]
+    assert chatbot.get_config()["likeable"] is kept
+    assert chatbot.feedback_options == (("Like", "Dislike") if kept else None)
+    notes = [b for b in app.blocks.values() if getattr(b, "elem_id", None) == "cppqa-feedback-note"]
+    assert [_text(note.value) for note in notes] == ([FEEDBACK_NOTE] if kept else [])
+    handlers = [fn for fn in app.fns.values() if any(e == "like" for _, e in fn.targets)]
+    if not kept:
+        assert handlers == []
+        return
+    (handler,) = handlers
+    assert [type(block).__name__ for block in handler.inputs] == ["Chatbot", "State"]
+    assert handler.outputs == []  # a vote changes nothing on the page
+    handler.fn(_chat(1), [GS], _like(1, False))  # as Gradio calls it
+    (line,) = _lines(folder)
+    assert (line["question"], line["answer"], line["liked"]) == (SECRETARY, GS.text, False)
+
+
+@pytest.mark.slow
+def test_a_vote_in_an_upload_session_names_the_uploaded_document(
+    uploads: Uploads, tmp_path: Path
+) -> None:
+    mine = uploads.add("session-a", [_given(tmp_path, "notes.md", NOTES)])
+    first = mine.ask("When was the bridge opened?")
+    follow = mine.ask("Who opened it?", turns([first]))
+    assert (first.text, follow.text) == ("1931", "the mayor")
+    keep_vote(tmp_path / "votes", _chat(2), [first, follow], _like(3, True))
+    (line,) = _lines(tmp_path / "votes")
+    sentence = "The river bridge was opened in 1931 by the mayor."
+    assert line == {
+        "question": "Who opened it?",
+        "query": follow.query,
+        "answer": "the mayor",
+        "liked": True,
+        "doc": "notes.md",
+        "start": mine.index.documents[0].text.index("the mayor"),
+        "sentence": sentence,
+        "history": [["When was the bridge opened?", "1931"]],
+        "time": line["time"],
+    }

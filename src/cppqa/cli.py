@@ -24,6 +24,7 @@ from cppqa.errors import CppqaError
 if TYPE_CHECKING:
     from cppqa.config import Settings
     from cppqa.dialogue import Turn
+    from cppqa.examples import Example
     from cppqa.qa import QA
     from cppqa.records import Answer
 
@@ -132,6 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder with qa.jsonl and conversations.jsonl (default: ./eval)",
     )
     evaluate.add_argument(
+        "--feedback",
+        metavar="FILE",
+        help="score the reader on the web chat's votes instead (a feedback.jsonl): each "
+        "thumbs-up answer asked again must still be given; thumbs-down ones are listed to label",
+    )
+    evaluate.add_argument(
+        "--to-label",
+        metavar="FILE",
+        help="with --feedback: write the thumbs-down questions to FILE as eval rows whose "
+        "answers you fill in, for train-reader --adapt",
+    )
+    evaluate.add_argument(
         "--squad",
         metavar="FILE",
         nargs="+",
@@ -198,7 +211,43 @@ def build_parser() -> argparse.ArgumentParser:
         "file, holding out articles for evaluation. Seeded; keeps a checkpoint it can resume "
         "from; writes weights, tokenizer, reader.json and a model card to --out.",
     )
-    train.add_argument("--data", metavar="FILE", required=True, help="SQuAD 1.1 file (.json[.gz])")
+    train.add_argument(
+        "--data",
+        metavar="FILE",
+        help="SQuAD 1.1 file (.json[.gz]); required, except with --adapt, which replays the "
+        "SQuAD articles shipped in data/ by default",
+    )
+    train.add_argument(
+        "--adapt",
+        metavar="FILE",
+        action="append",
+        help="teach the reader your documents: questions about the corpus with their "
+        "answers (eval/*.jsonl rows or conversations, the web chat's feedback.jsonl, or "
+        "SQuAD JSON; no answers = not in the document), read with the windows retrieval "
+        "gives them, mixed with replayed SQuAD; starts from --init (default: "
+        "the shipped reader), writes to --out (default: models/reader-adapted); repeatable",
+    )
+    train.add_argument(
+        "--adapt-split",
+        metavar="SPLIT",
+        help="with --adapt: only the rows whose 'split' is SPLIT (e.g. dev; keep heldout "
+        "for measuring)",
+    )
+    train.add_argument(
+        "--adapt-share",
+        type=float,
+        metavar="SHARE",
+        help="with --adapt: the share of the stream its questions make, replayed SQuAD the "
+        "rest (default: 0.7)",
+    )
+    train.add_argument(
+        "--corpus",
+        metavar="PATH",
+        help="with --adapt: the corpus the questions are about (default: ./corpus)",
+    )
+    train.add_argument(
+        "--index", metavar="DIR", help="with --adapt: the corpus's index (default: ./index)"
+    )
     train.add_argument(
         "--mix",
         type=_mix,
@@ -215,8 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--examples",
         type=int,
         metavar="N",
-        help="examples the run spans (default: 48000); with --resume, a new length: the "
-        "learning rate decays from where it stands to zero at the new end",
+        help="examples the run spans (default: 48000; with --adapt, each of its examples 4 "
+        "times); with --resume, a new length: the learning rate decays from where it stands "
+        "to zero at the new end",
     )
     train.add_argument(
         "--budget",
@@ -241,7 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--examples then counts windows (default: 0, one window per example)",
     )
     train.add_argument(
-        "--lr", type=float, metavar="RATE", help="peak learning rate (default: 1e-4)"
+        "--lr",
+        type=float,
+        metavar="RATE",
+        help="peak learning rate (default: 1e-4)",
     )
     train.add_argument(
         "--bf16",
@@ -251,13 +304,15 @@ def build_parser() -> argparse.ArgumentParser:
         "its checkpoint's setting)",
     )
     train.add_argument(
-        "--out", metavar="DIR", default="models/reader", help="where the reader goes"
+        "--out",
+        metavar="DIR",
+        help="where the reader goes (default: models/reader; models/reader-adapted with --adapt)",
     )
     train.add_argument(
         "--checkpoint",
         metavar="DIR",
-        default="models/checkpoint",
-        help="where the resumable checkpoint goes (default: models/checkpoint)",
+        help="where the resumable checkpoint goes (default: models/checkpoint; "
+        "models/checkpoint-adapted with --adapt)",
     )
     train.add_argument("-v", "--verbose", action="store_true", help="log held-out scores")
     train.set_defaults(run=_train_reader)
@@ -535,11 +590,31 @@ class _FileBars:
 def _eval(args: argparse.Namespace) -> int:
     from cppqa.evaluate import evaluate, format_report
 
+    if args.to_label and not args.feedback:
+        raise CppqaError("--to-label goes with --feedback")
+    if args.feedback:
+        return _eval_votes(args)
     if args.squad or args.from_records:
         return _eval_squad(args)
     qa = _load(args)
     report = evaluate(qa, Path(args.data) if args.data else Path("eval"), split=args.split)
     print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_report(report))
+    return 0
+
+
+def _eval_votes(args: argparse.Namespace) -> int:
+    from cppqa.evaluate import evaluate_votes, format_votes, to_label_rows
+    from cppqa.feedback import read_votes
+
+    if args.squad or args.from_records or args.split != "all":
+        raise CppqaError("--feedback scores the votes alone: drop --squad, --from-records, --split")
+    votes = read_votes(Path(args.feedback))
+    if not votes:
+        raise CppqaError(f"--feedback {args.feedback!r} holds no votes yet")
+    report = evaluate_votes(_load(args), votes)
+    if args.to_label:
+        _write_records(args.to_label, to_label_rows(report))
+    print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_votes(report))
     return 0
 
 
@@ -618,13 +693,13 @@ def _read_records(path: str) -> list[dict[str, Any]]:
 
 
 def _write_records(path: str, rows: Sequence[dict[str, Any]]) -> None:
-    """``--records``: one JSON object a line."""
+    """``--records`` and ``--to-label``: one JSON object a line."""
     try:
         with open(path, "w", encoding="utf-8") as f:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
     except OSError as exc:
-        raise CppqaError(f"cannot write --records {path!r}: {exc}") from None
+        raise CppqaError(f"cannot write {path!r}: {exc}") from None
 
 
 def _eval_conversations(args: argparse.Namespace, articles: list[Any], settings: Settings) -> int:
@@ -663,37 +738,76 @@ def _train_reader(args: argparse.Namespace) -> int:
 
     if args.verbose:
         logging.getLogger("cppqa").setLevel(logging.INFO)
-    data = Path(args.data)
+    if args.adapt is None and args.data is None:
+        raise CppqaError("give --data FILE (SQuAD 1.1), or --adapt FILE to teach your documents")
+    if args.adapt is None and (args.adapt_split or args.adapt_share or args.corpus or args.index):
+        raise CppqaError("--adapt-split, --adapt-share, --corpus and --index go with --adapt")
+    taught: list[Example] = []
+    adapted, init, lr, examples = None, args.init, args.lr, args.examples
+    if args.adapt is not None:
+        from cppqa.adapt import REPLAY_FILE, prepare, run_length
+        from cppqa.config import Settings
+        from cppqa.reader import SHIPPED_DIR
+
+        if args.group:
+            raise CppqaError("--adapt and --group cannot go together")
+        init = init or str(SHIPPED_DIR)
+        plain = resolve_config(adapt_share=args.adapt_share)  # a bad share is told first
+        settings = Settings.from_env(corpus_dir=args.corpus, index_dir=args.index)
+        files = [Path(file) for file in args.adapt]
+        taught, adapted = prepare(settings, files, args.adapt_split, Path(init))
+        examples = examples or (
+            None if args.resume else run_length(len(taught), plain.adapt_share, plain.batch_size)
+        )
+    data = Path(args.data) if args.data else REPLAY_FILE
     if not data.is_file():
-        raise CppqaError(f"--data {args.data!r} is not a file")
+        raise CppqaError(f"--data {str(data)!r} is not a file")
     config = resolve_config(
         holdout=args.holdout,
-        examples=args.examples,
+        examples=examples,
         seed=args.seed,
-        init=args.init,
-        lr=args.lr,
+        init=init,
+        lr=lr,
         group=args.group,
         precision="bf16" if args.bf16 else None,
         mix=tuple(args.mix) if args.mix else None,
+        adapt=tuple(str(Path(f).resolve()) for f in args.adapt) if args.adapt else None,
+        adapt_split=args.adapt_split,
+        adapt_share=args.adapt_share,
     )
+    adapting = args.adapt is not None
+    suffix = "-adapted" if adapting else ""
+    out = args.out or f"models/reader{suffix}"
+    checkpoint = args.checkpoint or f"models/checkpoint{suffix}"
     result = train_reader(
         data,
-        Path(args.out),
-        Path(args.checkpoint),
+        Path(out),
+        Path(checkpoint),
         config,
         budget_minutes=args.budget,
         resume=args.resume,
-        length=args.examples if args.resume else None,
+        length=examples if args.resume else None,
+        taught=taught,
+        adapted=adapted,
     )
     state = "finished" if result.finished else "stopped early (continue with --resume)"
+    scores = result.scores
+    if adapting:
+        print(
+            f"Reader adapted ({state}) after {result.seen:,} examples → {result.out}; on the "
+            f"questions it was taught (window given): F1 {scores['f1']}, no-answer accuracy "
+            f"{scores['no_answer_accuracy']}. Measure it on questions it was not taught: "
+            f"`cppqa eval --split heldout --reader {out}`",
+        )
+        return 0
     print(
         f"Reader {state} after {result.seen:,} examples → {result.out}; held out (window "
-        f"given): EM {result.scores['em']}, F1 {result.scores['f1']}, no-answer accuracy "
-        f"{result.scores['no_answer_accuracy']}"
+        f"given): EM {scores['em']}, F1 {scores['f1']}, no-answer accuracy "
+        f"{scores['no_answer_accuracy']}"
     )
     print(
         "cppqa: the new reader is not calibrated yet: run `cppqa eval --squad FILE "
-        f"--articles calibration --calibrate --reader {args.out}` (held-out articles) to fit "
+        f"--articles calibration --calibrate --reader {out}` (held-out articles) to fit "
         "its confidence curve and abstention threshold",
         file=sys.stderr,
     )

@@ -77,6 +77,9 @@ class Settings:
     max_upload_sessions: int = 8
     #: Most files one upload may hold.
     max_upload_files: int = 10
+    #: Where the web chat keeps readers' thumbs up or down on answers (``feedback.jsonl``,
+    #: see ``cppqa.feedback``); None: the chat offers no votes and keeps nothing.
+    feedback_dir: Path | None = None
     #: ``faiss`` (files in ``index_dir``) or ``milvus`` (a collection at ``milvus_uri``).
     vector_store: VectorBackend = VectorBackend.FAISS
     #: A Milvus Lite file (``path/to/vectors.db``) or a server (``http://host:19530``);

@@ -25,6 +25,9 @@ from cppqa.dialogue import Turn
 from cppqa.errors import CppqaError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from cppqa.feedback import Vote
     from cppqa.qa import QA
     from cppqa.records import Answer
 
@@ -117,6 +120,65 @@ def evaluate(qa: QA, folder: Path, split: str = "all") -> dict[str, Any]:
                 }
             )
     return _report(results, turns, split)
+
+
+def evaluate_votes(qa: QA, votes: Sequence[Vote]) -> dict[str, Any]:
+    """The reader now, on the web chat's votes (``cppqa.feedback``).
+
+    A thumbs-up is a labelled question: asked again after its conversation's earlier
+    turns, it is right when the answer now holds the confirmed one (or abstains, when
+    what was confirmed is "the document does not say"). A thumbs-down is a question to
+    label: listed with the answer it got and the question as understood.
+    """
+    results = []
+    for vote in (v for v in votes if v.liked):
+        answer = qa.ask(vote.question, qa.turns(vote.history))
+        if vote.answer is None:
+            right = answer.text is None
+        else:
+            right = answer.text is not None and contains(answer.text, vote.answer)
+        results.append(
+            {
+                "question": vote.question,
+                "confirmed": vote.answer,
+                "got": answer.text,
+                "right": right,
+            }
+        )
+    return {
+        "confirmed": len(results),
+        "accuracy": _rate(results, "right"),
+        "misses": [r for r in results if not r["right"]],
+        "to_label": [
+            {"question": v.query, "asked": v.question, "rejected": v.answer, "sentence": v.sentence}
+            for v in votes
+            if not v.liked
+        ],
+    }
+
+
+def format_votes(report: dict[str, Any]) -> str:
+    """The votes' report as text."""
+    lines = [
+        f"cppqa on its readers' votes: {report['confirmed']} confirmed answers, "
+        f"{_fmt(report['accuracy'])} still right",
+    ]
+    for m in report["misses"]:
+        lines.append(f"  {m['question']!r} → {m['got']!r} (confirmed {m['confirmed']!r})")
+    lines.append(f"{len(report['to_label'])} rejected answers to label:")
+    for t in report["to_label"]:
+        lines.append(f"  {t['question']!r} (got {t['rejected']!r})")
+    return "\n".join(lines)
+
+
+def to_label_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rejected answers as ``eval/qa.jsonl`` rows whose ``answers`` are still to be
+    written (a list of exact quotes, or [] for "the document does not say"); ``--adapt``
+    refuses them until then."""
+    return [
+        {"question": t["question"], "answers": None, "rejected": t["rejected"]}
+        for t in report["to_label"]
+    ]
 
 
 def _rate(items: list[dict[str, Any]], key: str) -> float | None:

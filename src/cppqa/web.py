@@ -3,7 +3,9 @@
 The only modules that import gradio are this one (the page and its events) and
 ``cppqa.api`` (the JSON endpoints). Answers are rendered by ``cppqa.render``, and a
 session's uploaded documents are held by ``cppqa.sessions``; answering is
-``QA.ask``'s job. The page keeps its conversation in the session.
+``QA.ask``'s job. The page keeps its conversation in the session. Where
+``Settings.feedback_dir`` is set, replies carry Gradio's thumbs up and down, and each
+vote on an answer is kept by ``cppqa.feedback``, built from the session's own answers.
 
 >>> from cppqa.qa import QA                                   # doctest: +SKIP
 >>> launch(build_app(QA.load()), "127.0.0.1", 7860)           # doctest: +SKIP
@@ -14,7 +16,7 @@ from __future__ import annotations
 import atexit
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from cppqa.api import add_endpoints, turns
 from cppqa.config import Settings
 from cppqa.documents import SUFFIXES
 from cppqa.errors import CppqaError
+from cppqa.feedback import Vote, record
 from cppqa.page import CSS, JS, SYSTEM_MONO, SYSTEM_SANS
 from cppqa.qa import QA
 from cppqa.records import Answer, Document
@@ -78,6 +81,14 @@ SWEEP_SECONDS = 60.0
 UPLOAD_PATH = "/gradio_api/upload"
 #: Leave an output as it is (``gr.skip()`` is made when an event returns).
 KEEP = object()
+#: Said under the box when votes are kept (``Settings.feedback_dir``).
+FEEDBACK_NOTE = (
+    "Your thumbs up/down are saved with your questions and the answers, to improve the reader."
+)
+#: The height the note takes under the box, in pixels (two lines on a 390 px phone, measured).
+NOTE_PX = 60
+#: Told to the one whose vote could not be written; the chat goes on.
+NOT_SAVED = "Your vote could not be saved. The chat works as before."
 
 
 def idle_time(settings: Settings) -> str:
@@ -114,9 +125,97 @@ def reply(qa: QA, message: str, earlier: Sequence[Answer | None]) -> tuple[str, 
     return render_reply(answer, len(earlier)), answer
 
 
+def answer_turn(history: Sequence[dict[str, Any]], index: Any) -> int | None:
+    """Which reply the chat message at ``index`` is (0: the first), or None when it
+    is not a reply. Replies are counted as ``build_app``'s chat keeps its answers.
+
+    >>> chat = [{"role": "user"}, {"role": "assistant"}, {"role": "user"}, {"role": "assistant"}]
+    >>> answer_turn(chat, 3), answer_turn(chat, 2)
+    (1, None)
+    """
+    if not isinstance(index, int) or not 0 <= index < len(history):
+        return None
+    if history[index].get("role") != "assistant":
+        return None
+    return sum(1 for m in history[:index] if m.get("role") == "assistant")
+
+
+def vote_for(answers: Sequence[Answer | None], turn: int, liked: bool) -> Vote | None:
+    """The vote ``liked`` on the ``turn``-th reply, made from the session's own answers;
+    None when that reply is not an answer (a notice, an error) or not known.
+
+    The history is the conversation's earlier answers as (question, answer) pairs,
+    the questions as typed; replies that were not answers are no turns, as in ``turns``.
+    """
+    if not 0 <= turn < len(answers):
+        return None
+    answer = answers[turn]
+    if answer is None:
+        return None
+    history = tuple((a.question, a.text) for a in answers[:turn] if a is not None)
+    quoted = answer.sources[0].passage if answer.text is not None else None
+    return Vote(
+        question=answer.question,
+        query=answer.query,
+        answer=answer.text,
+        liked=liked,
+        doc=quoted.doc if quoted else None,
+        start=answer.start if quoted else None,
+        sentence=quoted.text if quoted else None,
+        history=history,
+    )
+
+
+def keep_vote(
+    folder: Path,
+    history: Sequence[dict[str, Any]],
+    answers: Sequence[Answer | None],
+    like: gr.LikeData,
+) -> Vote | None:
+    """Record the thumbs up or down ``like`` on a reply in ``folder``; the vote kept.
+
+    Only Gradio's "Like" (``liked`` True) and "Dislike" (False) are votes. Clicking a
+    lit thumb again withdraws it on the page, and Gradio then sends ``liked=""``:
+    nothing is written, and a line already written stays (the file is only appended
+    to). Nothing is kept for a reply that is not an answer. A vote that cannot be
+    written is logged and told to its user in a short warning; it never raises.
+
+    >>> like = gr.LikeData(None, {"index": 1, "value": [], "liked": True})  # the 1st reply
+    >>> chat = [{"role": "user"}, {"role": "assistant"}]
+    >>> keep_vote(Path("feedback"), chat, [qa.ask("When?")], like).liked  # doctest: +SKIP
+    True
+    """
+    if not isinstance(like.liked, bool):
+        return None
+    turn = answer_turn(history, like.index)
+    vote = vote_for(answers, turn, like.liked) if turn is not None else None
+    if vote is None:
+        return None
+    try:
+        record(folder, vote)
+    except OSError as exc:
+        log.warning("could not keep a vote in %s: %s", folder, exc)
+        gr.Warning(NOT_SAVED)
+        return None
+    return vote
+
+
+def voting(folder: Path) -> Callable[..., None]:
+    """The chat's like-event handler: ``keep_vote`` into ``folder``."""
+
+    def voted(
+        history: list[dict[str, Any]], answers: list[Answer | None], like: gr.LikeData
+    ) -> None:
+        keep_vote(folder, history, answers, like)
+
+    return voted
+
+
 def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
     """The Gradio app: a chat tab, a document tab, an upload tab and the API endpoints.
 
+    With ``Settings.feedback_dir`` set, replies have thumbs up and down (``keep_vote``)
+    and a line under the box says that votes are kept; without it, neither.
     ``uploads`` holds what sessions upload (default: a new ``Uploads`` over ``qa``,
     swept for idle ones in the background and emptied when the process exits).
     """
@@ -127,6 +226,7 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
     held = uploads  # for the closures below: a narrowed name
     limit = qa.settings.max_question_chars
     shipped = qa.index.documents
+    votes_in = qa.settings.feedback_dir  # None: no thumbs, nothing kept
 
     def answering(key: str) -> QA | None:
         """The QA a session answers from: its uploads' (None: removed), else the shipped."""
@@ -255,13 +355,14 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
                     label="Chat",
                     elem_id="chatbot",
                     show_label=False,
-                    height="calc(100dvh - 361px)",  # 310 px, and the "Answering from" line
+                    # 310 px, the "Answering from" line, and the note on votes where shown
+                    height=f"calc(100dvh - {361 + (NOTE_PX if votes_in is not None else 0)}px)",
                     min_height=300,
                     sanitize_html=True,
                     render_markdown=True,
                     latex_delimiters=[],
                     allow_tags=False,
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike") if votes_in is not None else None,
                     buttons=["copy"],
                     placeholder="Ask about the party's history, or pick an example.",
                 )
@@ -295,6 +396,12 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
                     elem_id="cppqa-counter",
                     padding=False,
                 )
+                if votes_in is not None:
+                    gr.HTML(
+                        f'<p class="cppqa-meta">{escape(FEEDBACK_NOTE)}</p>',
+                        elem_id="cppqa-feedback-note",
+                        padding=False,
+                    )
                 # "Show in document" links click this hidden button; the page's script
                 # gives the answer's turn (its ``js`` runs in the page before the server).
                 show = gr.Button("Show in document", visible="hidden", elem_id="cppqa-show")
@@ -339,6 +446,16 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
             api_visibility="private",
             queue=False,
         )
+        if votes_in is not None:
+            # In click order, one at a time: a changed mind is the later line.
+            chatbot.like(
+                voting(votes_in),
+                [chatbot, answers],
+                None,
+                api_visibility="private",
+                trigger_mode="multiple",
+                concurrency_limit=1,
+            )
         answers.change(
             show_latest,
             [answers, key],

@@ -1,0 +1,276 @@
+"""Teach the reader a user's documents: their questions → examples read as at answer time.
+
+``cppqa train-reader --adapt FILE`` reads questions about the corpus with their
+answers (the project's ``eval/*.jsonl``, SQuAD JSON, or the web chat's feedback
+votes), asks the pipeline for the windows it would read for each (``QA.retrieve``:
+follow-ups resolved, the same retrieval, the same windows), and labels them: a
+window holding a gold answer is an answer example, the best window that does not
+is a no-answer one; a question the document does not answer gives its two best
+windows as no-answer examples. An answer retrieval misses is read in the window of
+the sentence that holds it. ``train.py`` mixes these with replayed SQuAD examples so
+the reader keeps what it knew (domain adaptation, as Haystack's reader docs advise;
+replay against forgetting, Robins 1995). Never imported at answer time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cppqa.errors import CppqaError
+from cppqa.examples import Example
+
+if TYPE_CHECKING:
+    from cppqa.config import Settings
+    from cppqa.qa import QA, Window
+
+log = logging.getLogger(__name__)
+
+#: Categories of ``eval/qa.jsonl`` whose questions the document does not answer.
+UNANSWERED = ("off_topic", "near_topic")
+#: No-answer windows taken for a question the document does not answer.
+NO_ANSWER_WINDOWS = 2
+#: Times an adaptation run shows each of its examples by default (a few epochs, as
+#: fine-tuning recipes for a small labelled set do: Devlin et al. 2019 use 2-4).
+EPOCHS = 4
+#: The SQuAD articles replayed by default (see data/README.md).
+REPLAY_FILE = Path(__file__).resolve().parents[2] / "data" / "squad-replay.json.gz"
+
+
+@dataclass(frozen=True)
+class Taught:
+    """One question to learn: its gold answers (empty: the document does not say), the
+    conversation before it as (question, answer) pairs, and where it came from."""
+
+    question: str
+    answers: tuple[str, ...]
+    history: tuple[tuple[str, str | None], ...] = ()
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """The questions of a file, and what it held besides."""
+
+    taught: tuple[Taught, ...]
+    #: Thumbs-down votes: questions whose right answer someone still has to write down.
+    to_label: int = 0
+
+
+def read_lesson(path: Path, split: str | None = None) -> Lesson:
+    """The questions of ``path`` (rows of another ``split`` left out, when one is given).
+
+    ``.jsonl``: ``eval/qa.jsonl`` rows (question, answers, category), conversations
+    (``turns``), or feedback votes (``liked``: a thumbs-up answer or "does not say" is
+    taught, a thumbs-down is only counted). ``.json`` / ``.json.gz``: SQuAD 1.1 or 2.0
+    (``is_impossible`` questions taught as unanswerable).
+    """
+    from cppqa.feedback import Vote, final, is_vote
+
+    if not path.is_file():
+        raise CppqaError(f"--adapt {str(path)!r} is not a file")
+    name = path.name.lower()
+    if name.endswith((".json", ".json.gz")):
+        return Lesson(tuple(_squad_items(path)))
+    if not name.endswith(".jsonl"):
+        raise CppqaError(
+            f"--adapt {str(path)!r}: expected a .jsonl file (eval questions, conversations or "
+            "feedback votes) or SQuAD .json / .json.gz"
+        )
+    taught: list[Taught] = []
+    votes: list[tuple[Vote, str]] = []
+    for n, row in _jsonl(path):
+        where = f"{path.name}:{n}"
+        if split and row.get("split", split) != split:
+            continue
+        if is_vote(row):
+            try:
+                votes.append((Vote.from_json(row), where))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise CppqaError(f"{where} is not a feedback vote: {exc}") from None
+        elif "turns" in row:
+            history: list[tuple[str, str | None]] = []
+            for turn in row["turns"]:
+                answers = _answers(turn, where)
+                taught.append(Taught(str(turn["question"]), answers, tuple(history), where))
+                history.append((str(turn["question"]), answers[0] if answers else None))
+        elif "question" in row:
+            answers = () if row.get("category") in UNANSWERED else _answers(row, where)
+            taught.append(Taught(str(row["question"]), answers, (), where))
+        else:
+            raise CppqaError(f"{where}: neither a question, a conversation nor a vote")
+    verdicts = final([vote for vote, _ in votes])  # a changed mind: the later vote
+    where_of = {id(vote): where for vote, where in votes}
+    for vote in verdicts:
+        said: tuple[str, ...] = () if vote.answer is None else (vote.answer,)
+        if vote.liked:
+            taught.append(Taught(vote.question, said, vote.history, where_of[id(vote)]))
+    to_label = sum(not vote.liked for vote in verdicts)
+    if not taught:
+        raise CppqaError(
+            f"--adapt {str(path)!r} holds no question to learn"
+            + (f" in the {split!r} split" if split else "")
+            + (f" ({to_label} thumbs-down votes wait for their right answers)" if to_label else "")
+        )
+    return Lesson(tuple(taught), to_label)
+
+
+def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise CppqaError(f"{path.name}:{n} is not valid JSON: {exc}") from None
+        if not isinstance(row, dict):
+            raise CppqaError(f"{path.name}:{n} is not a JSON object")
+        rows.append((n, row))
+    return rows
+
+
+def _answers(row: dict[str, Any], where: str) -> tuple[str, ...]:
+    answers = row.get("answers")
+    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+        raise CppqaError(
+            f"{where}: 'answers' must be a list of exact quotes of the document, or [] when "
+            "it does not say"
+        )
+    return tuple(a for a in answers if a.strip())
+
+
+def _squad_items(path: Path) -> list[Taught]:
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+        data = json.loads(raw)["data"]
+        return [
+            Taught(
+                q["question"],
+                () if q.get("is_impossible") else tuple(a["text"] for a in q["answers"]),
+                (),
+                f"{path.name}:{q.get('id', '')}",
+            )
+            for article in data
+            for paragraph in article["paragraphs"]
+            for q in paragraph["qas"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CppqaError(f"--adapt {str(path)!r} is not a SQuAD file: {exc}") from None
+
+
+# ---------------------------------------------------------------- examples
+
+
+def lesson_examples(qa: QA, lesson: Lesson) -> list[Example]:
+    """The examples of every question of ``lesson``, read with the windows ``qa`` gives it.
+
+    Raises a ``CppqaError`` naming each question whose answers the corpus does not hold.
+    """
+    examples: list[Example] = []
+    missing: list[Taught] = []
+    for item in lesson.taught:
+        found = qa.retrieve(item.question, qa.turns(item.history))
+        made = _examples(qa, found.asked, list(found.windows), item.answers)
+        if made is None:
+            missing.append(item)
+        else:
+            examples += made
+    if missing:
+        shown = "\n".join(
+            f"  {m.where}: {m.question!r} → {' / '.join(repr(a) for a in m.answers)}"
+            for m in missing[:20]
+        )
+        more = f"\n  ... and {len(missing) - 20} more" if len(missing) > 20 else ""
+        raise CppqaError(
+            f"{len(missing)} of the {len(lesson.taught)} answers are not in the corpus (an "
+            "answer must be quoted exactly as the document has it; case may differ):\n"
+            f"{shown}{more}"
+        )
+    return examples
+
+
+def _examples(
+    qa: QA, asked: str, windows: list[Window], answers: Sequence[str]
+) -> list[Example] | None:
+    """Examples of one question; None when no document holds any of its ``answers``."""
+    if not answers:
+        return [Example(asked, w.text, None, "", "taught-none") for w in windows][
+            :NO_ANSWER_WINDOWS
+        ]
+    held = [(w, at) for w in windows if (at := _find(w.text, answers)) is not None]
+    if not held:  # retrieval missed it: read it where it is, as if it had been found
+        window = _window_holding(qa, answers)
+        if window is None:
+            return None
+        at = _find(window.text, answers)
+        assert at is not None
+        held = [(window, at)]
+    made = [Example(asked, w.text, start, w.text[start:end], "taught") for w, (start, end) in held]
+    lacking = next((w for w in windows if _find(w.text, answers) is None), None)
+    if lacking is not None:
+        made.append(Example(asked, lacking.text, None, "", "taught-none"))
+    return made
+
+
+def _find(text: str, answers: Sequence[str]) -> tuple[int, int] | None:
+    """Where the shortest of ``answers`` found in ``text`` is, ignoring case: the least
+    an answer must quote to be right (``cppqa eval`` counts an answer right when it holds
+    any gold one), and so the span to teach."""
+    folded = text.lower()
+    for answer in sorted(answers, key=lambda a: len(a.strip())):
+        at = folded.find(answer.strip().lower())
+        if at >= 0:
+            return at, at + len(answer.strip())
+    return None
+
+
+def _window_holding(qa: QA, answers: Sequence[str]) -> Window | None:
+    """The window of the first sentence (in corpus order) that holds one of ``answers``."""
+    from cppqa.retrieve import Candidate
+
+    for n, sentence in enumerate(qa.index.sentences):
+        if _find(sentence.text, answers) is not None:
+            return qa.windows([Candidate(n, 0.0, 0.0, 0.0, 0.0)])[0]
+    return None
+
+
+def prepare(
+    settings: Settings, files: Sequence[Path], split: str | None, init: Path
+) -> tuple[list[Example], dict[str, Any]]:
+    """The examples of the questions in ``files`` about the corpus of ``settings`` (its
+    index loaded, or built, as ``cppqa ask`` would), and what they were made from, for
+    the adapted reader's ``reader.json``."""
+    from cppqa.index import fingerprint
+    from cppqa.qa import QA
+    from cppqa.reader import Reader
+
+    lessons = [read_lesson(file, split) for file in files]
+    lesson = Lesson(
+        tuple(t for one in lessons for t in one.taught), sum(one.to_label for one in lessons)
+    )
+    qa = QA.load(settings, reader=Reader.load(init), progress=True)
+    taught = lesson_examples(qa, lesson)
+    log.info("%d questions → %d examples", len(lesson.taught), len(taught))
+    return taught, {
+        "files": [file.name for file in files],
+        "split": split or "",
+        "questions": len(lesson.taught),
+        "to_label": lesson.to_label,
+        "examples": len(taught),
+        "documents": {d.doc: d.sha256 for d in qa.index.documents},
+        "corpus": fingerprint(qa.index.documents),
+    }
+
+
+def run_length(taught: int, share: float, batch: int) -> int:
+    """Examples an adaptation run spans by default: enough for each of its ``taught``
+    examples to be seen ``EPOCHS`` times at ``share`` of the stream, in whole batches."""
+    wanted = EPOCHS * taught / share
+    return max(batch, math.ceil(wanted / batch) * batch)
