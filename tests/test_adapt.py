@@ -55,16 +55,23 @@ def test_eval_rows_conversations_and_votes_become_questions(tmp_path: Path) -> N
     assert talk.taught[1] == Taught("Who?", (), (("When?", "1891"),), "c.jsonl:1")
 
     votes = [
-        Vote("When founded?", "When founded?", "1891", True).to_json(),
+        Vote("When?", "When founded?", "1891", True, history=(("Who?", "Ilse"),)).to_json(),
         Vote("Who sold it?", "Who sold it?", "a Lisbon dealer", False).to_json(),
         Vote("Who is the mayor?", "Who is the mayor?", None, True).to_json(),
     ]
     voted = read_lesson(_write(tmp_path / "feedback.jsonl", votes))
-    assert [(t.question, t.answers) for t in voted.taught] == [
-        ("When founded?", ("1891",)),
-        ("Who is the mayor?", ()),  # a confirmed "not in the document"
+    assert [(t.question, t.answers, t.history) for t in voted.taught] == [
+        ("When founded?", ("1891",), ()),  # asked as the chat understood it then
+        ("Who is the mayor?", (), ()),  # a confirmed "not in the document"
     ]
     assert voted.to_label == 1  # the thumbs-down waits for its right answer
+    # only thumbs-down votes: nothing to learn yet, but not an error of the file
+    down = read_lesson(_write(tmp_path / "down.jsonl", votes[1:2]))
+    assert down == Lesson((), 1)
+    # a vote cut short by a crash is skipped, as feedback.read_votes does
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text(_write(tmp_path / "x.jsonl", votes).read_text() + '{"question": "Wh', "utf-8")
+    assert len(read_lesson(cut).taught) == 2
 
 
 def test_squad_json_is_read_with_its_unanswerable_questions(tmp_path: Path) -> None:
@@ -97,8 +104,11 @@ def test_bad_files_are_refused_with_what_is_wrong(
     path.write_text(content, encoding="utf-8")
     with pytest.raises(CppqaError, match=message):
         read_lesson(path)
-    with pytest.raises(CppqaError, match="is not a file"):
-        read_lesson(tmp_path / "missing.jsonl")
+
+
+def test_a_missing_file_is_named() -> None:
+    with pytest.raises(CppqaError, match=r"'missing\.jsonl' is not a file"):
+        read_lesson(Path("missing.jsonl"))
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +154,15 @@ def test_an_answer_retrieval_misses_is_read_where_it_is(made_up_qa) -> None:  # 
     assert _examples(made_up_qa, "What was paid?", [], ("ten florins",)) is None
 
 
+def test_answers_are_found_whatever_their_case_even_after_letters_that_change_length() -> None:
+    from cppqa.adapt import _find
+
+    text = "İstanbul and Lahore, then LAHORE again."  # "İ".lower() is two characters
+    assert _find(text, ["lahore"]) == (13, 19) and text[13:19] == "Lahore"
+    assert _find(text, ["Lahore again", "lahore"]) == (13, 19)  # the shortest gold
+    assert _find(text, [" ", "Karachi"]) is None
+
+
 def test_answers_the_corpus_does_not_hold_are_listed(made_up_qa) -> None:  # type: ignore[no-untyped-def]
     lesson = Lesson(
         (
@@ -181,7 +200,7 @@ def test_the_stream_shows_each_taught_example_once_an_epoch_at_its_share() -> No
     assert all(any(e == p for p in plain) for e in others)
 
 
-def test_a_run_of_200_questions_sees_each_example_four_times_by_default() -> None:
+def test_a_run_sees_each_example_four_times_by_default() -> None:
     assert run_length(500, 0.5, 16) == 4000
     assert run_length(3, 0.5, 16) == 32
     with pytest.raises(CppqaError, match="--adapt goes on from a trained reader"):

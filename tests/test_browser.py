@@ -6,11 +6,13 @@ Desktop tests use 1280×900 and phone tests 390×844, the sizes the chat was tri
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,6 +23,7 @@ from conftest import DOCUMENT, ROOT, make_pdf, served_copy
 from cppqa.cli import NOT_FOUND
 from cppqa.documents import read_document
 from cppqa.feedback import FEEDBACK_FILE
+from cppqa.index import fingerprint
 from cppqa.web import EXAMPLES, FEEDBACK_NOTE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -507,6 +510,12 @@ def voting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         yield url, work / "votes"
 
 
+#: The fingerprint of the shipped corpus (``cppqa.index.fingerprint``).
+SHIPPED_CORPUS = fingerprint(
+    [SimpleNamespace(doc=DOCUMENT.name, sha256=hashlib.sha256(DOCUMENT.read_bytes()).hexdigest())]
+)
+
+
 def _votes(folder: Path, count: int) -> list[dict[str, object]]:
     """The votes kept in ``folder``, once there are ``count`` of them (the event is queued)."""
     path = folder / FEEDBACK_FILE
@@ -541,6 +550,7 @@ def test_a_thumbs_up_keeps_the_question_and_its_answer(
             "start": text.index(ILLEGAL_SENTENCE) + ILLEGAL_SENTENCE.index("1954"),
             "sentence": ILLEGAL_SENTENCE,
             "history": [[SECRETARY, "Comrade Imdad Qazi"]],
+            "corpus": SHIPPED_CORPUS,  # the shipped document answered, not an upload
             "time": vote["time"],
         }
         assert _serious(session) == [], "the thumbs and the note"

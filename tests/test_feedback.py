@@ -52,9 +52,12 @@ def test_confirmed_answers_are_asked_again_and_rejected_ones_listed(qa) -> None:
              "1948", True),  # confirmed wrongly: the reader says 1954, so it is a miss
         Vote("Who is the mayor of Paris?", "Who is the mayor of Paris?", None, True),
         Vote("Who founded it?", "Who founded the CPP?", "Sajjad Zaheer", False),
+        Vote("When was it opened?", "When was it opened?", "1931", True,
+             corpus="an upload"),  # a vote on other documents: left out
     ]  # fmt: skip
     report = evaluate_votes(qa, votes)
-    assert report["confirmed"] == 3 and report["accuracy"] == pytest.approx(2 / 3, abs=0.001)
+    assert report["other_documents"] == 1 and report["confirmed"] == 3
+    assert report["accuracy"] == pytest.approx(2 / 3, abs=0.001)
     assert [m["confirmed"] for m in report["misses"]] == ["1948"]
     assert report["to_label"] == [
         {"question": "Who founded the CPP?", "asked": "Who founded it?",
@@ -67,7 +70,8 @@ def test_confirmed_answers_are_asked_again_and_rejected_ones_listed(qa) -> None:
 
 @pytest.mark.slow
 def test_eval_feedback_writes_the_questions_to_label(tmp_path: Path) -> None:
-    path = record(tmp_path, Vote("When was the party declared illegal?", "q", "1954", True))
+    illegal = "When was the party declared illegal?"
+    path = record(tmp_path, Vote(illegal, illegal, "1954", True))
     record(tmp_path, Vote("Who founded it?", "Who founded the CPP?", "Sajjad Zaheer", False))
     out = tmp_path / "label.jsonl"
     done = run_cli("eval", "--feedback", str(path), "--to-label", str(out), "--no-rebuild")

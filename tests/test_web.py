@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from cppqa.cli import NOT_FOUND
 from cppqa.config import Settings
 from cppqa.dialogue import Turn
 from cppqa.errors import CorpusError, CppqaError, QuestionError, UploadError
+from cppqa.index import fingerprint
 from cppqa.records import Answer, Passage, Source
 from cppqa.render import (
     SHOWN_QUERY_CHARS,
@@ -805,6 +807,7 @@ def test_a_like_and_a_dislike_are_two_lines_from_the_servers_answers(tmp_path: P
         "start": 5026,
         "sentence": GS_SENTENCE.text,
         "history": [[SECRETARY, "Comrade Imdad Qazi"]],
+        "corpus": None,
         "time": first["time"],
     }
     assert second == {
@@ -816,6 +819,7 @@ def test_a_like_and_a_dislike_are_two_lines_from_the_servers_answers(tmp_path: P
         "start": 5000,
         "sentence": GS_SENTENCE.text,
         "history": [],
+        "corpus": None,
         "time": second["time"],
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", first["time"])
@@ -884,11 +888,14 @@ def test_thumbs_and_the_note_only_when_votes_are_kept(tmp_path: Path, kept: bool
         assert handlers == []
         return
     (handler,) = handlers
-    assert [type(block).__name__ for block in handler.inputs] == ["Chatbot", "State"]
+    # the chat, its answers and the session's key (which corpus answered)
+    assert [type(block).__name__ for block in handler.inputs] == ["Chatbot", "State", "State"]
     assert handler.outputs == []  # a vote changes nothing on the page
-    handler.fn(_chat(1), [GS], _like(1, False))  # as Gradio calls it
+    handler.fn(_chat(1), [GS], "", _like(1, False))  # as Gradio calls it ("": no uploads)
     (line,) = _lines(folder)
     assert (line["question"], line["answer"], line["liked"]) == (SECRETARY, GS.text, False)
+    shipped = fingerprint([SimpleNamespace(doc=DOCUMENT.name, sha256="")])  # the fake app's
+    assert line["corpus"] == shipped
 
 
 @pytest.mark.slow
@@ -899,7 +906,8 @@ def test_a_vote_in_an_upload_session_names_the_uploaded_document(
     first = mine.ask("When was the bridge opened?")
     follow = mine.ask("Who opened it?", turns([first]))
     assert (first.text, follow.text) == ("1931", "the mayor")
-    keep_vote(tmp_path / "votes", _chat(2), [first, follow], _like(3, True))
+    corpus = fingerprint(mine.index.documents)
+    keep_vote(tmp_path / "votes", _chat(2), [first, follow], _like(3, True), corpus)
     (line,) = _lines(tmp_path / "votes")
     sentence = "The river bridge was opened in 1931 by the mayor."
     assert line == {
@@ -911,5 +919,6 @@ def test_a_vote_in_an_upload_session_names_the_uploaded_document(
         "start": mine.index.documents[0].text.index("the mayor"),
         "sentence": sentence,
         "history": [["When was the bridge opened?", "1931"]],
+        "corpus": corpus,
         "time": line["time"],
     }

@@ -18,6 +18,7 @@ import gzip
 import json
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,8 @@ class Taught:
     answers: tuple[str, ...]
     history: tuple[tuple[str, str | None], ...] = ()
     where: str = ""
+    #: For a vote: the fingerprint of the corpus that answered it (None: not recorded).
+    corpus: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,28 +110,35 @@ def read_lesson(path: Path, split: str | None = None) -> Lesson:
             raise CppqaError(f"{where}: neither a question, a conversation nor a vote")
     verdicts = final([vote for vote, _ in votes])  # a changed mind: the later vote
     where_of = {id(vote): where for vote, where in votes}
-    for vote in verdicts:
+    for vote in verdicts:  # asked as the chat understood it then (its query)
         said: tuple[str, ...] = () if vote.answer is None else (vote.answer,)
         if vote.liked:
-            taught.append(Taught(vote.question, said, vote.history, where_of[id(vote)]))
+            taught.append(Taught(vote.query, said, (), where_of[id(vote)], vote.corpus))
     to_label = sum(not vote.liked for vote in verdicts)
-    if not taught:
+    if not taught and not votes:
         raise CppqaError(
             f"--adapt {str(path)!r} holds no question to learn"
             + (f" in the {split!r} split" if split else "")
-            + (f" ({to_label} thumbs-down votes wait for their right answers)" if to_label else "")
         )
     return Lesson(tuple(taught), to_label)
 
 
 def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    """The rows of a JSON Lines file; a feedback file's last line, cut short when the
+    server stopped mid-write, is skipped (as ``feedback.read_votes`` does)."""
+    from cppqa.feedback import is_vote
+
+    rows: list[tuple[int, dict[str, Any]]] = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except ValueError as exc:
+            if n == len(lines) and rows and all(is_vote(r) for _, r in rows):
+                log.warning("%s:%d: a vote cut short, skipped", path.name, n)
+                break
             raise CppqaError(f"{path.name}:{n} is not valid JSON: {exc}") from None
         if not isinstance(row, dict):
             raise CppqaError(f"{path.name}:{n} is not a JSON object")
@@ -138,7 +148,7 @@ def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 def _answers(row: dict[str, Any], where: str) -> tuple[str, ...]:
     answers = row.get("answers")
-    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+    if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
         raise CppqaError(
             f"{where}: 'answers' must be a list of exact quotes of the document, or [] when "
             "it does not say"
@@ -153,7 +163,9 @@ def _squad_items(path: Path) -> list[Taught]:
         return [
             Taught(
                 q["question"],
-                () if q.get("is_impossible") else tuple(a["text"] for a in q["answers"]),
+                ()
+                if q.get("is_impossible")
+                else tuple(a["text"] for a in q["answers"] if a["text"].strip()),
                 (),
                 f"{path.name}:{q.get('id', '')}",
             )
@@ -210,7 +222,7 @@ def _examples(
         if window is None:
             return None
         at = _find(window.text, answers)
-        assert at is not None
+        assert at is not None  # _window_holding checked it
         held = [(window, at)]
     made = [Example(asked, w.text, start, w.text[start:end], "taught") for w, (start, end) in held]
     lacking = next((w for w in windows if _find(w.text, answers) is None), None)
@@ -223,21 +235,28 @@ def _find(text: str, answers: Sequence[str]) -> tuple[int, int] | None:
     """Where the shortest of ``answers`` found in ``text`` is, ignoring case: the least
     an answer must quote to be right (``cppqa eval`` counts an answer right when it holds
     any gold one), and so the span to teach."""
-    folded = text.lower()
     for answer in sorted(answers, key=lambda a: len(a.strip())):
-        at = folded.find(answer.strip().lower())
-        if at >= 0:
-            return at, at + len(answer.strip())
+        found = (
+            re.search(re.escape(answer.strip()), text, re.IGNORECASE) if answer.strip() else None
+        )
+        if found:
+            return found.span()
     return None
 
 
 def _window_holding(qa: QA, answers: Sequence[str]) -> Window | None:
-    """The window of the first sentence (in corpus order) that holds one of ``answers``."""
+    """The window of the sentence (the first in corpus order) where one of ``answers``
+    starts, if the window holds it whole (an answer may run into the next sentence)."""
     from cppqa.retrieve import Candidate
 
+    texts = {d.doc: d.text for d in qa.index.documents}
     for n, sentence in enumerate(qa.index.sentences):
-        if _find(sentence.text, answers) is not None:
-            return qa.windows([Candidate(n, 0.0, 0.0, 0.0, 0.0)])[0]
+        found = _find(texts[sentence.doc][sentence.start :], answers)
+        if found is None or sentence.start + found[0] >= sentence.end:
+            continue
+        window = qa.windows([Candidate(n, 0.0, 0.0, 0.0, 0.0)])[0]
+        if _find(window.text, answers) is not None:
+            return window
     return None
 
 
@@ -252,10 +271,24 @@ def prepare(
     from cppqa.reader import Reader
 
     lessons = [read_lesson(file, split) for file in files]
-    lesson = Lesson(
-        tuple(t for one in lessons for t in one.taught), sum(one.to_label for one in lessons)
-    )
     qa = QA.load(settings, reader=Reader.load(init), progress=True)
+    corpus = fingerprint(qa.index.documents)
+    asked = [t for one in lessons for t in one.taught]
+    mine = [t for t in asked if t.corpus in (None, corpus)]  # not a vote on uploads
+    lesson = Lesson(tuple(mine), sum(one.to_label for one in lessons))
+    if not mine:
+        raise CppqaError(
+            "no question to learn in "
+            + ", ".join(f.name for f in files)
+            + (
+                f" ({lesson.to_label} thumbs-down votes wait for their right answers)"
+                if lesson.to_label
+                else ""
+            )
+            + (f" ({len(asked)} votes are on other documents)" if asked else "")
+        )
+    if len(mine) < len(asked):
+        log.info("%d votes on other documents (uploads) left out", len(asked) - len(mine))
     taught = lesson_examples(qa, lesson)
     log.info("%d questions → %d examples", len(lesson.taught), len(taught))
     return taught, {
@@ -265,7 +298,7 @@ def prepare(
         "to_label": lesson.to_label,
         "examples": len(taught),
         "documents": {d.doc: d.sha256 for d in qa.index.documents},
-        "corpus": fingerprint(qa.index.documents),
+        "corpus": corpus,
     }
 
 

@@ -776,9 +776,13 @@ def _train_reader(args: argparse.Namespace) -> int:
         adapt_share=args.adapt_share,
     )
     adapting = args.adapt is not None
-    suffix = "-adapted" if adapting else ""
-    out = args.out or f"models/reader{suffix}"
-    checkpoint = args.checkpoint or f"models/checkpoint{suffix}"
+    out = args.out or "models/reader"
+    checkpoint = args.checkpoint or "models/checkpoint"
+    if adapting:  # where cppqa looks for it, wherever the command runs
+        from cppqa.reader import ADAPTED_DIR
+
+        out = args.out or str(ADAPTED_DIR)
+        checkpoint = args.checkpoint or str(ADAPTED_DIR.with_name("checkpoint-adapted"))
     result = train_reader(
         data,
         Path(out),

@@ -125,14 +125,20 @@ def evaluate(qa: QA, folder: Path, split: str = "all") -> dict[str, Any]:
 def evaluate_votes(qa: QA, votes: Sequence[Vote]) -> dict[str, Any]:
     """The reader now, on the web chat's votes (``cppqa.feedback``).
 
-    A thumbs-up is a labelled question: asked again after its conversation's earlier
-    turns, it is right when the answer now holds the confirmed one (or abstains, when
-    what was confirmed is "the document does not say"). A thumbs-down is a question to
-    label: listed with the answer it got and the question as understood.
+    A thumbs-up is a labelled question: asked again as the chat understood it then
+    (its query, follow-ups resolved), it is right when the answer now holds the
+    confirmed one (or abstains, when what was confirmed is "the document does not
+    say"). A thumbs-down is a question to label: listed with the answer it got and the
+    question as understood. Votes on other documents (a session's uploads) are left
+    out and counted.
     """
+    from cppqa.index import fingerprint
+
+    corpus = fingerprint(qa.index.documents)
+    mine = [v for v in votes if v.corpus in (None, corpus)]
     results = []
-    for vote in (v for v in votes if v.liked):
-        answer = qa.ask(vote.question, qa.turns(vote.history))
+    for vote in (v for v in mine if v.liked):
+        answer = qa.ask(vote.query)
         if vote.answer is None:
             right = answer.text is None
         else:
@@ -146,12 +152,13 @@ def evaluate_votes(qa: QA, votes: Sequence[Vote]) -> dict[str, Any]:
             }
         )
     return {
+        "other_documents": len(votes) - len(mine),
         "confirmed": len(results),
         "accuracy": _rate(results, "right"),
         "misses": [r for r in results if not r["right"]],
         "to_label": [
             {"question": v.query, "asked": v.question, "rejected": v.answer, "sentence": v.sentence}
-            for v in votes
+            for v in mine
             if not v.liked
         ],
     }
@@ -161,7 +168,12 @@ def format_votes(report: dict[str, Any]) -> str:
     """The votes' report as text."""
     lines = [
         f"cppqa on its readers' votes: {report['confirmed']} confirmed answers, "
-        f"{_fmt(report['accuracy'])} still right",
+        f"{_fmt(report['accuracy'])} still right"
+        + (
+            f" ({report['other_documents']} votes on other documents left out)"
+            if report["other_documents"]
+            else ""
+        ),
     ]
     for m in report["misses"]:
         lines.append(f"  {m['question']!r} → {m['got']!r} (confirmed {m['confirmed']!r})")

@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -35,7 +36,9 @@ def _now() -> str:
 class Vote:
     """A reader's verdict on one answer: the question as asked and as understood, the
     answer shown (None: the chat said the document does not say), where it was quoted
-    from, and the turns before it in its conversation as (question, answer) pairs."""
+    from, the turns before it in its conversation as (question, answer) pairs, and the
+    fingerprint of the corpus that answered (``cppqa.index.fingerprint``: the shipped
+    corpus, or a session's uploads)."""
 
     question: str
     query: str
@@ -45,6 +48,7 @@ class Vote:
     start: int | None = None
     sentence: str | None = None
     history: tuple[tuple[str, str | None], ...] = ()
+    corpus: str | None = None
     time: str = field(default_factory=_now)
 
     def to_json(self) -> dict[str, Any]:
@@ -62,6 +66,7 @@ class Vote:
             start=row.get("start"),
             sentence=row.get("sentence"),
             history=history,
+            corpus=row.get("corpus"),
             time=str(row.get("time", "")),
         )
 
@@ -75,11 +80,16 @@ def record(folder: Path, vote: Vote) -> Path:
     with _lock:
         # owner-only: the questions people ask are kept in plain text
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        start = os.lseek(fd, 0, os.SEEK_END)
         try:
             written = 0
-            while written < len(line):  # a short write (a full disk) raises, never cuts
+            while written < len(line):
                 written += os.write(fd, line[written:])
             os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):  # no half line for the next vote to join
+                os.ftruncate(fd, start)
+            raise
         finally:
             os.close(fd)
     return path

@@ -36,6 +36,8 @@ SHIPPED_SHA256 = "1a4ba6bdfbc930c25298696ea805556617b69110936f71598e5a1013666ff6
 #: The reader adapted to the shipped document (``cppqa train-reader --adapt``), used in
 #: place of the general one for the corpus it was adapted on, and for no other.
 ADAPTED_DIR = SHIPPED_DIR.with_name("reader-adapted")
+#: Its weights' hash once one is committed; empty while none is (a reader written there
+#: by ``--adapt`` is checked against the hash its own ``reader.json`` records).
 ADAPTED_SHA256 = ""
 
 

@@ -242,10 +242,11 @@ class Uploads:
         reader = self.shipped.reader
         if reader.adapted_to in ("", corpus):
             return reader
-        with self._lock:
-            if self._general is None:
-                self._general = Reader.load()
-            return self._general
+        if self._general is None:  # loaded outside the lock: other sessions go on meanwhile
+            general = Reader.load()
+            with self._lock:
+                self._general = self._general or general
+        return self._general
 
 
 def unique_names(names: Sequence[str]) -> list[str]:

@@ -249,7 +249,7 @@ def train_reader(
                 )
             log.info("the run now spans %d examples (was %d)", length, config.examples)
             config = replace(config, examples=length)
-        if state.get("taught") != _digest(taught):
+        if state.get("taught", "") != _digest(taught):
             raise CppqaError(
                 "--resume: the --adapt questions or the corpus changed since the checkpoint "
                 "was written; give the same ones, or delete the checkpoint to start over"
@@ -546,8 +546,7 @@ position when the window does not answer.
   of another article, the question with a name or number swapped, or with a number,
   an ordinal or one word of a name changed into one the window does not say).{_mix_note(meta)}
 - **License:** the weights derive from CC BY-SA 4.0 data and are shared under it.
-- **Seed:** {config["seed"]}. **Examples seen:** {meta["examples_seen"]:,}
-  ({meta["steps"]} of {meta["planned_steps"]} planned steps{_init_note(meta)}).
+- **Seed:** {config["seed"]}. {_seen_note(meta)}
 - **Weights:** fp16 safetensors, SHA-256 `{meta["weights_sha256"]}`.
 
 {_adapt_note(meta) or _held_out_note(scores)}
@@ -625,6 +624,18 @@ def _mix_note(meta: dict[str, Any]) -> str:
         "paragraph) read with the paragraph's window closest to them. Their calibration and "
         f"test articles ({', '.join(V2_HELD_OUT[:8])}) were never trained on."
     )
+
+
+def _seen_note(meta: dict[str, Any]) -> str:
+    steps = f"{meta['steps']} of {meta['planned_steps']} planned steps"
+    if meta.get("adapted"):
+        return (
+            f"**Examples this run:** {meta['examples_this_run']:,} ({steps}), the user's "
+            f"and replayed SQuAD ones, after the {meta['examples_seen']:,} SQuAD examples "
+            f"`{_shown(meta['config']['init'])}` had learned from; the articles it held "
+            "out stay held out."
+        )
+    return f"**Examples seen:** {meta['examples_seen']:,} ({steps}{_init_note(meta)})."
 
 
 def _init_note(meta: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ from cppqa.config import Settings
 from cppqa.documents import SUFFIXES
 from cppqa.errors import CppqaError
 from cppqa.feedback import Vote, record
+from cppqa.index import fingerprint
 from cppqa.page import CSS, JS, SYSTEM_MONO, SYSTEM_SANS
 from cppqa.qa import QA
 from cppqa.records import Answer, Document
@@ -140,7 +141,9 @@ def answer_turn(history: Sequence[dict[str, Any]], index: Any) -> int | None:
     return sum(1 for m in history[:index] if m.get("role") == "assistant")
 
 
-def vote_for(answers: Sequence[Answer | None], turn: int, liked: bool) -> Vote | None:
+def vote_for(
+    answers: Sequence[Answer | None], turn: int, liked: bool, corpus: str | None = None
+) -> Vote | None:
     """The vote ``liked`` on the ``turn``-th reply, made from the session's own answers;
     None when that reply is not an answer (a notice, an error) or not known.
 
@@ -163,6 +166,7 @@ def vote_for(answers: Sequence[Answer | None], turn: int, liked: bool) -> Vote |
         start=answer.start if quoted else None,
         sentence=quoted.text if quoted else None,
         history=history,
+        corpus=corpus,
     )
 
 
@@ -171,8 +175,11 @@ def keep_vote(
     history: Sequence[dict[str, Any]],
     answers: Sequence[Answer | None],
     like: gr.LikeData,
+    corpus: str | None = None,
 ) -> Vote | None:
     """Record the thumbs up or down ``like`` on a reply in ``folder``; the vote kept.
+    ``corpus`` is the fingerprint of the documents that answered (the shipped ones or
+    the session's uploads): readers of the file keep the votes of their corpus only.
 
     Only Gradio's "Like" (``liked`` True) and "Dislike" (False) are votes. Clicking a
     lit thumb again withdraws it on the page, and Gradio then sends ``liked=""``:
@@ -188,7 +195,7 @@ def keep_vote(
     if not isinstance(like.liked, bool):
         return None
     turn = answer_turn(history, like.index)
-    vote = vote_for(answers, turn, like.liked) if turn is not None else None
+    vote = vote_for(answers, turn, like.liked, corpus) if turn is not None else None
     if vote is None:
         return None
     try:
@@ -200,13 +207,14 @@ def keep_vote(
     return vote
 
 
-def voting(folder: Path) -> Callable[..., None]:
-    """The chat's like-event handler: ``keep_vote`` into ``folder``."""
+def voting(folder: Path, corpus_of: Callable[[str], str | None]) -> Callable[..., None]:
+    """The chat's like-event handler: ``keep_vote`` into ``folder``, with the fingerprint
+    ``corpus_of`` gives for the session's key (None once its uploads are gone)."""
 
     def voted(
-        history: list[dict[str, Any]], answers: list[Answer | None], like: gr.LikeData
+        history: list[dict[str, Any]], answers: list[Answer | None], key: str, like: gr.LikeData
     ) -> None:
-        keep_vote(folder, history, answers, like)
+        keep_vote(folder, history, answers, like, corpus_of(key))
 
     return voted
 
@@ -235,6 +243,10 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
     def documents(key: str) -> tuple[Document, ...]:
         asked = answering(key)
         return asked.index.documents if asked is not None else shipped
+
+    def corpus_of(key: str) -> str | None:
+        asked = answering(key)
+        return fingerprint(asked.index.documents) if asked is not None else None
 
     def respond(
         message: str, history: list[dict[str, Any]], answers: list[Answer | None], key: str
@@ -449,8 +461,8 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
         if votes_in is not None:
             # In click order, one at a time: a changed mind is the later line.
             chatbot.like(
-                voting(votes_in),
-                [chatbot, answers],
+                voting(votes_in, corpus_of),
+                [chatbot, answers, key],
                 None,
                 api_visibility="private",
                 trigger_mode="multiple",
