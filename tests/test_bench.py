@@ -212,10 +212,10 @@ def test_system_run_measures_every_row() -> None:
     assert rows["peak RSS, one answer (MB)"].value > 100
     assert rows["`--help` process (s)"].value < rows["cold `ask` process (s)"].value
     assert report.machine["cores"] >= 1
-    # Reading a PDF is a small part of uploading one; the answer is found in it.
-    assert rows["upload → first answer, 2-page PDF (s)"].value < (
-        rows["upload → first answer, 3-page PDF (s)"].value
-    )
+    # Reading a PDF is a small part of uploading one (embedding is the rest); the answer
+    # is found in it. (2 pages against 3 is no order: at these sizes noise decides it.)
+    reading = 3 / rows["PDF extraction, 3 pages (pages/s)"].value
+    assert reading < 0.5 * rows["upload → first answer, 3-page PDF (s)"].value
     assert any("report-2-pages.pdf, p. " in note for note in report.notes)
     text = bench.format_system(report)
     assert "| warm answer p50 (ms) |" in text
