@@ -209,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="fine-tune the extractive span reader on SQuAD",
         description="Fine-tune all-MiniLM-L6-v2 with a start/end span head on a SQuAD-format "
         "file, holding out articles for evaluation. Seeded; keeps a checkpoint it can resume "
-        "from; writes weights, tokenizer, reader.json and a model card to --out.",
+        "from; writes weights, tokenizer, reader.json and a model card to --out. With --adapt, "
+        "teaches a trained reader your documents from your questions about them instead.",
     )
     train.add_argument(
         "--data",
