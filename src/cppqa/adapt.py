@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,16 +217,15 @@ def _examples(
         return [Example(asked, w.text, None, "", "taught-none") for w in windows][
             :NO_ANSWER_WINDOWS
         ]
-    held = [(w, at) for w in windows if (at := _find(w.text, answers)) is not None]
+    found = [(w, _find(w.text, answers)) for w in windows]
+    held = [(w, at) for w, at in found if at is not None]
     if not held:  # retrieval missed it: read it where it is, as if it had been found
-        window = _window_holding(qa, answers)
-        if window is None:
+        holding = _window_holding(qa, answers)
+        if holding is None:
             return None
-        at = _find(window.text, answers)
-        assert at is not None  # _window_holding checked it
-        held = [(window, at)]
+        held = [holding]
     made = [Example(asked, w.text, start, w.text[start:end], "taught") for w, (start, end) in held]
-    lacking = next((w for w in windows if _find(w.text, answers) is None), None)
+    lacking = next((w for w, at in found if at is None), None)
     if lacking is not None:
         made.append(Example(asked, lacking.text, None, "", "taught-none"))
     return made
@@ -235,28 +235,38 @@ def _find(text: str, answers: Sequence[str]) -> tuple[int, int] | None:
     """Where the shortest of ``answers`` found in ``text`` is, ignoring case: the least
     an answer must quote to be right (``cppqa eval`` counts an answer right when it holds
     any gold one), and so the span to teach."""
-    for answer in sorted(answers, key=lambda a: len(a.strip())):
-        found = (
-            re.search(re.escape(answer.strip()), text, re.IGNORECASE) if answer.strip() else None
-        )
+    for answer in sorted((a.strip() for a in answers if a.strip()), key=len):
+        found = re.search(re.escape(answer), text, re.IGNORECASE)
         if found:
             return found.span()
     return None
 
 
-def _window_holding(qa: QA, answers: Sequence[str]) -> Window | None:
+def _window_holding(qa: QA, answers: Sequence[str]) -> tuple[Window, tuple[int, int]] | None:
     """The window of the sentence (the first in corpus order) where one of ``answers``
-    starts, if the window holds it whole (an answer may run into the next sentence)."""
+    starts, if the window holds it whole (an answer may run into the next sentence), and
+    where in the window it is. Each document is searched once."""
     from cppqa.retrieve import Candidate
 
-    texts = {d.doc: d.text for d in qa.index.documents}
-    for n, sentence in enumerate(qa.index.sentences):
-        found = _find(texts[sentence.doc][sentence.start :], answers)
-        if found is None or sentence.start + found[0] >= sentence.end:
+    sentences = qa.index.sentences
+    for document in qa.index.documents:
+        found = sorted(
+            m.start()
+            for answer in {a.strip() for a in answers if a.strip()}
+            for m in re.finditer(re.escape(answer), document.text, re.IGNORECASE)
+        )
+        if not found:
             continue
-        window = qa.windows([Candidate(n, 0.0, 0.0, 0.0, 0.0)])[0]
-        if _find(window.text, answers) is not None:
-            return window
+        ids = [n for n, s in enumerate(sentences) if s.doc == document.doc]
+        starts = [sentences[n].start for n in ids]
+        for at in found:
+            n = bisect_right(starts, at) - 1
+            if n < 0 or at >= sentences[ids[n]].end:
+                continue  # between sentences
+            window = qa.windows([Candidate(ids[n], 0.0, 0.0, 0.0, 0.0)])[0]
+            inside = _find(window.text, answers)
+            if inside is not None:
+                return window, inside
     return None
 
 

@@ -735,63 +735,62 @@ def _eval_conversations(args: argparse.Namespace, articles: list[Any], settings:
 
 def _train_reader(args: argparse.Namespace) -> int:
     _quiet_libraries()
+    from dataclasses import replace
+
     from cppqa.train import resolve_config, train_reader
 
     if args.verbose:
         logging.getLogger("cppqa").setLevel(logging.INFO)
-    if args.adapt is None and args.data is None:
+    adapting = args.adapt is not None
+    if not adapting and args.data is None:
         raise CppqaError("give --data FILE (SQuAD 1.1), or --adapt FILE to teach your documents")
-    if args.adapt is None and (args.adapt_split or args.adapt_share or args.corpus or args.index):
+    if not adapting and (args.adapt_split or args.adapt_share or args.corpus or args.index):
         raise CppqaError("--adapt-split, --adapt-share, --corpus and --index go with --adapt")
-    taught: list[Example] = []
-    adapted, init, lr, examples = None, args.init, args.lr, args.examples
-    if args.adapt is not None:
-        from cppqa.adapt import REPLAY_FILE, prepare, run_length
-        from cppqa.config import Settings
-        from cppqa.reader import SHIPPED_DIR
+    init, data, out, checkpoint = args.init, args.data, "models/reader", "models/checkpoint"
+    if adapting:
+        from cppqa.adapt import REPLAY_FILE
+        from cppqa.reader import ADAPTED_DIR, SHIPPED_DIR
 
-        if args.group:
-            raise CppqaError("--adapt and --group cannot go together")
-        init = init or str(SHIPPED_DIR)
-        plain = resolve_config(adapt_share=args.adapt_share)  # a bad share is told first
-        settings = Settings.from_env(corpus_dir=args.corpus, index_dir=args.index)
-        files = [Path(file) for file in args.adapt]
-        taught, adapted = prepare(settings, files, args.adapt_split, Path(init))
-        examples = examples or (
-            None if args.resume else run_length(len(taught), plain.adapt_share, plain.batch_size)
-        )
-    data = Path(args.data) if args.data else REPLAY_FILE
-    if not data.is_file():
-        raise CppqaError(f"--data {str(data)!r} is not a file")
+        init, data = init or str(SHIPPED_DIR), data or REPLAY_FILE
+        # where cppqa looks for it, wherever the command runs
+        out, checkpoint = str(ADAPTED_DIR), str(ADAPTED_DIR.with_name("checkpoint-adapted"))
+    out, checkpoint = args.out or out, args.checkpoint or checkpoint
+    # every setting is checked before the corpus and the questions are read
     config = resolve_config(
         holdout=args.holdout,
-        examples=examples,
+        examples=args.examples,
         seed=args.seed,
         init=init,
-        lr=lr,
+        lr=args.lr,
         group=args.group,
         precision="bf16" if args.bf16 else None,
         mix=tuple(args.mix) if args.mix else None,
-        adapt=tuple(str(Path(f).resolve()) for f in args.adapt) if args.adapt else None,
+        adapt=tuple(str(Path(f).resolve()) for f in args.adapt) if adapting else None,
         adapt_split=args.adapt_split,
         adapt_share=args.adapt_share,
     )
-    adapting = args.adapt is not None
-    out = args.out or "models/reader"
-    checkpoint = args.checkpoint or "models/checkpoint"
-    if adapting:  # where cppqa looks for it, wherever the command runs
-        from cppqa.reader import ADAPTED_DIR
+    if not Path(data).is_file():
+        raise CppqaError(f"--data {str(data)!r} is not a file")
+    taught: list[Example] = []
+    adapted = None
+    if adapting:
+        from cppqa.adapt import prepare, run_length
+        from cppqa.config import Settings
 
-        out = args.out or str(ADAPTED_DIR)
-        checkpoint = args.checkpoint or str(ADAPTED_DIR.with_name("checkpoint-adapted"))
+        settings = Settings.from_env(corpus_dir=args.corpus, index_dir=args.index)
+        files = [Path(file) for file in args.adapt]
+        taught, adapted = prepare(settings, files, args.adapt_split, Path(init))
+        if args.examples is None and not args.resume:
+            length = run_length(len(taught), config.adapt_share, config.batch_size)
+            config = replace(config, examples=length)
     result = train_reader(
-        data,
+        Path(data),
         Path(out),
         Path(checkpoint),
         config,
         budget_minutes=args.budget,
         resume=args.resume,
-        length=examples if args.resume else None,
+        length=args.examples if args.resume else None,
         taught=taught,
         adapted=adapted,
     )

@@ -174,8 +174,12 @@ class QA:
         """The reader's best span for ``question`` before the abstention threshold,
         with the evidence the decision rests on (for evaluation and calibration)."""
         found = self.retrieve(question, history)
-        question, query, windows = found.question, found.query, list(found.windows)
-        candidates = found.candidates
+        question, query, windows, candidates = (
+            found.question,
+            found.query,
+            found.windows,
+            found.candidates,
+        )
         top = self.index.sentences[candidates[0].sentence] if candidates else None
         span = best_across(self.reader.score(found.asked, [w.text for w in windows]))
         sources = self._sources(candidates, span, windows)
@@ -216,7 +220,7 @@ class QA:
         return out
 
     def _sources(
-        self, candidates: Sequence[Candidate], span: Span | None, windows: list[Window]
+        self, candidates: Sequence[Candidate], span: Span | None, windows: Sequence[Window]
     ) -> tuple[Source, ...]:
         """The sentences retrieved, best first; the one holding the answer leads."""
         sentences = self.index.sentences

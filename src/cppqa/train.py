@@ -289,14 +289,13 @@ def train_reader(
         calibration = [a for a in theirs if a.title in V2_CALIBRATION]
         heldout_real += heldout_real_examples(calibration, config, config.eval_questions)
 
-    if config.init and config.adapt:
+    if config.init:
         base = Path(config.init)
-    elif config.init:
-        base = Path(config.init)
-        learned, grouped = _check_init(base, split)
+    if config.init and not config.adapt:  # an adaptation run replays, skipping nothing
+        learned, grouped = _check_init(Path(config.init), split)
         if state is None:
             config = replace(config, skip=learned, group_skip=grouped)
-            log.info("from %s: skipping the %d examples it learned from", base, learned)
+            log.info("from %s: skipping the %d examples it learned from", config.init, learned)
     base = base or base_model_folder()
     model, tokenizer = new_span_model(base)
     model.to(device)
@@ -424,7 +423,8 @@ def _replay_split(articles: list[Article], init: Path) -> Split:
     """An adaptation run's replay: ``--data``'s articles less those the --init reader
     held out (they stay held out: its SQuAD scores remain honest)."""
     held = sorted(_init_meta(init)["held_out_articles"])
-    return Split([a for a in articles if a.title not in set(held)], [], held)
+    barred = set(held)
+    return Split([a for a in articles if a.title not in barred], [], held)
 
 
 def _digest(taught: Sequence[Example]) -> str:
@@ -669,8 +669,12 @@ def resolve_config(**overrides: Any) -> TrainConfig:
         )
     if not 0 < config.adapt_share < 1:
         raise CppqaError(f"the --adapt share must be between 0 and 1, got {config.adapt_share}")
-    if config.adapt and (config.group or not config.init):
-        raise CppqaError("--adapt goes on from a trained reader (--init), without --group")
+    if config.adapt and config.group:
+        raise CppqaError(
+            "--adapt and --group cannot go together: an adaptation run reads one window an example"
+        )
+    if config.adapt and not config.init:
+        raise CppqaError("--adapt goes on from a trained reader (--init)")
     if config.mix and config.group:
         raise CppqaError("--mix and --group cannot go together: a group run reads --data only")
     return config
