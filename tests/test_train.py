@@ -210,11 +210,12 @@ def _tiny_config(**changes: Any) -> TrainConfig:
 def _tiny_start(config: TrainConfig):  # type: ignore[no-untyped-def]
     """The run's 48 examples, and the untrained reader (base encoder, new head) with its
     tokenizer."""
-    from cppqa.reader import base_model_folder, new_span_model
+    from cppqa.bases import minilm_folder
+    from cppqa.reader import new_span_model
 
     split = split_articles(load_squad(SLICE), config.holdout, config.seed)
     seen = list(itertools.islice(example_stream(split.train, config, config.seed), 48))
-    fresh, tokenizer = new_span_model(base_model_folder())
+    fresh, tokenizer = new_span_model(minilm_folder())
     return seen, fresh, tokenizer
 
 

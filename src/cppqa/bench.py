@@ -417,9 +417,9 @@ def _cold_start(settings: Settings, folder: Path, repeats: int) -> dict[str, flo
         sys.executable,
         "-c",
         "import sys\nfrom sentence_transformers import SentenceTransformer\n"
-        "from transformers import BertForQuestionAnswering\n"
+        "from transformers import AutoModelForQuestionAnswering\n"
         "SentenceTransformer(sys.argv[1], device='cpu', local_files_only=True)\n"
-        "BertForQuestionAnswering.from_pretrained(sys.argv[2], local_files_only=True)",
+        "AutoModelForQuestionAnswering.from_pretrained(sys.argv[2], local_files_only=True)",
         str(folder),
         str(Path(settings.reader) if settings.reader else SHIPPED_DIR),
     ]

