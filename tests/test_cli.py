@@ -6,6 +6,7 @@ several tests, because every one costs a model load.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -14,10 +15,13 @@ from typing import Any
 
 import pytest
 
-from conftest import DOCUMENT, make_pdf, run_cli
+from conftest import CORPUS, DOCUMENT, INDEX, make_pdf, run_cli
 from cppqa.bench_documents import pdf_pages
-from cppqa.cli import NOT_FOUND, _FileBars, render
+from cppqa.cli import NOT_FOUND, _FileBars, _settings, build_parser, corpus_index_dir, render
+from cppqa.config import Settings
+from cppqa.corpus import load_corpus
 from cppqa.documents import read_document
+from cppqa.index import fingerprint
 from cppqa.records import Answer, Passage, Source
 
 CONTRACT = {"question", "query", "answer", "confidence", "sources"}
@@ -214,6 +218,121 @@ def test_a_bad_corpus_file_is_named_and_no_index_is_written(tmp_path: Path) -> N
     assert result.stderr.splitlines()[-1] == message
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.pdf"]  # no index was written
+
+
+# --- an index belongs to its corpus -------------------------------------------------------------
+
+
+def _files_of(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every file under ``folder`` with its SHA-256 and modification time."""
+    return {
+        p.relative_to(folder).as_posix(): (
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+            p.stat().st_mtime_ns,
+        )
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_a_corpus_without_index_keeps_its_own_in_the_cache(tmp_path: Path) -> None:
+    """``--corpus`` without ``--index`` leaves the shipped ``index/`` alone: its index goes
+    into the cache, named by the corpus's fingerprint, and the next ask reuses it."""
+    shipped = _files_of(INDEX)
+    document = tmp_path / "mine" / "history.txt"
+    document.parent.mkdir()
+    document.write_text(TEXT, encoding="utf-8")
+    cache = tmp_path / "cache"
+    env = {"CPPQA_CACHE_DIR": str(cache)}
+    question = "When was the party declared illegal?"
+
+    first = run_cli("ask", "--json", "--corpus", str(document), question, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "1954" in json.loads(first.stdout)["answer"]
+    (built,) = (cache / "indexes").iterdir()
+    assert built.name == fingerprint(load_corpus(document))
+    manifest = (built / "manifest.json").read_bytes()
+
+    again = run_cli("ask", "--json", "--no-rebuild", "--corpus", str(document), question, env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == json.loads(first.stdout)
+    # The same files elsewhere are the same corpus: `index` finds their index current.
+    copy = tmp_path / "copy" / document.name
+    copy.parent.mkdir()
+    copy.write_bytes(document.read_bytes())
+    current = run_cli("index", "--corpus", str(copy), env=env)
+    assert current.returncode == 0, current.stderr
+    assert current.stdout == (
+        f"Index of 1 document(s) is current: 35 sentences, 17 passages → {built} "
+        "(--force rebuilds it)\n"
+    )
+    assert (built / "manifest.json").read_bytes() == manifest
+    assert [p.name for p in (cache / "indexes").iterdir()] == [built.name]
+
+    forced = run_cli("index", "--force", "--corpus", str(copy), env=env)
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stdout.startswith("Indexed 1 document(s): 35 sentences, 17 passages")
+    assert (built / "manifest.json").read_bytes() != manifest  # built anew: a new build time
+    assert _files_of(INDEX) == shipped
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "where"),
+    [
+        ([], {}, "shipped"),
+        (["--corpus", str(CORPUS)], {}, "shipped"),
+        (["--corpus", "{tmp}/notes"], {}, "cache"),
+        (["--corpus", "{tmp}/notes/a.md"], {}, "cache"),
+        (["--corpus", "{tmp}/notes", "--index", "{tmp}/mine"], {}, "given"),
+        (["--corpus", "{tmp}/notes"], {"CPPQA_INDEX_DIR": "{tmp}/mine"}, "given"),
+        (["--corpus", "{tmp}/nowhere"], {}, "shipped"),  # load_corpus says it is missing
+    ],
+    ids=["default", "shipped", "folder", "file", "flag", "env", "missing"],
+)
+def test_which_index_a_command_uses(
+    args: list[str],
+    env: dict[str, str],
+    where: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.md").write_text("# A\n\nThe bridge opened in 1931.", encoding="utf-8")
+    monkeypatch.setenv("CPPQA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("CPPQA_INDEX_DIR", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.replace("{tmp}", str(tmp_path)))
+    parsed = build_parser().parse_args(
+        ["ask", *[a.replace("{tmp}", str(tmp_path)) for a in args], "Q?"]
+    )
+    index_dir = _settings(parsed).index_dir
+    if where == "cache":
+        corpus = load_corpus(Path(parsed.corpus))
+        expected = tmp_path / "cache" / "indexes" / fingerprint(corpus)
+    else:
+        expected = Settings().index_dir if where == "shipped" else tmp_path / "mine"
+    assert index_dir == expected
+
+
+def test_the_cache_key_is_the_fingerprint_of_the_files(tmp_path: Path) -> None:
+    """Same files, same key from any folder; another byte, another key; a Word lock file and
+    files of other types are no part of the corpus."""
+    one, two = tmp_path / "one", tmp_path / "two" / "deeper"
+    for folder in (one, two):
+        (folder / "sub").mkdir(parents=True)
+        (folder / "a.md").write_text("# A\n\nThe bridge opened in 1931.", encoding="utf-8")
+        (folder / "sub" / "b.txt").write_text("The road opened in 1932.", encoding="utf-8")
+    (two / "~$lock.docx").write_bytes(b"\x00")
+    (two / "notes.csv").write_text("a,b", encoding="utf-8")
+    cache = tmp_path / "cache"
+    key = corpus_index_dir(one, cache)
+    assert key == cache / "indexes" / fingerprint(load_corpus(one))
+    assert corpus_index_dir(two, cache) == key
+    (two / "sub" / "b.txt").write_text("The road opened in 1933.", encoding="utf-8")
+    assert corpus_index_dir(two, cache) not in {key, None}
+    assert corpus_index_dir(two / "notes.csv", cache) is None
+    assert corpus_index_dir(tmp_path / "nowhere", cache) is None
 
 
 # --- errors -----------------------------------------------------------------------------------

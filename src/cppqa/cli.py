@@ -33,7 +33,8 @@ examples:
   cppqa ask "When was the party declared illegal?"
   cppqa ask --json "Who is the General Secretary of the Party?"
   printf 'When was the CPP formed?\\nWhere?\\n' | cppqa ask --json -
-  cppqa chat
+  cppqa ask --corpus ~/Documents/report.pdf "Who wrote the report?"
+  cppqa chat --corpus ~/Documents/report.pdf
   cppqa index
   cppqa eval --json
 """
@@ -51,7 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: ./corpus; env CPPQA_CORPUS_DIR)",
     )
     common.add_argument(
-        "--index", metavar="DIR", help="index folder (default: ./index; env CPPQA_INDEX_DIR)"
+        "--index",
+        metavar="DIR",
+        help="index folder (env CPPQA_INDEX_DIR; default: ./index for ./corpus, and for "
+        "any other corpus indexes/FINGERPRINT-OF-ITS-FILES in the cache folder, env "
+        "CPPQA_CACHE_DIR, else ~/.cache/cppqa)",
     )
     common.add_argument(
         "--model",
@@ -86,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="answer one question (or one per line from stdin)",
         description="Answer a question with a verbatim span of the corpus and its source. "
-        "With QUESTION '-', read one question per line from stdin.",
+        "With QUESTION '-', read one question per line from stdin: the models load once "
+        "for them all (each ask loads them anew; `cppqa chat` also loads them once).",
     )
     ask.add_argument("question", metavar="QUESTION", help="the question, or - for stdin")
     ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
@@ -109,7 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="(re)build the index of the corpus",
         description="Split the corpus into sentences and passages, embed them and save the "
-        "index atomically.",
+        "index atomically. An index that is current is left as it is.",
+    )
+    index.add_argument(
+        "--force", action="store_true", help="rebuild the index even when it is current"
     )
     index.set_defaults(run=_index)
 
@@ -449,11 +458,61 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """The settings of the flags and ``CPPQA_*``. A corpus other than the shipped one
+    gets its own index in the cache unless one is named (``--index``,
+    ``CPPQA_INDEX_DIR``): ``index/`` is the shipped document's, tracked by git."""
+    from dataclasses import replace
+
     from cppqa.config import Settings
 
-    return Settings.from_env(
+    settings = Settings.from_env(
         corpus_dir=args.corpus, index_dir=args.index, model=args.model, reader=args.reader
     )
+    if args.index or os.environ.get("CPPQA_INDEX_DIR"):
+        return settings
+    shipped = Settings()
+    if settings.corpus_dir.resolve() == shipped.corpus_dir.resolve():
+        return settings
+    cached = corpus_index_dir(settings.corpus_dir, settings.cache_dir)
+    return settings if cached is None else replace(settings, index_dir=cached)
+
+
+def corpus_index_dir(corpus: Path, cache_dir: Path) -> Path | None:
+    """Where the index of the corpus at ``corpus`` goes when none is named:
+    ``cache_dir/indexes/FINGERPRINT``, the fingerprint of its files' names and bytes
+    (``cppqa.index.fingerprint``, as ``load_corpus`` would read them). The same files
+    find the same index again, from any path; changed files get a new one.
+
+    None when ``corpus`` holds no document file: ``load_corpus`` then says what is wrong.
+    """
+    import hashlib
+
+    from cppqa.documents import SUFFIXES
+    from cppqa.index import fingerprint
+    from cppqa.records import Document
+
+    def readable(path: Path) -> bool:
+        # "~$report.docx" is the lock file Word keeps beside an open document (load_corpus)
+        return path.suffix.lower() in SUFFIXES and not path.name.startswith("~$")
+
+    if corpus.is_file():
+        files = {corpus.name: corpus} if readable(corpus) else {}
+    elif corpus.is_dir():
+        files = {
+            p.relative_to(corpus).as_posix(): p
+            for p in corpus.rglob("*")
+            if readable(p) and p.is_file()
+        }
+    else:
+        files = {}
+    if not files:
+        return None
+    # Names and hashes are all a fingerprint takes: the files are not read as documents here.
+    unread = [
+        Document(doc, "", "", hashlib.sha256(path.read_bytes()).hexdigest())
+        for doc, path in files.items()
+    ]
+    return cache_dir / "indexes" / fingerprint(unread)
 
 
 def _load(args: argparse.Namespace) -> QA:
@@ -473,9 +532,11 @@ def _ask(args: argparse.Namespace) -> int:
     if args.question == "-":
         qa = _load(args)
         return _each_line(sys.stdin, lambda line: qa.ask(line), args.json, new_on_blank=False)
+    from cppqa.config import Settings
     from cppqa.question import clean_question
 
-    clean_question(args.question, _settings(args).max_question_chars)  # before the model loads
+    # before the model loads, and before the corpus is hashed for its index
+    clean_question(args.question, Settings.from_env().max_question_chars)
     qa = _load(args)
     answer = qa.ask(args.question)
     print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render(answer))
@@ -564,6 +625,8 @@ def _index(args: argparse.Namespace) -> int:
     from cppqa.index import Index
 
     settings = _settings(args)
+    if not args.force and _print_if_current(settings):
+        return 0
     started = time.perf_counter()
     reading, embedding = _FileBars("reading", "page"), _FileBars("embedding", "text")
     # A bad file fails before the model loads.
@@ -581,6 +644,26 @@ def _index(args: argparse.Namespace) -> int:
         f"→ {settings.index_dir}"
     )
     return 0
+
+
+def _print_if_current(settings: Settings) -> bool:
+    """Say so and return True when the index in ``settings.index_dir`` is current: rebuilt,
+    it would be the same but for its build time (and, for ``index/``, a change to a
+    tracked file)."""
+    from cppqa.embed import describe_model
+    from cppqa.errors import IndexStateError
+    from cppqa.index import Index
+
+    try:
+        index = Index.load(settings.index_dir, settings, describe_model(settings.model))
+    except IndexStateError:
+        return False
+    counts = index.manifest["counts"]
+    print(
+        f"Index of {counts['documents']} document(s) is current: {counts['sentences']} "
+        f"sentences, {counts['chunks']} passages → {settings.index_dir} (--force rebuilds it)"
+    )
+    return True
 
 
 class _FileBars:
