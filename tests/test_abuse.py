@@ -7,13 +7,20 @@ run, never against a clock.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import time
+import zipfile
+from pathlib import Path
 
 import pytest
 
 from conftest import DOCUMENT, ROOT
+from cppqa.config import Settings
+from cppqa.documents import read_document
+from cppqa.errors import CorpusError
 
 # --- pathological text: splitting and indexing stay linear ---------------------------------
 
@@ -81,3 +88,50 @@ def test_pathological_text_indexes_about_as_fast_as_prose() -> None:
     }
     ratios = {kind: round(seconds / prose, 2) for kind, seconds in times.items()}
     assert max(ratios.values()) < MAX_RATIO, json.dumps(ratios)
+
+
+# --- a .docx of tiny paragraphs: read until the character limit, no further ----------------
+
+
+def _tiny_paragraphs(count: int) -> bytes:
+    """A Word file of ``count`` one-letter paragraphs: 35 bytes of XML for 3 characters
+    of text, so a small file unpacks to a large document part."""
+    import docx
+
+    made = io.BytesIO()
+    docx.Document().save(made)
+    with zipfile.ZipFile(made) as archive:
+        parts = {entry.filename: archive.read(entry) for entry in archive.infolist()}
+    xml = parts["word/document.xml"]
+    start = xml.index(b"<w:body>") + len(b"<w:body>")
+    parts["word/document.xml"] = (
+        xml[:start] + b"<w:p><w:r><w:t>a</w:t></w:r></w:p>" * count + xml[start:]
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _refusing_time(path: Path, settings: Settings) -> float:
+    """The fastest of two refusals of ``path`` for holding too much text, in seconds."""
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        with pytest.raises(CorpusError, match="CPPQA_MAX_DOCUMENT_CHARS"):
+            read_document(path, path.parent, settings)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+@pytest.mark.slow
+def test_a_docx_is_read_only_as_far_as_its_character_limit(tmp_path: Path) -> None:
+    """Five times the paragraphs past the limit cost no more to refuse: reading stops at
+    the limit (d414d8e parsed the whole part first: 190 MB of these took 470 s, 3.6 GB)."""
+    settings = Settings(max_document_chars=150_000)  # ~50,000 paragraphs
+    twice, ten_times = tmp_path / "twice.docx", tmp_path / "ten-times.docx"
+    twice.write_bytes(_tiny_paragraphs(100_000))
+    ten_times.write_bytes(_tiny_paragraphs(500_000))
+    ratio = _refusing_time(ten_times, settings) / _refusing_time(twice, settings)
+    assert ratio < 2, f"5x the paragraphs took {ratio:.1f}x as long to refuse"

@@ -216,6 +216,120 @@ def test_a_docx_reads_as_paragraphs_with_its_headings(tmp_path: Path) -> None:
     )
 
 
+def test_a_pdf_with_too_much_text_is_refused_before_its_last_pages(tmp_path: Path) -> None:
+    path = tmp_path / "long.pdf"
+    path.write_bytes(make_pdf([[SENTENCES[0]]] * 10))
+    told: list[int] = []
+    with pytest.raises(CorpusError) as raised:
+        read_document(
+            path,
+            tmp_path,
+            Settings(max_document_chars=2 * len(SENTENCES[0])),
+            progress=lambda _doc, done, _pages: told.append(done),
+        )
+    assert str(raised.value) == (
+        f"{str(path)!r} holds more than {2 * len(SENTENCES[0]):,} characters of text, the "
+        "limit (CPPQA_MAX_DOCUMENT_CHARS): split it into smaller files"
+    )
+    assert told and told[-1] < 10  # the pages after the limit were never read
+
+
+def _rich_docx() -> bytes:
+    """A Word file with what python-docx reads in its own way: the title and headings,
+    line, page and column breaks, tabs, a hyperlink, a tracked insertion and a content
+    control (both left out), merged cells across and down, a second paragraph and a
+    nested table in a cell, other styles, and a style with no name."""
+    import docx
+    from docx.enum.text import WD_BREAK
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    document.add_heading("The Title", 0)
+    document.add_heading("Heading one", 1)
+    paragraph = document.add_paragraph("Before a break")
+    paragraph.add_run("line").add_break(WD_BREAK.LINE)
+    paragraph.add_run("after\tTab")
+    paragraph.add_run("page").add_break(WD_BREAK.PAGE)
+    paragraph.add_run("next").add_break(WD_BREAK.COLUMN)
+    paragraph.add_run().add_tab()
+    paragraph.add_run("tabbed")
+    w = nsdecls("w")
+    paragraph._p.append(
+        parse_xml(f"<w:hyperlink {w}><w:r><w:t>link text</w:t></w:r></w:hyperlink>")
+    )
+    paragraph._p.append(
+        parse_xml(f'<w:ins {w} w:id="1" w:author="x"><w:r><w:t>inserted</w:t></w:r></w:ins>')
+    )
+    document.add_heading("Heading three", 3)
+    table = document.add_table(rows=3, cols=3)
+    for i, row in enumerate(table.rows):
+        for j, cell in enumerate(row.cells):
+            cell.text = f"c{i}{j}"
+    table.cell(0, 0).merge(table.cell(0, 1))
+    table.cell(0, 2).merge(table.cell(2, 2))
+    table.cell(2, 0).add_paragraph("second paragraph in a cell")
+    table.cell(2, 1).add_table(rows=1, cols=2).cell(0, 0).text = "nested"
+    document.add_paragraph("Quoted", style="Quote")
+    document.add_paragraph("Listed", style="List Bullet")
+    inside = "<w:p><w:r><w:t>in a control</w:t></w:r></w:p>"
+    control = f"<w:sdt {w}><w:sdtContent>{inside}</w:sdtContent></w:sdt>"
+    body = document.element.body
+    body.insert(len(body) - 1, parse_xml(control))
+    document.add_paragraph("  spaced   out  ")
+    document.add_paragraph("")
+    document.add_paragraph("Last.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _as_python_docx_reads(data: bytes) -> tuple[str, list[tuple[int, str]]]:
+    """The text and headings of a Word file as read through python-docx's whole tree
+    (how documents.py read it before it streamed)."""
+    import docx
+    from docx.text.paragraph import Paragraph
+
+    texts: list[str] = []
+    headings: list[tuple[int, str]] = []
+    for item in docx.Document(io.BytesIO(data)).iter_inner_content():
+        if isinstance(item, Paragraph):
+            text = " ".join(item.text.split())
+            style = item.style.name if item.style is not None else ""
+            if text and (style == "Title" or style.startswith("Heading ")):
+                headings.append((0 if style == "Title" else int(style[8:]), text))
+            texts.append(text)
+            continue
+        for row in item.rows:
+            cells: list[str] = []
+            for cell in row.cells:
+                text = " ".join(cell.text.split())
+                if text and (not cells or cells[-1] != text):
+                    cells.append(text)
+            texts.append(" | ".join(cells))
+    return "\n\n".join(t for t in texts if t), headings
+
+
+def test_a_docx_is_streamed_into_what_python_docx_reads(tmp_path: Path) -> None:
+    data = _rich_docx()
+    document = _read(tmp_path, "rich.docx", data)
+    text, headings = _as_python_docx_reads(data)
+    assert document.text == text
+    assert [(h.level, h.text) for h in document.headings] == headings
+    assert "link text" in text and "c00 c01 | c02" in text  # the file holds what it should
+    assert "inserted" not in text and "in a control" not in text and "nested" not in text
+
+
+def test_a_docx_with_too_much_text_is_refused_once_that_much_is_read(tmp_path: Path) -> None:
+    data = make_docx([(f"Paragraph {n}.", None) for n in range(2000)])
+    with pytest.raises(CorpusError) as raised:
+        _read(tmp_path, "long.docx", data, max_document_chars=1000)
+    assert str(raised.value) == (
+        f"{str(tmp_path / 'long.docx')!r} holds more than 1,000 characters of text, the "
+        "limit (CPPQA_MAX_DOCUMENT_CHARS): split it into smaller files"
+    )
+
+
 # --- HTML ----------------------------------------------------------------------------------
 
 
@@ -238,6 +352,29 @@ def test_a_web_page_reads_as_its_main_text_without_menus_or_scripts(tmp_path: Pa
     last = document.text.index(SENTENCES[-1])
     assert document.heading_at(last) is not None
     assert document.heading_at(last).text == "Today"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("heading", "kept"),
+    [
+        (
+            'Socket Programming HOWTO<a class="headerlink" href="#s">¶</a>',
+            "Socket Programming HOWTO",
+        ),
+        ('Creating a Socket <a href="#c">#</a>', "Creating a Socket"),
+        ('Section<a class="doc-anchor" href="#x">§</a>', "Section"),
+        ('Links <a href="#l">🔗</a>', "Links"),
+        ('Links <a href="#l">🔗\ufe0f</a>', "Links"),
+        ("Using C#", "Using C#"),
+    ],
+)
+def test_html_headings_lose_their_permalink_sign(tmp_path: Path, heading: str, kept: str) -> None:
+    page = make_html([("Formation", SENTENCES[:3])]).replace(
+        b"<h2>Formation</h2>", f"<h2 id='f'>{heading}</h2>".encode()
+    )
+    document = _read(tmp_path, "doc.html", page)
+    assert [h.text for h in document.headings][1] == kept
+    assert f"{kept}\n\n" in document.text  # the sign is gone from the text answers quote
 
 
 def test_htm_is_html(tmp_path: Path) -> None:

@@ -24,17 +24,14 @@ import re
 import threading
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cppqa.config import Settings
 from cppqa.errors import CorpusError, CppqaError
 from cppqa.records import Document, Heading
-
-if TYPE_CHECKING:
-    from docx.document import Document as DocxDocument
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +168,10 @@ def read_markdown(data: bytes, name: str, settings: Settings) -> Content:
 
 #: PDFium is not thread-safe (pypdfium2's documentation): one document at a time.
 _PDFIUM = threading.Lock()
+#: Pages are read until their raw text is over this many times ``max_document_chars``:
+#: reflowing drops line ends and runs of spaces, so raw text may be longer than the text
+#: kept (which is checked after), but not twice as long.
+_RAW_TEXT_SHARE = 2
 
 
 def read_pdf(
@@ -217,8 +218,12 @@ def read_pdf(
                     "(CPPQA_MAX_PAGES): split it into smaller files"
                 )
             pages = []
+            read = 0
             for number in range(len(pdf)):
                 pages.append(_page_text(pdf, number, name))
+                read += len(pages[-1])
+                if read > _RAW_TEXT_SHARE * settings.max_document_chars:
+                    raise _too_long(name, settings.max_document_chars)
                 if progress is not None:
                     progress(number + 1, len(pdf))
         finally:
@@ -339,7 +344,9 @@ def read_docx(data: bytes, name: str, settings: Settings) -> Content:
     """A Word ``.docx`` file: its paragraphs, headings and table rows, in order.
 
     The ZIP archive's declared sizes are checked before anything is unpacked
-    (``zipfile`` never unpacks more than an entry declares).
+    (``zipfile`` never unpacks more than an entry declares); then the document is read
+    as it is unpacked (``cppqa.wordml``), and reading stops as soon as its text is
+    over ``max_document_chars``: work and memory follow what has been read.
     """
     if not data.startswith(b"PK\x03\x04"):
         raise CorpusError(
@@ -349,55 +356,65 @@ def read_docx(data: bytes, name: str, settings: Settings) -> Content:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(entry.file_size for entry in archive.infolist())
+            if unpacked > settings.max_unpacked_bytes:
+                raise CorpusError(
+                    f"{name!r} would unpack to {_size(unpacked)} from {_size(len(data))}, "
+                    f"more than the {_size(settings.max_unpacked_bytes)} allowed "
+                    "(CPPQA_MAX_UNPACKED_BYTES): it may be a zip bomb; leave it out, or open "
+                    "it in Word and save it again"
+                )
+            return _joined(_docx_blocks(archive, name, settings.max_document_chars))
     except zipfile.BadZipFile as exc:
         raise CorpusError(
             f"{name!r} is truncated or damaged ({exc}): download it again, or open it in "
             "Word and save it again"
         ) from None
-    if unpacked > settings.max_unpacked_bytes:
-        raise CorpusError(
-            f"{name!r} would unpack to {_size(unpacked)} from {_size(len(data))}, more than "
-            f"the {_size(settings.max_unpacked_bytes)} allowed "
-            "(CPPQA_MAX_UNPACKED_BYTES): it may be a zip bomb; leave it out, or open it in "
-            "Word and save it again"
-        )
-    import docx
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-        blocks = list(_docx_blocks(document))
     except CppqaError:
         raise
-    except Exception as exc:  # a damaged file makes python-docx raise many kinds
+    except Exception as exc:  # a damaged file makes the XML and ZIP readers raise many kinds
         detail = exc.args[0] if len(exc.args) == 1 else exc  # a KeyError's str() is quoted
         raise CorpusError(
             f"{name!r} cannot be read as a Word document ({detail}): open it in Word and save "
             "it again as .docx"
         ) from None
-    return _joined(blocks)
 
 
-def _docx_blocks(document: DocxDocument) -> Iterator[tuple[str, int | None]]:
-    from docx.text.paragraph import Paragraph
+def _docx_blocks(
+    archive: zipfile.ZipFile, name: str, limit: int
+) -> Iterator[tuple[str, int | None]]:
+    """The blocks of a Word document (text, heading level), read until their text, as
+    ``_joined`` joins it, would be over ``limit`` characters: then ``CorpusError``.
 
-    names = {style.style_id: style.name for style in document.styles}
-    for item in document.iter_inner_content():
-        if isinstance(item, Paragraph):
-            # The paragraph's own style id (None: the default, never a heading). Its public
-            # ``style`` looks the default style up again for each paragraph, ~1 ms each.
-            style_id = item._p.style
-            style = names.get(style_id) or "" if style_id else ""
+    An empty paragraph counts as its separator would (2), so that a document of empty
+    paragraphs is not read without end either."""
+    from cppqa.wordml import blocks
+
+    size = 0
+    for texts, style in blocks(archive):
+        if len(texts) == 1:
+            text = _squash(texts[0])
             heading = _HEADING_STYLE.match(style)
             level = 0 if style == "Title" else int(heading.group(1)) if heading else None
-            yield _squash(item.text), level
-            continue
-        for row in item.rows:
+        else:
             cells: list[str] = []
-            for cell in row.cells:  # a merged cell is listed once per column it spans
-                text = _squash(cell.text)
-                if text and (not cells or cells[-1] != text):
-                    cells.append(text)
-            yield " | ".join(cells), None
+            for cell in texts:  # a merged cell is listed once per column it spans
+                squashed = _squash(cell)
+                if squashed and (not cells or cells[-1] != squashed):
+                    cells.append(squashed)
+            text, level = " | ".join(cells), None
+        size += len(text) + 2
+        if size - 2 > limit:
+            raise _too_long(name, limit)
+        yield text, level
+
+
+def _too_long(name: str, limit: int) -> CorpusError:
+    """Said of a document found to hold more than ``limit`` characters before it was all
+    read (reading stopped there)."""
+    return CorpusError(
+        f"{name!r} holds more than {limit:,} characters of text, the limit "
+        "(CPPQA_MAX_DOCUMENT_CHARS): split it into smaller files"
+    )
 
 
 # --- HTML -----------------------------------------------------------------------------------
@@ -428,7 +445,8 @@ def _html_blocks(body: Any) -> Iterator[tuple[str, int | None]]:
     for element in body:
         if element.tag == "head":
             rend = str(element.get("rend", "h1"))
-            yield _squash("".join(element.itertext())), int(rend[1:]) if rend[1:].isdigit() else 1
+            text = without_permalink(_squash("".join(element.itertext())))
+            yield text, int(rend[1:]) if rend[1:].isdigit() else 1
         elif element.tag == "list":
             for item in element.iterchildren("item"):
                 yield _squash("".join(item.itertext())), None
@@ -438,6 +456,31 @@ def _html_blocks(body: Any) -> Iterator[tuple[str, int | None]]:
                 yield " | ".join(c for c in cells if c), None
         else:
             yield _squash("".join(element.itertext())), None
+
+
+#: What documentation generators put at the end of a heading as its permalink (Sphinx and
+#: MkDocs "¶", rustdoc "§", "🔗" with its emoji selector, the zero-width space of
+#: Docusaurus), besides a "#" of its own ("Using C#" keeps its "#").
+_PERMALINK_SIGNS = frozenset(" ¶§🔗\ufe0f\u200b")
+
+
+def without_permalink(heading: str) -> str:
+    """``heading`` without the permalink sign a documentation generator put at its end.
+
+    >>> without_permalink("Socket Programming HOWTO¶"), without_permalink("Creating a socket #")
+    ('Socket Programming HOWTO', 'Creating a socket')
+    >>> without_permalink("Using C#"), without_permalink("¶")
+    ('Using C#', '¶')
+    """
+    end = len(heading)
+    while end:  # by index: a long run of signs costs one pass, not one copy per sign
+        while end and heading[end - 1] in _PERMALINK_SIGNS:
+            end -= 1
+        if end >= 2 and heading[end - 2 : end] == " #":
+            end -= 2
+            continue
+        break
+    return heading[:end] if end else heading
 
 
 # --- shared ---------------------------------------------------------------------------------
@@ -452,7 +495,7 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def _joined(blocks: Sequence[tuple[str, int | None]]) -> Content:
+def _joined(blocks: Iterable[tuple[str, int | None]]) -> Content:
     """Blocks (text, heading level or None) as paragraphs separated by blank lines."""
     parts: list[str] = []
     headings: list[Heading] = []
