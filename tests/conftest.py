@@ -36,6 +36,7 @@ class FakeEmbedder:
     name = "fake-hashing-embedder"
     weights_sha256 = "0" * 64
     dimension = 64
+    precision = "fp32"
 
     def __init__(self) -> None:
         self.calls = 0

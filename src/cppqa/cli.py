@@ -632,7 +632,7 @@ def _index(args: argparse.Namespace) -> int:
     # A bad file fails before the model loads.
     documents = load_corpus(settings.corpus_dir, settings, progress=reading)
     reading.close()
-    embedder = load_embedder(settings.model)
+    embedder = load_embedder(settings.model, settings.precision)
     index = Index.build(settings, embedder, documents=documents, document_progress=embedding)
     embedding.close()
     index = index.save(settings.index_dir)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cppqa.config import Precision
 from cppqa.errors import ModelError
 
 if TYPE_CHECKING:
@@ -27,10 +28,12 @@ WEIGHTS_FILE = "model.safetensors"
 
 
 class Embedder(Protocol):
-    """What the index needs from a model: a name, a fingerprint and unit vectors."""
+    """What the index needs from a model: a name, a fingerprint, the arithmetic its vectors
+    are made in (``fp32`` or ``bf16``, recorded with the index) and unit vectors."""
 
     name: str
     weights_sha256: str
+    precision: str
 
     @property
     def dimension(self) -> int: ...
@@ -91,11 +94,15 @@ def sha256_file(path: Path) -> str:
 
 
 class SentenceTransformerEmbedder:
-    """A verified sentence-transformers model on the CPU, giving normalised vectors."""
+    """A verified sentence-transformers model on the CPU, giving normalised vectors.
 
-    def __init__(self, info: ModelInfo) -> None:
+    ``precision`` (``fp32`` or ``bf16``, see ``cppqa.precision``) may be changed after
+    loading: queries are embedded in the precision their index was built in."""
+
+    def __init__(self, info: ModelInfo, precision: str = "fp32") -> None:
         self.name = info.name
         self.weights_sha256 = info.weights_sha256
+        self.precision = precision
         # Never reach for a hub, even for a missing tokenizer file.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -116,16 +123,23 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         import numpy as np
 
-        vectors = self._model.encode(
-            texts,
-            batch_size=64,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
+        from cppqa.precision import autocast
+
+        with autocast(self.precision):
+            vectors = self._model.encode(
+                texts,
+                batch_size=64,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
+        # bf16 products, fp32 vectors (sentence-transformers upcasts): FAISS sees float32
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_embedder(model: str | None) -> SentenceTransformerEmbedder:
-    """The verified model named by ``model`` (None: the packaged one)."""
-    return SentenceTransformerEmbedder(describe_model(model))
+def load_embedder(model: str | None, precision: Precision) -> SentenceTransformerEmbedder:
+    """The verified model named by ``model`` (None: the packaged one), embedding in
+    ``precision`` (``auto``: bf16 where the CPU has bfloat16 instructions)."""
+    from cppqa.precision import resolve
+
+    return SentenceTransformerEmbedder(describe_model(model), resolve(precision))

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cppqa.config import Settings, VectorBackend
+from cppqa.config import Precision, Settings, VectorBackend
 from cppqa.corpus import corpus_passages, load_corpus
 from cppqa.dense import FaissStore, VectorStore
 from cppqa.documents import FileProgress
@@ -100,7 +100,11 @@ class Index:
             vectors = _encode_by_document(embedder, [*sentences, *chunks], document_progress)
         manifest: dict[str, Any] = {
             "format": FORMAT_VERSION,
-            "model": {"name": embedder.name, "weights_sha256": embedder.weights_sha256},
+            "model": {
+                "name": embedder.name,
+                "weights_sha256": embedder.weights_sha256,
+                "precision": embedder.precision,
+            },
             "corpus": {d.doc: d.sha256 for d in documents},
             "splitting": _splitting(settings),
         }
@@ -278,6 +282,13 @@ def staleness(
         return f"index format {manifest.get('format')} is not the current {FORMAT_VERSION}"
     if manifest.get("model", {}).get("weights_sha256") != model.weights_sha256:
         return f"index was built with another model ({manifest.get('model', {}).get('name')})"
+    built_in = vector_precision(manifest)
+    if settings.precision is not Precision.AUTO and built_in != settings.precision.value:
+        # vectors of two precisions never meet in one search
+        return (
+            f"index vectors were made in {built_in}, and CPPQA_PRECISION asks for "
+            f"{settings.precision.value}"
+        )
     if manifest.get("splitting") != _splitting(settings):
         return "index was built with other splitting parameters"
     if documents is None:
@@ -300,6 +311,11 @@ def staleness(
         if _sha256(path) != files.get(name):
             return f"index file {name} is damaged (checksum mismatch)"
     return None
+
+
+def vector_precision(manifest: dict[str, Any]) -> str:
+    """The precision an index's vectors were made in (indexes before it was recorded: fp32)."""
+    return str(manifest.get("model", {}).get("precision", "fp32"))
 
 
 def _store_mismatch(manifest: dict[str, Any], settings: Settings) -> str | None:

@@ -22,7 +22,8 @@ from pathlib import Path
 from cppqa.config import Settings
 from cppqa.dialogue import Turn, pronoun_of, resolve
 from cppqa.embed import Embedder, ModelInfo, SentenceTransformerEmbedder, describe_model
-from cppqa.index import Index, ensure_index, fingerprint
+from cppqa.index import Index, ensure_index, fingerprint, vector_precision
+from cppqa.precision import resolve as resolve_precision
 from cppqa.question import clean_question
 from cppqa.reader import Calibration, Reader, adapted_folder
 from cppqa.records import Answer, Passage, Source
@@ -113,21 +114,26 @@ class QA:
         def read(index: Index) -> Reader:  # after the index: its errors are told first
             if reader is not None:
                 return reader
+            precision = resolve_precision(settings.precision)
             if settings.reader:
-                return Reader.load(Path(settings.reader))
+                return Reader.load(Path(settings.reader), precision)
             # the reader adapted to this very corpus if there is one, else the general one
-            return Reader.load(adapted_folder(fingerprint(index.documents)))
+            return Reader.load(adapted_folder(fingerprint(index.documents)), precision)
 
         if embedder is None:
             info = describe_model(settings.model)
-            holder: list[Embedder] = []
+            holder: list[SentenceTransformerEmbedder] = []
 
-            def get() -> Embedder:
-                if not holder:
-                    holder.append(SentenceTransformerEmbedder(info))  # hashed once, above
+            def get() -> SentenceTransformerEmbedder:
+                if not holder:  # hashed once, above; a new index is built in this precision
+                    holder.append(
+                        SentenceTransformerEmbedder(info, resolve_precision(settings.precision))
+                    )
                 return holder[0]
 
             index = ensure_index(settings, info, get, rebuild=rebuild, progress=progress)
+            # queries are embedded as the index's vectors were (auto never mixes them)
+            get().precision = vector_precision(index.manifest)
             return cls(index, get(), settings, read(index))
         fake = ModelInfo(embedder.name, Path("."), embedder.weights_sha256)
         index = ensure_index(settings, fake, lambda: embedder, rebuild=rebuild, progress=progress)

@@ -139,8 +139,17 @@ class Reader:
     [-3.1]
     """
 
-    def __init__(self, folder: Path, model: Any, tokenizer: Any, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        model: Any,
+        tokenizer: Any,
+        meta: dict[str, Any],
+        precision: str = "fp32",
+    ) -> None:
         self.folder = folder
+        #: ``fp32``, or ``bf16``: the forward pass under bfloat16 autocast (``precision.py``).
+        self.precision = precision
         self.model = model
         self.tokenizer = tokenizer
         self.meta = meta
@@ -151,8 +160,9 @@ class Reader:
         self.adapted_to = str((meta.get("adapted") or {}).get("corpus", ""))
 
     @classmethod
-    def load(cls, folder: Path | None = None) -> Reader:
-        """Load the reader in ``folder`` (None: the shipped one) after checking its hash."""
+    def load(cls, folder: Path | None = None, precision: str = "fp32") -> Reader:
+        """Load the reader in ``folder`` (None: the shipped one) after checking its hash;
+        it reads in ``precision`` (``fp32`` or ``bf16``)."""
         folder = SHIPPED_DIR if folder is None else Path(folder).resolve()
         weights = folder / WEIGHTS_FILE
         if not weights.is_file():
@@ -193,7 +203,7 @@ class Reader:
         except Exception as exc:  # any loader failure is an unusable reader folder
             raise ModelError(f"cannot load the reader in {str(folder)!r}: {exc}") from exc
         meta["weights_sha256"] = digest
-        return cls(folder, model, tokenizer, meta)
+        return cls(folder, model, tokenizer, meta, precision)
 
     def encode(self, question: str, windows: list[str]) -> Any:
         """Tokenise ``question`` against each window, truncating only the window.
@@ -212,9 +222,11 @@ class Reader:
             return []
         import torch
 
+        from cppqa.precision import autocast
+
         batch = self.encode(question, windows)
         offsets = batch.pop("offset_mapping")
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(self.precision):
             out = self.model(**batch)
         return window_logits(batch, offsets, out)
 

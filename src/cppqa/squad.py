@@ -159,7 +159,7 @@ def article_qas(articles: Sequence[Article], settings: Settings) -> Iterator[tup
     from cppqa.qa import QA
     from cppqa.reader import Reader
 
-    embedder = load_embedder(settings.model)
+    embedder = load_embedder(settings.model, settings.precision)
     reader = Reader.load(Path(settings.reader) if settings.reader else None)
     with tempfile.TemporaryDirectory(prefix="cppqa-squad-") as tmp:
         for n, article in enumerate(articles):
