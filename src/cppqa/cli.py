@@ -356,13 +356,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
     bench.add_argument(
-        "--questions", type=int, default=300, metavar="N", help="warm questions (default: 300)"
+        "--questions",
+        type=int,
+        metavar="N",
+        help="warm questions (default: 300; with --precision, 60)",
     )
     bench.add_argument(
         "--repeats", type=int, default=3, metavar="N", help="cold starts and builds (default: 3)"
     )
     bench.add_argument(
         "--data", metavar="DIR", help="folder with qa.jsonl for the questions (default: ./eval)"
+    )
+    bench.add_argument(
+        "--precision",
+        action="store_true",
+        help="float32 against bfloat16 autocast instead of the system run: embedding speed "
+        "and retrieval, reader speed and answers, side by side (--questions: default 60 here)",
     )
     bench.add_argument(
         "--scale", action="store_true", help="the synthetic scale run instead of the system run"
@@ -947,10 +956,24 @@ def _bench(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 0
+    if args.precision:
+        from cppqa.bench_precision import run_precision
+
+        report = run_precision(
+            _settings(args),
+            data=Path(args.data) if args.data else Path("eval"),
+            questions=args.questions or 60,
+        )
+        print(
+            json.dumps(report.to_json(), ensure_ascii=False, indent=1)
+            if args.json
+            else bench.format_system(report)
+        )
+        return 0
     report = bench.run_system(
         _settings(args),
         data=Path(args.data) if args.data else Path("eval"),
-        questions=args.questions,
+        questions=args.questions or 300,
         repeats=args.repeats,
     )
     if args.json:
