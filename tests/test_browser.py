@@ -227,6 +227,16 @@ def test_injected_html_stays_text(session: Session) -> None:
     assert session.dialogs == []
 
 
+def test_markdown_in_a_question_stays_text(session: Session) -> None:
+    """An image in Markdown was fetched, and a link made live, from the user's own
+    question (issue 32, hole 9): it shows as typed."""
+    typed = "![t](http://127.0.0.1:9/track.png) [x](http://evil.example) **b** www.example.com"
+    session.ask(typed)
+    question = session.page.locator('[data-testid="user"]').last
+    expect(question).to_have_text(typed)
+    expect(question.locator("img, a, strong")).to_have_count(0)
+
+
 # --- bad input ---------------------------------------------------------------
 
 

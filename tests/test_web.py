@@ -38,8 +38,8 @@ from cppqa.render import (
 )
 from cppqa.sessions import FOLDER_PREFIX, Uploads, unique_names
 from cppqa.web import (
+    ASKED,
     EXAMPLES,
-    FAILED,
     FEEDBACK_NOTE,
     MAX_REQUEST_BYTES,
     NOT_SAVED,
@@ -166,17 +166,23 @@ class _FailingQA:
     ("error", "said"),
     [
         (QuestionError("the question '???' has no words to search for"), "has no words"),
-        (RuntimeError("the reader broke"), FAILED),
+        (
+            RuntimeError("the reader broke"),
+            "Something went wrong on the server while answering (reference ",
+        ),
     ],
 )
 def test_a_failing_question_is_said_in_the_chat(
     error: Exception, said: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="cppqa.web"):
+    with caplog.at_level(logging.ERROR):
         shown, answer = reply(_FailingQA(error), "???", [])  # type: ignore[arg-type]
     assert answer is None
     assert said in _text(shown) and said in _copy(shown)
     assert ("the reader broke" in caplog.text) == isinstance(error, RuntimeError)
+    if isinstance(error, RuntimeError):  # the reference said is the log line's
+        reference = re.search(r"reference (\w+)\)", _text(shown))
+        assert reference is not None and f"[reference {reference[1]}]" in caplog.text
 
 
 def test_user_text_is_escaped_for_the_page_and_restored_for_the_server() -> None:
@@ -189,7 +195,7 @@ def test_user_text_is_escaped_for_the_page_and_restored_for_the_server() -> None
         {"role": "assistant", "content": "<p><strong>x</strong></p>"},
     ]
     shown = chatbot.postprocess(history)
-    assert shown.root[0].content[0].text == html.escape(XSS + " & &lt;", quote=False)
+    assert shown.root[0].content[0].text == ASKED.format(escape(XSS + " & &lt;"))
     assert shown.root[1].content[0].text == "<p><strong>x</strong></p>"
     back = chatbot.preprocess(shown)
     assert back[0]["content"][0]["text"] == XSS + " & &lt;"
@@ -605,7 +611,7 @@ def test_the_server_holds_at_most_the_set_number_of_uploads(
         uploads.add("c", [_given(tmp_path, "c.md", NOTES)])
     assert str(refused.value) == (
         "the server is holding the documents of 2 other sessions, its most "
-        "(CPPQA_MAX_UPLOAD_SESSIONS): try again in a few minutes, when one has ended"
+        "(CPPQA_MAX_UPLOAD_SESSIONS): try again in 1 minute"
     )
     assert _held(tmp_path) == before  # nothing of the refused one
     assert len(uploads) == 2

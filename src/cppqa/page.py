@@ -34,6 +34,8 @@ CSS = """
 .cppqa-not-answer .cppqa-source { border-left-color: var(--body-text-color-subdued); }
 .cppqa-document-view { max-width: 75ch; margin: 0 auto; }
 .cppqa-document { white-space: pre-wrap; line-height: 1.7; }
+/* the user's own question, as typed: its line breaks kept (web.ASKED) */
+.cppqa-asked { white-space: pre-wrap; }
 .cppqa-document h2 { white-space: normal; }
 #cppqa-hit { scroll-margin: 4rem; }
 /* the selected tab's accent red is 3.6:1 on the page; a darker red of the same hue */

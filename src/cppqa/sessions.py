@@ -4,9 +4,16 @@ A session's files are moved into a temporary folder of their own
 (``cppqa-upload-*``, never ``corpus/``), read with ``cppqa.documents``, indexed in
 memory with the shipped QA's embedding model, and answered from by a ``QA`` that
 shares its reader (the general one, when the shipped QA's is adapted to its corpus).
-``Uploads`` holds at most ``Settings.max_upload_sessions`` of them; one unused for
+``Uploads`` holds at most ``Settings.max_upload_sessions`` of them, and at most
+``MAX_PER_CLIENT`` for one client (an address); one unused for
 ``Settings.upload_idle_seconds`` is removed, and so is a session's when it ends
-(``drop``) and every one when the server stops (``close``).
+(``drop``) and every one when the server stops (``close``). Folders that an earlier run
+left behind (it was killed) are removed at the next start (``sweep_stale``).
+
+Only regular files reach an upload: never a folder, a link or a device, and, where
+``incoming`` is given (the web app's upload folder), only a file in a folder of its
+own there (``accepted``). File names are cleaned of control and bidirectional
+characters before they are used or shown (``clean_name``).
 
 >>> uploads = Uploads(qa)                                            # doctest: +SKIP
 >>> mine = uploads.add("session-1", [(Path("/tmp/in/report.pdf"), "report.pdf")])  # doctest: +SKIP
@@ -18,10 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import os
 import shutil
+import stat
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,8 +49,21 @@ log = logging.getLogger(__name__)
 
 #: Told while files are read and indexed: the share done (0 to 1) and what is being done.
 Progress = Callable[[float, str], None]
-#: The prefix of every upload's temporary folder.
+#: The prefix of every upload's temporary folder; the process id follows it
+#: (``cppqa-upload-1234-x7k2``), so that a later run knows whose it was.
 FOLDER_PREFIX = "cppqa-upload-"
+#: Most sessions of one client (one address) whose uploads the server holds at once:
+#: without it, one client's eight requests took every slot, renewably.
+MAX_PER_CLIENT = 2
+#: Longest file name kept, in bytes of UTF-8 (file systems allow 255).
+MAX_NAME_BYTES = 200
+#: Characters that reorder or hide text (Unicode's bidirectional controls and marks):
+#: "report\u202efdp.exe" shows as "reportexe.pdf".
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f"  # the Arabic letter mark, the left-to-right and right-to-left marks
+    "\u202a\u202b\u202c\u202d\u202e"  # embeddings and overrides, and their end
+    "\u2066\u2067\u2068\u2069"  # isolates, and their end
+)
 
 
 @dataclass(frozen=True)
@@ -50,13 +74,18 @@ class Upload:
     qa: QA
     #: When it was last used, by ``Uploads``' clock.
     used: float
+    #: Who sent it (an address; "" unknown).
+    client: str = ""
 
 
 class Uploads:
-    """The upload indexes the server holds, one per session key, at most a set number.
+    """The upload indexes the server holds, one per session key, at most a set number,
+    and at most ``per_client`` for one client.
 
     ``settings`` default to ``qa``'s; ``root`` is where the temporary folders go
-    (default: the system's); ``clock`` measures idle time (tests pass their own).
+    (default: the system's); ``incoming`` is the only folder files may come from (each
+    in a folder of its own there; None: anywhere); ``clock`` measures idle time (tests
+    pass their own).
     """
 
     def __init__(
@@ -65,28 +94,39 @@ class Uploads:
         settings: Settings | None = None,
         *,
         root: Path | None = None,
+        incoming: Path | None = None,
+        per_client: int = MAX_PER_CLIENT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.shipped = qa
         self.settings = settings or qa.settings
+        self.per_client = per_client
         self._root = root
+        self._incoming = incoming
         self._clock = clock
         self._held: dict[str, Upload] = {}
-        self._building: set[str] = set()
+        self._building: dict[str, str] = {}  # key: client
         self._dropped: set[str] = set()  # ended while their files were being read
         self._lock = threading.Lock()
         self._general: Reader | None = None  # loaded when the shipped QA's is adapted
 
     def add(
-        self, key: str, files: Sequence[tuple[Path, str]], progress: Progress | None = None
+        self,
+        key: str,
+        files: Sequence[tuple[Path, str]],
+        progress: Progress | None = None,
+        *,
+        client: str = "",
     ) -> QA:
-        """Read and index ``files`` (each a path and the name it was given) for ``key``.
+        """Read and index ``files`` (each a path and the name it was given) for ``key``,
+        sent by ``client`` (an address; "" counts for no client).
 
         The files are moved into a new temporary folder. On success they replace what
         ``key`` held; on any failure the folder is removed and ``key`` holds what it
         held before. Raises ``CorpusError`` for a file that cannot be read (its message
-        names the file as given) and ``UploadError`` when too many files are given or
-        the server holds its most.
+        names the file as given) and ``UploadError`` for a path that is no regular file
+        uploaded here, when too many files are given, or when the server or the client
+        holds its most (the message says when to try again).
         """
         settings = self.settings
         if not files:
@@ -96,42 +136,67 @@ class Uploads:
                 f"{len(files)} files is more than the {settings.max_upload_files} one upload "
                 "may hold (CPPQA_MAX_UPLOAD_FILES): upload fewer at a time"
             )
+        for path, name in files:
+            accepted(path, name, self._incoming)
         self.sweep()
         with self._lock:
             if key in self._building:
                 raise UploadError("your earlier files are still being read: wait for them")
-            others = len(self._building) + sum(1 for held in self._held if held != key)
-            if others >= settings.max_upload_sessions:
-                raise UploadError(
-                    f"the server is holding the documents of {others} other sessions, its "
-                    "most (CPPQA_MAX_UPLOAD_SESSIONS): try again in a few minutes, when one "
-                    "has ended"
-                )
-            self._building.add(key)
+            self._refuse_when_full(key, client)
+            self._building[key] = client
             self._dropped.discard(key)
-        folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=self._root))
+        folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-", dir=self._root))
         try:
             qa = self._build(folder, files, progress or _quiet)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             with self._lock:
-                self._building.discard(key)
+                self._building.pop(key, None)
                 self._dropped.discard(key)
             raise
         with self._lock:
-            self._building.discard(key)
+            self._building.pop(key, None)
             if key in self._dropped:  # the session ended while its files were read
                 self._dropped.discard(key)
                 old, kept = None, False
             else:
                 old, kept = self._held.get(key), True
-                self._held[key] = Upload(folder, qa, self._clock())
+                self._held[key] = Upload(folder, qa, self._clock(), client)
         if old is not None:
             shutil.rmtree(old.folder, ignore_errors=True)
         if not kept:
             shutil.rmtree(folder, ignore_errors=True)
         log.info("session upload: %d document(s) in %s", len(qa.index.documents), folder)
         return qa
+
+    def _refuse_when_full(self, key: str, client: str) -> None:
+        """Raise ``UploadError`` when the server, or ``client``, holds its most uploads
+        besides ``key``'s own; the message says when one is freed at the latest. Called
+        with the lock held."""
+        others = {k: c for k, c in self._building.items() if k != key}
+        others.update({k: u.client for k, u in self._held.items() if k != key})
+        theirs = [k for k, c in others.items() if client and c == client]
+        if len(theirs) >= self.per_client:
+            raise UploadError(
+                f"you already have documents open in {len(theirs)} other tabs or sessions, "
+                f"the most one client may: {self._retry(theirs)}, or close one of them"
+            )
+        if len(others) >= self.settings.max_upload_sessions:
+            raise UploadError(
+                f"the server is holding the documents of {len(others)} other sessions, its "
+                f"most (CPPQA_MAX_UPLOAD_SESSIONS): {self._retry(list(others))}"
+            )
+
+    def _retry(self, keys: Sequence[str]) -> str:
+        """When to try again: when the first of ``keys``' uploads can have been unused
+        for ``upload_idle_seconds`` and removed (a few minutes, when all are being read)."""
+        now = self._clock()
+        idle = self.settings.upload_idle_seconds
+        left = [self._held[k].used + idle - now for k in keys if k in self._held]
+        if not left:
+            return "try again in a few minutes"
+        minutes = max(math.ceil(min(left) / 60), 1)
+        return f"try again in {minutes} minute{'' if minutes == 1 else 's'}"
 
     def keep(self, key: str, names: Sequence[str]) -> QA | None:
         """Answer for ``key`` from only its documents named ``names`` (re-indexed);
@@ -152,7 +217,7 @@ class Uploads:
         qa = self._indexed(upload.folder, documents)
         with self._lock:
             if key in self._held:
-                self._held[key] = Upload(upload.folder, qa, self._clock())
+                self._held[key] = Upload(upload.folder, qa, self._clock(), upload.client)
         return qa
 
     def get(self, key: str) -> QA | None:
@@ -249,17 +314,39 @@ class Uploads:
         return self._general
 
 
+def clean_name(raw: str) -> str:
+    """A file name as it is used and shown: its last path part, without control
+    characters, NUL, bidirectional controls or line separators, cut to
+    ``MAX_NAME_BYTES`` (its suffix kept), and "document" when nothing is left.
+
+    >>> clean_name("../report\\u202efdp.exe"), clean_name("a\\x00b.md"), clean_name("..")
+    ('reportfdp.exe', 'ab.md', 'document')
+    """
+    kept = "".join(
+        ch
+        for ch in raw.replace("\\", "/")
+        if ch not in BIDI_CONTROLS and unicodedata.category(ch) not in ("Cc", "Cs", "Zl", "Zp")
+    )
+    name = Path(kept).name.strip()
+    if name in {"", ".", ".."}:
+        return "document"
+    if len(name.encode()) > MAX_NAME_BYTES:
+        suffix = Path(name).suffix
+        suffix = suffix if len(suffix.encode()) <= 16 else ""
+        stem = name[: len(name) - len(suffix)].encode()[: MAX_NAME_BYTES - len(suffix.encode())]
+        name = stem.decode(errors="ignore").rstrip() + suffix
+    return name
+
+
 def unique_names(names: Sequence[str]) -> list[str]:
-    """Each name as a plain file name (no folders), the later of two alike numbered.
+    """Each name cleaned (``clean_name``), the later of two alike numbered.
 
     >>> unique_names(["a/report.pdf", "report.pdf", "..", ""])
     ['report.pdf', 'report (2).pdf', 'document', 'document (2)']
     """
     out: list[str] = []
     for raw in names:
-        name = Path(raw.replace("\\", "/")).name.strip()
-        if name in {"", ".", ".."}:
-            name = "document"
+        name = clean_name(raw)
         stem, suffix = Path(name).stem, Path(name).suffix
         candidate, number = name, 1
         while candidate in out:
@@ -269,11 +356,85 @@ def unique_names(names: Sequence[str]) -> list[str]:
     return out
 
 
+def accepted(path: Path, name: str, incoming: Path | None = None) -> Path:
+    """``path`` when it is a regular file (not a folder, a link or a device) reached
+    without a link, and, with ``incoming``, in a folder of its own right inside
+    ``incoming`` (as Gradio keeps each upload); else ``UploadError``.
+
+    A folder given as a file once made the server move other sessions' pending uploads
+    and then delete them.
+    """
+    shown = clean_name(name)
+    refused = UploadError(f"{shown!r} is not a file uploaded to this server: upload it again")
+    try:
+        status = os.lstat(path)
+        resolved = Path(path).resolve(strict=True)
+    except (OSError, ValueError):  # missing, a NUL in the path, a loop of links
+        raise refused from None
+    if not stat.S_ISREG(status.st_mode) or resolved != Path(os.path.abspath(path)):
+        raise refused
+    if incoming is not None:
+        inside = Path(incoming).resolve()
+        if resolved.parent.parent != inside or resolved.parent == inside:
+            raise refused
+    return resolved
+
+
+def sweep_stale(root: Path | None = None) -> list[Path]:
+    """Remove the upload folders in ``root`` (default: the system's temporary folder)
+    that an earlier run left behind: ours (``FOLDER_PREFIX``), owned by this user, real
+    folders (not links), and made by a process that is gone, or before folders were
+    named by process. The folders removed.
+
+    Run at start-up: a server killed (``kill -9``, a crash) never removed its own.
+    """
+    root = Path(root or tempfile.gettempdir())
+    removed = []
+    for folder in root.glob(FOLDER_PREFIX + "*"):
+        try:
+            status = os.lstat(folder)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():
+            continue
+        if _running(_maker(folder.name)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        log.info("removed %s, left by an earlier run", folder)
+        removed.append(folder)
+    return removed
+
+
+def _maker(name: str) -> int | None:
+    """The process that made an upload folder, by its name (None: named before that)."""
+    pid = name[len(FOLDER_PREFIX) :].split("-", 1)[0]
+    return int(pid) if pid.isdigit() and "-" in name[len(FOLDER_PREFIX) :] else None
+
+
+def _running(pid: int | None) -> bool:
+    """Whether process ``pid`` runs (None: unknown, taken as gone)."""
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's: running
+        return True
+    return True
+
+
 def release(files: Sequence[tuple[Path, str]]) -> None:
-    """Remove what is left of files handed to ``Uploads.add``: a file it did not move
-    (it was refused), and the folder it came in once that is empty."""
+    """Remove what is left of files handed to ``Uploads.add``: a regular file it did not
+    move (it was refused), and the folder it came in once that is empty. Anything else
+    (a folder, a link) is left alone."""
     for path, _ in files:
-        path.unlink(missing_ok=True)
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                continue
+            path.unlink()
+        except (OSError, ValueError):  # gone already, or no path at all (a NUL in it)
+            continue
         with contextlib.suppress(OSError):  # not empty (another session's copy?) or gone
             path.parent.rmdir()
 

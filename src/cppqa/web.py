@@ -16,18 +16,21 @@ from __future__ import annotations
 import atexit
 import html
 import logging
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from gradio.components.chatbot import ChatbotDataMessages, TextMessage
+from gradio.utils import get_upload_folder
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cppqa.api import add_endpoints, turns
+from cppqa.api import add_endpoints, client_of, forget, turns, unexpected
 from cppqa.config import Settings
 from cppqa.documents import SUFFIXES
 from cppqa.errors import CppqaError
@@ -45,7 +48,7 @@ from cppqa.render import (
     render_problem,
     render_reply,
 )
-from cppqa.sessions import Uploads, release, unique_names
+from cppqa.sessions import Uploads, release, sweep_stale, unique_names
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +74,13 @@ QUEUE_SIZE = 64
 MAX_REQUEST_BYTES = 1_000_000
 #: The character counter under the box appears from this share of the limit on.
 COUNTER_FROM = 0.8
-#: Said in the chat when answering fails for a reason that is not the question's.
-FAILED = "Something went wrong while answering. Please try again."
+#: Most browser sessions whose state (conversation, components) Gradio keeps; the least
+#: recently used is forgotten beyond. Gradio's default, 10,000, let memory grow by about
+#: 57 KB a session (every request from a new client is one) to gigabytes.
+STATE_SESSIONS = 256
+#: How the user's own message is shown: its text as inert HTML, in one raw HTML block,
+#: so that no Markdown (an image, a link) is rendered from it.
+ASKED = '<div class="cppqa-asked">{}</div>'
 #: Gradio's own copies of uploaded files that no event took (the page closed first)
 #: are deleted when older than this many seconds, checked as often.
 CACHE_SECONDS = 600
@@ -121,8 +129,7 @@ def reply(qa: QA, message: str, earlier: Sequence[Answer | None]) -> tuple[str, 
     except CppqaError as exc:
         return render_notice(as_sentence(str(exc))), None
     except Exception:  # the page must stay usable; the log keeps the traceback
-        log.exception("answering %r failed", message[:100])
-        return render_notice(FAILED), None
+        return render_notice(unexpected("answering")), None
     return render_reply(answer, len(earlier)), answer
 
 
@@ -224,11 +231,13 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
 
     With ``Settings.feedback_dir`` set, replies have thumbs up and down (``keep_vote``)
     and a line under the box says that votes are kept; without it, neither.
-    ``uploads`` holds what sessions upload (default: a new ``Uploads`` over ``qa``,
-    swept for idle ones in the background and emptied when the process exits).
+    ``uploads`` holds what sessions upload (default: a new ``Uploads`` over ``qa`` taking
+    files from Gradio's upload folder alone, swept for idle ones in the background and
+    emptied when the process exits; folders an earlier, killed run left are removed).
     """
     if uploads is None:
-        uploads = Uploads(qa)
+        sweep_stale()
+        uploads = Uploads(qa, incoming=Path(get_upload_folder()))
         uploads.sweep_every(min(SWEEP_SECONDS, qa.settings.upload_idle_seconds / 2))
         atexit.register(uploads.close)
     held = uploads  # for the closures below: a narrowed name
@@ -292,13 +301,19 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
         if not paths:
             return removed(paths, request)
         files = [(Path(path), Path(path).name) for path in paths]
+
+        def told(share: float, what: str) -> None:
+            progress(share, desc=what)
+
         try:
-            asked = held.add(key, files, lambda share, what: progress(share, desc=what))
-        except CppqaError as exc:
+            asked = held.add(key, files, told, client=client_of(request))
+        except Exception as exc:
             held.drop(key)  # the box is emptied: the chat answers from the shipped document
-            return shown(shipped, "", problem=str(exc), files=None)
+            said = str(exc) if isinstance(exc, CppqaError) else unexpected("reading your files")
+            return shown(shipped, "", problem=said, files=None)
         finally:
             release(files)  # Gradio's folders for the files
+            forget(app, paths)
         return shown(asked.index.documents, key, tab="chat")
 
     def removed(paths: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
@@ -307,9 +322,10 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
         names = unique_names([Path(path).name for path in paths or []])
         try:
             asked = held.keep(key, names)
-        except CppqaError as exc:
+        except Exception as exc:
             held.drop(key)
-            return shown(shipped, "", problem=str(exc), files=None)
+            said = str(exc) if isinstance(exc, CppqaError) else unexpected("reading your files")
+            return shown(shipped, "", problem=said, files=None)
         if asked is None:
             return shown(shipped, "", files=None if paths else gr.skip())
         return shown(asked.index.documents, key)
@@ -484,14 +500,20 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
             queue=False,
         )
         app.unload(end)
-        add_endpoints(qa, held)
+        add_endpoints(qa, held, app)
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return app
 
 
 def launch(app: gr.Blocks, server_name: str, server_port: int, **options: Any) -> None:
     """Serve ``app`` with the safety settings: request sizes capped, no files served,
-    no monitoring. Uploads are documents, as large as ``Settings.max_file_bytes`` each."""
+    no monitoring, at most ``STATE_SESSIONS`` sessions' state kept. Uploads are
+    documents, as large as ``Settings.max_file_bytes`` each. SIGTERM stops the server as
+    Ctrl-C does, so that uploads are removed (``atexit``) when a service manager stops it."""
+    if threading.current_thread() is threading.main_thread() and not options.get(
+        "prevent_thread_lock"
+    ):  # Gradio then waits in this thread, and turns the interrupt into a clean stop
+        signal.signal(signal.SIGTERM, _interrupt)
     settings = Settings.from_env()
     theme = gr.themes.Soft(primary_hue="red", font=SYSTEM_SANS, font_mono=SYSTEM_MONO)
     # A multipart body is the files plus a little framing for each.
@@ -516,8 +538,17 @@ def launch(app: gr.Blocks, server_name: str, server_port: int, **options: Any) -
         mcp_server=False,
         ssr_mode=False,
         footer_links=["api"],
+        state_session_capacity=STATE_SESSIONS,
+        # Our handlers turn every failure into a message (cppqa.api.guarded); this lets
+        # Gradio's own refusals say why too (a path not uploaded here), not {"error": null}.
+        show_error=True,
         **options,
     )
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM as Ctrl-C: Gradio closes the server, then the process exits normally."""
+    raise KeyboardInterrupt
 
 
 class BodyLimit:
@@ -563,16 +594,20 @@ class BodyLimit:
 
 
 def show_user_text_as_typed(chatbot: gr.Chatbot) -> gr.Chatbot:
-    """Make ``chatbot`` show the user's messages as typed, not as HTML.
+    """Make ``chatbot`` show the user's messages as typed: plain text, never HTML or
+    Markdown.
 
-    Gradio renders a user's message as (sanitised) HTML, so
-    ``<img src=x onerror=alert(1)>`` would show as a broken image. This escapes
-    user text on its way to the page and unescapes it on its way back, so the
-    server always sees exactly what was typed. Replies are left alone: they are
-    built from escaped text already. (Wrapping the instance, not subclassing:
-    Gradio writes a ``.pyi`` file beside any module defining a component class.)
+    Gradio renders a user's message as (sanitised) Markdown and HTML, so
+    ``<img src=x onerror=alert(1)>`` would show as a broken image and
+    ``![t](http://host/track.png)`` would be fetched. This sends user text to the page
+    as ``ASKED``: every character that could be markup as a numeric reference, in one
+    raw HTML block (which Markdown leaves alone), and takes it back on its way in, so
+    the server always sees exactly what was typed. Replies are left alone: they are
+    built from escaped text already. (Wrapping the instance, not subclassing: Gradio
+    writes a ``.pyi`` file beside any module defining a component class.)
     """
     postprocess, preprocess = chatbot.postprocess, chatbot.preprocess
+    opening, closing = ASKED.split("{}")
 
     def escaped(value: Any) -> ChatbotDataMessages:
         data = postprocess(value)
@@ -580,7 +615,7 @@ def show_user_text_as_typed(chatbot: gr.Chatbot) -> gr.Chatbot:
             if message.role == "user":
                 for part in message.content:
                     if isinstance(part, TextMessage):
-                        part.text = html.escape(part.text, quote=False)
+                        part.text = ASKED.format(escape(part.text))
         return data
 
     def unescaped(payload: ChatbotDataMessages | None) -> list[Any]:
@@ -589,7 +624,10 @@ def show_user_text_as_typed(chatbot: gr.Chatbot) -> gr.Chatbot:
             if message["role"] == "user":
                 for part in message["content"]:
                     if isinstance(part, dict) and part.get("type") == "text":
-                        part["text"] = html.unescape(part["text"])  # type: ignore[typeddict-item]
+                        text = str(part.get("text", ""))
+                        if text.startswith(opening) and text.endswith(closing):
+                            text = text[len(opening) : len(text) - len(closing)]
+                        part["text"] = html.unescape(text)  # type: ignore[typeddict-unknown-key]
         return messages
 
     chatbot.postprocess = escaped  # type: ignore[method-assign]
