@@ -198,10 +198,14 @@ def test_a_folder_given_as_a_file_is_refused_and_moves_nothing(
     (link_folder / "out.md").symlink_to(outside)
     loose = incoming / "loose.md"
     loose.write_bytes(NOTES)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "in.md").write_bytes(NOTES)
+    (incoming / "linked-folder").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     for path, name in [
         (incoming, "gradio"),  # the upload folder itself
         (theirs.parent, "theirs"),  # another upload's folder
         (link_folder / "out.md", "out.md"),  # a link to a file elsewhere
+        (incoming / "linked-folder" / "in.md", "in.md"),  # a file in a linked folder
         (loose, "loose.md"),  # not in a folder of its own
         (tmp_path / "missing" / "x.md", "x.md"),
         (Path(str(theirs) + "\x00.md"), "nul.md"),
@@ -217,7 +221,11 @@ def test_a_folder_given_as_a_file_is_refused_and_moves_nothing(
 
 def test_a_file_in_a_folder_of_its_own_is_accepted(tmp_path: Path) -> None:
     given = _pending(tmp_path / "incoming", "report.md")
-    assert accepted(given, "report.md", tmp_path / "incoming") == given.resolve()
+    assert accepted(given, "report.md", tmp_path / "incoming") == given
+    # the upload folder itself may be reached through a link (a temporary folder may be)
+    (tmp_path / "linked").symlink_to(tmp_path / "incoming", target_is_directory=True)
+    through = tmp_path / "linked" / given.parent.name / "report.md"
+    assert accepted(through, "report.md", tmp_path / "linked") == through
 
 
 # --- 4. upload slots per client, and when to come back --------------------------------------

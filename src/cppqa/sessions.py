@@ -357,27 +357,29 @@ def unique_names(names: Sequence[str]) -> list[str]:
 
 
 def accepted(path: Path, name: str, incoming: Path | None = None) -> Path:
-    """``path`` when it is a regular file (not a folder, a link or a device) reached
-    without a link, and, with ``incoming``, in a folder of its own right inside
-    ``incoming`` (as Gradio keeps each upload); else ``UploadError``.
+    """``path`` when it is a regular file (not a folder, a link or a device) and, with
+    ``incoming``, in a real folder of its own right inside ``incoming`` (as Gradio keeps
+    each upload; ``incoming`` itself may be reached through a link); else
+    ``UploadError``.
 
     A folder given as a file once made the server move other sessions' pending uploads
     and then delete them.
     """
-    shown = clean_name(name)
-    refused = UploadError(f"{shown!r} is not a file uploaded to this server: upload it again")
+    refused = UploadError(
+        f"{clean_name(name)!r} is not a file uploaded to this server: upload it again"
+    )
+    path = Path(path)
     try:
-        status = os.lstat(path)
-        resolved = Path(path).resolve(strict=True)
+        regular = stat.S_ISREG(os.lstat(path).st_mode)
+        inside = incoming is None or (
+            not path.parent.is_symlink()
+            and path.parent.resolve(strict=True).parent == Path(incoming).resolve()
+        )
     except (OSError, ValueError):  # missing, a NUL in the path, a loop of links
         raise refused from None
-    if not stat.S_ISREG(status.st_mode) or resolved != Path(os.path.abspath(path)):
+    if not (regular and inside):
         raise refused
-    if incoming is not None:
-        inside = Path(incoming).resolve()
-        if resolved.parent.parent != inside or resolved.parent == inside:
-            raise refused
-    return resolved
+    return path
 
 
 def sweep_stale(root: Path | None = None) -> list[Path]:
