@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FakeEmbedder
+from conftest import CORPUS, INDEX, FakeEmbedder
 from cppqa import precision
 from cppqa.config import Precision, Settings
 from cppqa.embed import ModelInfo
@@ -111,3 +111,20 @@ def test_bf16_keeps_the_vectors_and_the_answer(monkeypatch: pytest.MonkeyPatch) 
         [window] = reader.score(question, texts[:1])
         spans.append((int(np.argmax(window.start)), int(np.argmax(window.end))))
     assert spans[0] == spans[1]
+
+
+@pytest.mark.slow
+def test_the_precision_bench_measures_both_side_by_side() -> None:
+    from cppqa.bench_precision import run_precision
+
+    eval_dir = Path(__file__).resolve().parents[1] / "eval"
+    settings = Settings(corpus_dir=CORPUS, index_dir=INDEX)
+    report = run_precision(settings, data=eval_dir, questions=3, texts=24)
+    rows = {row.name: row for row in report.rows}
+    speed = rows["embedding (texts/s), bf16 vs fp32"]
+    assert speed.value > 0 and speed.floor and speed.floor > 0
+    assert 0.9 < rows["embedding: lowest cosine to fp32"].value <= 1.0001
+    for name in ("retrieval: top-1 unchanged (share)", "reader: same best span (share)"):
+        assert rows[name].value in {0, 1 / 3, 2 / 3, 1}
+    chosen = "bf16" if precision.hardware_bf16() else "fp32"
+    assert f"CPPQA_PRECISION=auto chooses {chosen} here" in report.notes[-1]

@@ -90,7 +90,7 @@ def run_precision(
     n = len(asked)
     rows = (
         Row(
-            "embedding (texts/s), bf16 | fp32",
+            "embedding (texts/s), bf16 vs fp32",
             rate["bf16"],
             rate["fp32"],
             f"≥ {EMBED_TARGET}× fp32",
@@ -100,7 +100,7 @@ def run_precision(
         Row("retrieval: top-1 unchanged (share)", top1 / n, None, "1.00", top1 == n),
         Row("retrieval: top-5 set unchanged (share)", top5 / n),
         Row(
-            "reader forward p50 (ms), bf16 | fp32",
+            "reader forward p50 (ms), bf16 vs fp32",
             ms["bf16"],
             ms["fp32"],
             f"≤ {1 / READER_TARGET:.2f}× fp32",
