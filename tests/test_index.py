@@ -90,6 +90,7 @@ def test_manifest_fields(settings: Settings, fake_embedder: FakeEmbedder, built:
     assert manifest["model"] == {
         "name": fake_embedder.name,
         "weights_sha256": fake_embedder.weights_sha256,
+        "precision": fake_embedder.precision,
     }
     assert set(manifest["corpus"]) == {"communist-party-of-pakistan.txt", "extra.md"}
     assert manifest["splitting"] == {"chunk_sentences": 3, "chunk_overlap": 1}

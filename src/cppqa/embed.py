@@ -137,7 +137,9 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_embedder(model: str | None, precision: Precision) -> SentenceTransformerEmbedder:
+def load_embedder(
+    model: str | None, precision: Precision = Precision.AUTO
+) -> SentenceTransformerEmbedder:
     """The verified model named by ``model`` (None: the packaged one), embedding in
     ``precision`` (``auto``: bf16 where the CPU has bfloat16 instructions)."""
     from cppqa.precision import resolve
