@@ -50,9 +50,6 @@ from cppqa.squad import (
 
 log = logging.getLogger(__name__)
 
-#: The base of readers whose ``reader.json`` predates the ``base_model`` choice.
-BASES_DEFAULT = "sentence-transformers/all-MiniLM-L6-v2"
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -295,12 +292,12 @@ def train_reader(
         calibration = [a for a in theirs if a.title in V2_CALIBRATION]
         heldout_real += heldout_real_examples(calibration, config, config.eval_questions)
 
-    if config.init:
-        base = Path(config.init)
     if config.init:  # the encoder is the one the reader started from
-        from cppqa.bases import named
+        from cppqa.bases import BASES, named
 
-        recorded = _init_meta(Path(config.init)).get("base_model", BASES_DEFAULT)
+        base = Path(config.init)
+        # readers whose reader.json predates the choice were all MiniLM
+        recorded = _init_meta(base).get("base_model", BASES["minilm"].hub_id)
         config = replace(config, base=named(recorded).name)
     if config.init and not config.adapt:  # an adaptation run replays, skipping nothing
         learned, grouped = _check_init(Path(config.init), split)
