@@ -21,10 +21,11 @@ from hypothesis import strategies as st
 from conftest import DOCUMENT, ROOT, FakeEmbedder, make_pdf
 from cppqa.config import Settings
 from cppqa.corpus import load_corpus, split_sentences
-from cppqa.documents import SUFFIXES, read_document, reflow
+from cppqa.documents import SUFFIXES, read_document
 from cppqa.embed import ModelInfo
 from cppqa.errors import CorpusError
 from cppqa.index import Index, ensure_index
+from cppqa.pdflines import reflow
 from cppqa.records import Document, Heading
 
 TEXT = DOCUMENT.read_text(encoding="utf-8")
@@ -451,13 +452,6 @@ def _bomb() -> bytes:
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(40)
 
 BAD: dict[str, tuple[str, Callable[[], bytes], dict[str, int], str]] = {
-    "scan": (
-        "scan.pdf",
-        _scan,
-        {},
-        "'{path}' has no text layer (2 page(s) of images: a scan?); OCR is not supported: run "
-        "it through an OCR tool (such as ocrmypdf) first, or use the original document",
-    ),
     "encrypted": (
         "secret.pdf",
         _encrypted,
@@ -594,6 +588,35 @@ def test_each_bad_file_gets_its_message(tmp_path: Path, case: str) -> None:
         read_document(path, tmp_path, Settings(**overrides))
     assert str(raised.value) == message.format(path=path)
     assert sorted(tmp_path.rglob("*")) == before  # reading writes nothing
+
+
+def test_a_scan_without_tesseract_is_refused_naming_the_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cppqa.ocr
+
+    monkeypatch.setattr(cppqa.ocr.shutil, "which", lambda _command: None)
+    with pytest.raises(CorpusError) as raised:
+        _read(tmp_path, "scan.pdf", _scan())
+    assert str(raised.value) == (
+        f"{str(tmp_path / 'scan.pdf')!r} has no text layer (2 page(s) of images: a scan?); "
+        "OCR is not supported here: Tesseract is not installed (apt-get install "
+        "tesseract-ocr tesseract-ocr-eng): run it through an OCR tool (such as ocrmypdf) "
+        "first, or use the original document"
+    )
+
+
+def test_a_scan_where_ocr_finds_no_text_is_refused(tmp_path: Path) -> None:
+    from cppqa.ocr import missing_tesseract
+
+    if missing_tesseract():
+        pytest.skip(missing_tesseract())
+    with pytest.raises(CorpusError) as raised:
+        _read(tmp_path, "scan.pdf", _scan())  # two pages of a grey box
+    assert str(raised.value) == (
+        f"{str(tmp_path / 'scan.pdf')!r} has no text layer and OCR found no text on its 2 "
+        "page(s): use a clearer scan, or the original document"
+    )
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:

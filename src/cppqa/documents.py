@@ -2,8 +2,9 @@
 
 One small function per format, each ``(data, name, settings) -> Content``:
 
-- ``.pdf``: pypdfium2 (PDFium), page by page; the lines of a page are joined back
-  into paragraphs (``reflow``) and where each page starts is kept;
+- ``.pdf``: pypdfium2 (PDFium), page by page, OCR for a scanned page (``cppqa.pdf``);
+  running headers, footers and contents lines are left out, the lines are joined back
+  into paragraphs (``cppqa.pdflines``) and where each page starts is kept;
 - ``.docx``: python-docx, paragraphs, headings and table rows in order;
 - ``.html`` / ``.htm``: trafilatura, the main text without menus, scripts or footers;
 - ``.md`` / ``.txt``: the UTF-8 text as it is (the ``#`` headings of Markdown noted).
@@ -21,8 +22,6 @@ import io
 import json
 import logging
 import re
-import threading
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any
 
 from cppqa.config import Settings
 from cppqa.errors import CorpusError, CppqaError
+from cppqa.pdf import read_pdf_text, too_long
 from cppqa.records import Document, Heading
 
 log = logging.getLogger(__name__)
@@ -166,13 +166,6 @@ def read_markdown(data: bytes, name: str, settings: Settings) -> Content:
 
 # --- PDF ------------------------------------------------------------------------------------
 
-#: PDFium is not thread-safe (pypdfium2's documentation): one document at a time.
-_PDFIUM = threading.Lock()
-#: Pages are read until their raw text is over this many times ``max_document_chars``:
-#: reflowing drops line ends and runs of spaces, so raw text may be longer than the text
-#: kept (which is checked after), but not twice as long.
-_RAW_TEXT_SHARE = 2
-
 
 def read_pdf(
     data: bytes,
@@ -180,159 +173,16 @@ def read_pdf(
     settings: Settings,
     progress: Callable[[int, int], None] | None = None,
 ) -> Content:
-    """A PDF's text layer, page by page, with where each page starts; ``progress`` is
-    told the pages read and the pages in all after each page."""
+    """A PDF's text (``cppqa.pdf``: its text layer, or OCR for a scanned page), running
+    headers, footers and contents lines left out, with where each page starts;
+    ``progress`` is told the pages read and the pages in all after each page."""
     if data.find(b"%PDF-", 0, 1024) < 0:  # readers accept the header within 1 KB
         raise CorpusError(
             f"{name!r} is not a PDF (it looks like {_kind(data)}): "
             "give it the name of its real type, or export it as PDF again"
         )
-    if b"%%EOF" not in data.rstrip(b"\x00\t\n\f\r ")[-1024:]:
-        raise CorpusError(
-            f"{name!r} is truncated (the PDF has no end-of-file marker): "
-            "download or export it again"
-        )
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
-
-    with _PDFIUM:
-        try:
-            pdf = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as exc:
-            if getattr(exc, "err_code", None) in (
-                pdfium_c.FPDF_ERR_PASSWORD,
-                pdfium_c.FPDF_ERR_SECURITY,
-            ):
-                raise CorpusError(
-                    f"{name!r} is an encrypted PDF that needs a password: save an unprotected "
-                    "copy (for example, print it to PDF) and use that"
-                ) from None
-            raise CorpusError(
-                f"{name!r} is a damaged PDF that cannot be read ({exc}): "
-                "download or export it again"
-            ) from None
-        try:
-            if len(pdf) > settings.max_pages:
-                raise CorpusError(
-                    f"{name!r} has {len(pdf)} pages; the limit is {settings.max_pages} "
-                    "(CPPQA_MAX_PAGES): split it into smaller files"
-                )
-            pages = []
-            read = 0
-            for number in range(len(pdf)):
-                pages.append(_page_text(pdf, number, name))
-                read += len(pages[-1])
-                if read > _RAW_TEXT_SHARE * settings.max_document_chars:
-                    raise _too_long(name, settings.max_document_chars)
-                if progress is not None:
-                    progress(number + 1, len(pdf))
-        finally:
-            pdf.close()
-    if not any(page.strip() for page in pages):
-        raise CorpusError(
-            f"{name!r} has no text layer ({len(pages)} page(s) of images: a scan?); OCR is "
-            "not supported: run it through an OCR tool (such as ocrmypdf) first, or use the "
-            "original document"
-        )
-    return reflow(pages)
-
-
-def _page_text(pdf: Any, number: int, name: str) -> str:
-    import pypdfium2 as pdfium
-
-    try:
-        page = pdf[number]
-        try:
-            textpage = page.get_textpage()
-            try:
-                return str(textpage.get_text_bounded())
-            finally:
-                textpage.close()
-        finally:
-            page.close()
-    except pdfium.PdfiumError as exc:
-        raise CorpusError(
-            f"{name!r} has a damaged page {number + 1} ({exc}): download or export it again"
-        ) from None
-
-
-#: PDFium reports a word hyphenated at the end of a line with U+0002 (older builds U+FFFE).
-_HYPHENS = ("\x02", "\ufffe", "\u00ad")
-_LIGATURES = {c: unicodedata.normalize("NFKC", chr(c)) for c in range(0xFB00, 0xFB07)}  # ﬁ → fi
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u00ad\ufffe]")  # \u00ad: a soft hyphen
-_SPACES = re.compile(r"[ \t]+")
-#: A line ends its paragraph when the next line's first word would have fitted on it,
-#: with room to spare: in a proportional font a full line's length in characters
-#: varies by about a tenth, so "fits" means within 80% of a full line.
-_FIT = 0.8
-
-
-def reflow(pages: Sequence[str]) -> Content:
-    """Join the lines of PDF pages into paragraphs; keep where each page starts.
-
-    Lines of a paragraph are joined with a space (a word hyphenated across two
-    lines is joined again), paragraphs with a blank line. A paragraph ends at a
-    blank line or where the next line's first word would have fitted on the
-    line, so a heading or a short last line ends one. A sentence that runs on
-    to the next page stays one sentence; the page starts at its first character.
-
-    >>> content = reflow(["Heading\\nA sentence that runs over two full lines of the\\n", "page."])
-    >>> content.text, content.page_starts
-    ('Heading\\n\\nA sentence that runs over two full lines of the page.', (0, 57))
-    """
-    lines = [(number, line) for number, page in enumerate(pages) for line in _pdf_lines(page)]
-    full = _full_line([len(line) for _, line in lines if line])
-    pieces: list[str] = []
-    size = 0
-    starts: list[int | None] = [None] * len(pages)
-    previous = ""
-    blank = False
-    for number, line in lines:
-        if not line:
-            blank = bool(pieces)
-            continue
-        if pieces:
-            gap = _gap(previous, line, full, blank)
-            if previous.endswith(_HYPHENS):
-                pieces[-1] = pieces[-1][:-1]
-                size -= 1
-            pieces.append(gap)
-            size += len(gap)
-        if starts[number] is None:
-            starts[number] = size
-        pieces.append(line)
-        size += len(line)
-        previous, blank = line, False
-    if previous.endswith(_HYPHENS):  # the last line of all: its hyphen is a hyphen
-        pieces[-1] = pieces[-1][:-1] + "-"
-    page_starts: list[int] = []
-    following = size  # a page without text starts where the next one with text does
-    for start in reversed(starts):
-        following = following if start is None else start
-        page_starts.append(following)
-    return Content("".join(pieces), tuple(reversed(page_starts)))
-
-
-def _pdf_lines(page: str) -> Iterator[str]:
-    for raw in page.splitlines():
-        line = raw.translate(_LIGATURES).strip()
-        hyphen = line[-1:] if line.endswith(_HYPHENS) else ""
-        line = _SPACES.sub(" ", _CONTROL.sub("", line.removesuffix(hyphen))).strip()
-        yield line + hyphen if line else ""
-
-
-def _full_line(lengths: list[int]) -> int:
-    """The length of a full line: the 90th percentile, so that a few long lines do not count."""
-    return sorted(lengths)[round(0.9 * (len(lengths) - 1))] if lengths else 0
-
-
-def _gap(previous: str, line: str, full: int, blank: bool) -> str:
-    if previous.endswith(_HYPHENS):
-        # "manip-" + "ulation"; a capital or digit after it was a real hyphen ("Marxism-Leninism").
-        return "-" if line[0].isupper() or line[0].isdigit() else ""
-    if blank or len(previous) + 1 + len(line.split(" ", 1)[0]) <= _FIT * full:
-        return "\n\n"
-    return " "
+    text = read_pdf_text(data, name, settings, progress).text
+    return Content(text.text, text.page_starts)
 
 
 # --- Word -----------------------------------------------------------------------------------
@@ -404,17 +254,8 @@ def _docx_blocks(
             text, level = " | ".join(cells), None
         size += len(text) + 2
         if size - 2 > limit:
-            raise _too_long(name, limit)
+            raise too_long(name, limit)
         yield text, level
-
-
-def _too_long(name: str, limit: int) -> CorpusError:
-    """Said of a document found to hold more than ``limit`` characters before it was all
-    read (reading stopped there)."""
-    return CorpusError(
-        f"{name!r} holds more than {limit:,} characters of text, the limit "
-        "(CPPQA_MAX_DOCUMENT_CHARS): split it into smaller files"
-    )
 
 
 # --- HTML -----------------------------------------------------------------------------------

@@ -1,0 +1,239 @@
+"""A PDF read into its text, page by page, with where each character of it stands.
+
+pypdfium2 (PDFium) gives each page's text layer; a page without one but with an
+image or drawing on it (a scan) is read with OCR (``cppqa.ocr``) where Tesseract is installed.
+``cppqa.pdflines`` then drops running headers, footers and contents lines and joins
+the lines into paragraphs, keeping for every character of the text the page and the
+PDFium character (or OCR character box) it came from: ``cppqa.pagebox`` uses that to
+draw an answer on its page.
+
+A PDF's reading is kept for the last few files read (by their SHA-256), so that
+highlighting an answer just after reading its file costs nothing, and OCR is not
+run twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from cppqa.config import Settings
+from cppqa.errors import CorpusError
+from cppqa.pdflines import PdfText, extract
+
+log = logging.getLogger(__name__)
+
+#: PDFium is not thread-safe (pypdfium2's documentation): one document at a time.
+PDFIUM = threading.Lock()
+#: Pages are read until their raw text is over this many times ``max_document_chars``:
+#: reflowing drops line ends and runs of spaces, so raw text may be longer than the text
+#: kept (which is checked after), but not twice as long.
+_RAW_TEXT_SHARE = 2
+#: How many PDFs' readings are kept (``read_pdf_text``).
+_KEPT = 4
+
+
+@dataclass(frozen=True)
+class Rect:
+    """A rectangle on a PDF page in points (1/72 inch), in the page's own coordinates
+    as PDFium reports them: ``bottom < top``, y growing upwards."""
+
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+
+@dataclass(frozen=True)
+class PdfContent:
+    """A PDF's text (``PdfText``), and the character boxes of the pages read with OCR:
+    ``ocr[page][i]`` is the box of character ``i`` of that page's OCR text (None for a
+    space or line end between words)."""
+
+    text: PdfText
+    ocr: Mapping[int, tuple[Rect | None, ...]] = field(default_factory=dict)
+
+
+_kept: OrderedDict[tuple[str, int, int], PdfContent] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def read_pdf_text(
+    data: bytes,
+    name: str,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None = None,
+) -> PdfContent:
+    """The text of the PDF ``data`` (named ``name`` in messages); ``progress`` is told
+    the pages read and the pages in all after each page.
+
+    Raises ``CorpusError`` for a file that is truncated, damaged or
+    encrypted, has more than ``settings.max_pages`` pages or more text than
+    ``settings.max_document_chars``, or has no text that can be read.
+    """
+    key = (hashlib.sha256(data).hexdigest(), settings.max_pages, settings.max_document_chars)
+    with _kept_lock:
+        if key in _kept:
+            _kept.move_to_end(key)
+            content = _kept[key]
+            if progress is not None:
+                pages = len(content.text.page_starts)
+                progress(pages, pages)
+            return content
+    content = _read(data, name, settings, progress)
+    with _kept_lock:
+        _kept[key] = content
+        while len(_kept) > _KEPT:
+            _kept.popitem(last=False)
+    return content
+
+
+def _read(
+    data: bytes, name: str, settings: Settings, progress: Callable[[int, int], None] | None
+) -> PdfContent:
+    if b"%%EOF" not in data.rstrip(b"\x00\t\n\f\r ")[-1024:]:
+        raise CorpusError(
+            f"{name!r} is truncated (the PDF has no end-of-file marker): "
+            "download or export it again"
+        )
+    with opened(data, name) as pdf:
+        if len(pdf) > settings.max_pages:
+            raise CorpusError(
+                f"{name!r} has {len(pdf)} pages; the limit is {settings.max_pages} "
+                "(CPPQA_MAX_PAGES): split it into smaller files"
+            )
+        pages: list[str] = []
+        scans: list[int] = []  # pages without text but with an image: OCR reads them
+        read = 0
+        for number in range(len(pdf)):
+            text, scanned = _page_text(pdf, number, name)
+            pages.append(text)
+            read += len(text)
+            if read > _RAW_TEXT_SHARE * settings.max_document_chars:
+                raise too_long(name, settings.max_document_chars)
+            if scanned:
+                scans.append(number)
+            elif progress is not None:
+                progress(number + 1 - len(scans), len(pdf))
+        ocr: dict[int, tuple[Rect | None, ...]] = {}
+        if scans:
+            ocr = _ocr_pages(pdf, scans, pages, name, settings, progress)
+    if not any(page.strip() for page in pages):
+        raise _no_text(name, len(pages), bool(scans))
+    return PdfContent(extract(pages), ocr)
+
+
+def _no_text(name: str, pages: int, scanned: bool) -> CorpusError:
+    from cppqa.ocr import missing_tesseract
+
+    missing = missing_tesseract()
+    if scanned and not missing:
+        return CorpusError(
+            f"{name!r} has no text layer and OCR found no text on its {pages} page(s): "
+            "use a clearer scan, or the original document"
+        )
+    return CorpusError(
+        f"{name!r} has no text layer ({pages} page(s) of images: a scan?); "
+        f"{missing or 'OCR is not supported'}: run it through an OCR tool (such as "
+        "ocrmypdf) first, or use the original document"
+    )
+
+
+def _ocr_pages(
+    pdf: Any,
+    scans: list[int],
+    pages: list[str],
+    name: str,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None,
+) -> dict[int, tuple[Rect | None, ...]]:
+    """Read the pages ``scans`` with OCR into ``pages``; their character boxes. Without
+    Tesseract, nothing (a PDF with no text at all is then refused by the caller)."""
+    from cppqa.ocr import missing_tesseract, ocr_pages
+
+    missing = missing_tesseract()
+    if missing:
+        log.warning("%s: %d page(s) without text left out: %s", name, len(scans), missing)
+        return {}
+    boxes = {}
+    done = len(pages) - len(scans)
+    for number, (text, rects) in zip(scans, ocr_pages(pdf, scans, name), strict=True):
+        pages[number] = text
+        boxes[number] = rects
+        done += 1
+        if progress is not None:
+            progress(done, len(pages))
+    return boxes
+
+
+@contextmanager
+def opened(data: bytes, name: str) -> Iterator[Any]:
+    """The PDF ``data`` opened with PDFium, holding ``PDFIUM`` while it is open."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    with PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            if getattr(exc, "err_code", None) in (
+                pdfium_c.FPDF_ERR_PASSWORD,
+                pdfium_c.FPDF_ERR_SECURITY,
+            ):
+                raise CorpusError(
+                    f"{name!r} is an encrypted PDF that needs a password: save an unprotected "
+                    "copy (for example, print it to PDF) and use that"
+                ) from None
+            raise CorpusError(
+                f"{name!r} is a damaged PDF that cannot be read ({exc}): "
+                "download or export it again"
+            ) from None
+        try:
+            yield pdf
+        finally:
+            pdf.close()
+
+
+def _page_text(pdf: Any, number: int, name: str) -> tuple[str, bool]:
+    """Page ``number``'s text, character ``i`` of it PDFium's character ``i``; and whether
+    it is a scan: no text, but something drawn (an image, or letters drawn as shapes)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        page = pdf[number]
+        try:
+            textpage = page.get_textpage()
+            try:
+                count = textpage.count_chars()
+                text = str(textpage.get_text_range()) if count else ""
+                if len(text) != count:  # a character outside the BMP: ask one at a time
+                    raw = textpage.raw
+                    text = "".join(
+                        chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 0xFFFD) for i in range(count)
+                    )
+            finally:
+                textpage.close()
+            scanned = not text.strip() and pdfium_c.FPDFPage_CountObjects(page.raw) > 0
+            return text, scanned
+        finally:
+            page.close()
+    except pdfium.PdfiumError as exc:
+        raise CorpusError(
+            f"{name!r} has a damaged page {number + 1} ({exc}): download or export it again"
+        ) from None
+
+
+def too_long(name: str, limit: int) -> CorpusError:
+    """Said of a document found to hold more than ``limit`` characters before it was all
+    read (reading stopped there)."""
+    return CorpusError(
+        f"{name!r} holds more than {limit:,} characters of text, the limit "
+        "(CPPQA_MAX_DOCUMENT_CHARS): split it into smaller files"
+    )
