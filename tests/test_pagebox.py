@@ -1,0 +1,141 @@
+"""pagebox.py: an answer's characters found on its PDF page, and the page drawn with them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from booklets import SECTIONS, booklet, hyphenated_lines
+from cppqa.config import Settings
+from cppqa.documents import read_document
+from cppqa.errors import CorpusError
+from cppqa.pagebox import PageHighlight, Rect, highlight, render_highlight
+
+ON_PAGE_3 = max(SECTIONS[1][1], key=len)  # the longest sentence of page 3
+
+
+def _written(tmp_path: Path, data: bytes, name: str = "booklet.pdf") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _on_page(path: Path, marked: PageHighlight) -> list[str]:
+    """The text PDFium finds within each rectangle (an oracle that knows nothing of our
+    offsets: its own character boxes and its own rule of what is in a rectangle)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(path)
+    textpage = pdf[marked.page - 1].get_textpage()
+    return [
+        textpage.get_text_bounded(r.left, r.bottom, r.right, r.top).replace("\ufffe", "-")
+        for r in marked.rects
+    ]
+
+
+def _first_glyph(path: Path, page: int, phrase: str) -> Rect:
+    """The box of the first character of ``phrase`` on ``page``, found by PDFium's search."""
+    import pypdfium2 as pdfium
+
+    textpage = pdfium.PdfDocument(path)[page - 1].get_textpage()
+    found = textpage.search(phrase, match_case=True).get_next()
+    assert found is not None, phrase
+    return Rect(*textpage.get_charbox(found[0]))
+
+
+def _inside(inner: Rect, outer: Rect, slack: float = 0.01) -> bool:
+    return (
+        outer.left - slack <= inner.left
+        and inner.right <= outer.right + slack
+        and outer.bottom - slack <= inner.bottom
+        and inner.top <= outer.top + slack
+    )
+
+
+def test_a_sentence_on_page_3_is_highlighted_on_page_3_over_its_characters(
+    tmp_path: Path,
+) -> None:
+    path = _written(tmp_path, booklet())
+    document = read_document(path, tmp_path, Settings())
+    start = document.text.index(ON_PAGE_3)
+    assert document.page_at(start) == 3
+    (marked,) = highlight(path, start, start + len(ON_PAGE_3), quote=ON_PAGE_3)
+    assert marked.page == 3
+    assert (round(marked.width), round(marked.height)) == (595, 842)  # A4 in points
+    assert len(marked.rects) >= 2  # the sentence takes more than one line
+    found = _on_page(path, marked)
+    assert "".join("".join(found).split()) == "".join(ON_PAGE_3.split())
+    assert _inside(_first_glyph(path, 3, ON_PAGE_3[:20]), marked.rects[0])
+    assert all(r.left < r.right and r.bottom < r.top for r in marked.rects)
+    assert all(_inside(r, Rect(0, 0, marked.width, marked.height)) for r in marked.rects)
+
+
+def test_the_first_word_after_a_removed_header_maps_exactly(tmp_path: Path) -> None:
+    path = _written(tmp_path, booklet())
+    document = read_document(path, tmp_path, Settings())
+    start = document.text.index("Repression")
+    (marked,) = highlight(path, start, start + len("Repression"))
+    assert (marked.page, _on_page(path, marked)) == (3, ["Repression"])
+
+
+def test_a_word_hyphenated_across_two_lines_maps_to_both_halves(tmp_path: Path) -> None:
+    path = _written(tmp_path, booklet(hyphenate=True))
+    document = read_document(path, tmp_path, Settings())
+    word = hyphenated_lines(" ".join(SECTIONS[0][1]))[1]
+    start = document.text.index(f" {word} ") + 1
+    (marked,) = highlight(path, start, start + len(word), quote=word)
+    assert marked.page == 2
+    # the hyphen is not in the word: its two halves are marked
+    assert [found.strip() for found in _on_page(path, marked)] == [word[:4], word[4:]]
+    assert marked.rects[1].top < marked.rects[0].bottom  # the second half a line below
+
+
+def test_a_span_over_two_pages_is_marked_on_both(tmp_path: Path) -> None:
+    path = _written(tmp_path, booklet())
+    document = read_document(path, tmp_path, Settings())
+    end_of_2 = document.text.index(SECTIONS[0][1][-1]) + len(SECTIONS[0][1][-1])
+    start = end_of_2 - 8
+    marked = highlight(path, start, end_of_2 + 12)
+    assert [m.page for m in marked] == [2, 3]
+
+
+def test_a_quote_that_is_not_there_is_refused(tmp_path: Path) -> None:
+    path = _written(tmp_path, booklet())
+    with pytest.raises(CorpusError, match=r"does not hold 'Nothing' at \[0, 7\)"):
+        highlight(path, 0, 7, quote="Nothing")
+    with pytest.raises(CorpusError, match=r"characters \[5, 10\*\*9\)|are not in"):
+        highlight(path, 5, 10**9)
+
+
+def test_the_page_is_drawn_with_the_answer_marked(tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = _written(tmp_path, booklet())
+    document = read_document(path, tmp_path, Settings())
+    start = document.text.index(ON_PAGE_3)
+    (marked,) = highlight(path, start, start + len(ON_PAGE_3))
+    png = render_highlight(path, marked, scale=1.0)
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    assert abs(image.width - marked.width) <= 1 and abs(image.height - marked.height) <= 1
+    # y grows down in the image, up in the PDF
+    rect = marked.rects[0]
+    inside = image.getpixel((int(rect.left + 2), int(marked.height - (rect.top + rect.bottom) / 2)))
+    margin = image.getpixel((5, 5))
+    assert margin == (255, 255, 255)
+    assert isinstance(inside, tuple) and inside[2] < 200 < inside[0]  # yellow over it
+    plain = render_highlight(path, PageHighlight(3, (), marked.width, marked.height), scale=1.0)
+    assert plain != png
+    with pytest.raises(CorpusError, match="has no page 9; it has 4 page"):
+        render_highlight(path, PageHighlight(9, (), marked.width, marked.height))
+
+
+def test_to_json_gives_points_and_the_page() -> None:
+    marked = PageHighlight(3, (Rect(10, 20, 30.123, 40),), 595.276, 841.89)
+    assert marked.to_json() == {
+        "page": 3,
+        "rects": [[10, 20, 30.12, 40]],
+        "width": 595.28,
+        "height": 841.89,
+    }
