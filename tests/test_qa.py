@@ -77,3 +77,62 @@ def test_off_topic_questions_abstain_but_give_sources(qa, question: str) -> None
     assert answer.start is None
     assert len(answer.sources) == qa.settings.top_k
     assert answer.to_json()["answer"] is None
+
+
+@pytest.mark.slow
+def test_a_refusal_carries_the_passages_it_read_and_their_scores(qa) -> None:  # type: ignore[no-untyped-def]
+    """Issue 33: "the document does not say" comes with what was checked: each window
+    read, verbatim at its offsets, with the reader's best span in it and that span's
+    confidence, all under the threshold the answer needed."""
+    text = DOCUMENT.read_text(encoding="utf-8")
+    answer = qa.ask("What is the capital of France?")
+    record = answer.to_json()
+    assert record["answer"] is None
+    assert record["threshold"] == pytest.approx(qa.threshold, abs=1e-4)
+    assert len(record["checked"]) == len(qa.retrieve("What is the capital of France?").windows)
+    for row in record["checked"]:
+        assert text[row["start"] : row["end"]] == row["text"]
+        assert 0.0 <= row["confidence"] <= 1.0
+        # each span fell short: the no-answer score beat it, or the threshold did
+        if row["span"] is None:
+            assert row["margin"] is None and row["confidence"] == 0.0
+            continue
+        assert row["margin"] <= 0 or row["confidence"] < record["threshold"]
+        at = row["span_start"]
+        assert text[at : at + len(row["span"])] == row["span"]
+        assert row["start"] <= at and at + len(row["span"]) <= row["end"]
+    assert any(row["span"] for row in record["checked"])
+    scores = [row["score"] for row in record["checked"]]
+    assert max(scores) == scores[0]  # in the order retrieved: the best window first
+
+
+@pytest.mark.slow
+def test_an_answer_keeps_checked_out_of_its_json(qa) -> None:  # type: ignore[no-untyped-def]
+    answer = qa.ask("When was the party declared illegal?")
+    assert answer.text is not None and answer.checked  # read, but the answer is its evidence
+    assert answer.to_json()["checked"] == []
+    assert answer.threshold == qa.threshold
+    best = max(answer.checked, key=lambda c: c.confidence)
+    assert best.span == answer.text and best.confidence == answer.confidence
+
+
+@pytest.mark.slow
+def test_a_refusal_under_a_set_threshold_shows_the_span_that_fell_short(qa) -> None:  # type: ignore[no-untyped-def]
+    """With --min-confidence above the answer's confidence, the refusal's evidence holds
+    the span it would have given, its margin above 0 and its confidence below the bar."""
+    from dataclasses import replace
+
+    from cppqa.qa import QA
+
+    question = "When was the party declared illegal?"
+    sure = qa.ask(question)
+    assert sure.text is not None and sure.confidence < 0.999
+    strict = QA(
+        qa.index, qa.retriever.embedder, replace(qa.settings, min_confidence=0.999), qa.reader
+    )
+    refused = strict.ask(question).to_json()
+    assert refused["answer"] is None and refused["threshold"] == 0.999
+    best = max(refused["checked"], key=lambda row: row["confidence"])
+    assert best["span"] == sure.text and best["margin"] > 0
+    assert best["confidence"] == pytest.approx(sure.confidence, abs=1e-4)
+    assert best["confidence"] < 0.999

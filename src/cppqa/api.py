@@ -60,11 +60,25 @@ class SourceRecord(TypedDict):
     heading: str | None
 
 
+class CheckedRecord(SourceRecord):
+    """A passage read for a refusal: the window as a source, with the reader's best
+    ``span`` in it (starting at document offset ``span_start``; None where it marked
+    nothing), the span's ``margin`` over the reader's no-answer score (at or below 0:
+    the reader says the window does not answer) and its ``confidence``, to compare
+    with the answer's threshold."""
+
+    span: str | None
+    span_start: int | None
+    margin: float | None
+    confidence: float
+
+
 class AnswerRecord(TypedDict):
     """An answer as JSON, as ``cppqa ask --json`` prints it (``Answer.to_json()``).
 
     ``query`` is the question as understood (a follow-up resolved); ``answer``
-    is None when the document does not hold one.
+    is None when the document does not hold one, and then ``checked`` lists the
+    passages read, each with its best span's confidence, all under ``threshold``.
     """
 
     question: str
@@ -72,6 +86,8 @@ class AnswerRecord(TypedDict):
     answer: str | None
     confidence: float
     sources: list[SourceRecord]
+    threshold: float | None
+    checked: list[CheckedRecord]
 
 
 class TurnRecord(TypedDict, total=False):

@@ -26,9 +26,9 @@ from cppqa.index import Index, ensure_index, fingerprint, vector_precision
 from cppqa.precision import resolve as resolve_precision
 from cppqa.question import clean_question
 from cppqa.reader import Calibration, Reader, adapted_folder
-from cppqa.records import Answer, Passage, Source
+from cppqa.records import Answer, Checked, Passage, Source
 from cppqa.retrieve import Candidate, Retriever
-from cppqa.spans import Span, best_across, confidence
+from cppqa.spans import Span, confidence, strongest, window_spans
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class QA:
         too long, no words).
         """
         reading = self.read(question, history)
-        answer = reading.answer
+        answer = replace(reading.answer, threshold=self.threshold)
         if answer.text is not None and answer.confidence < self.threshold:
             log.info("abstaining on %r: confidence %.2f", answer.query, answer.confidence)
             return replace(answer, text=None, start=None)
@@ -187,17 +187,48 @@ class QA:
             found.candidates,
         )
         top = self.index.sentences[candidates[0].sentence] if candidates else None
-        span = best_across(self.reader.score(found.asked, [w.text for w in windows]))
+        spans = window_spans(self.reader.score(found.asked, [w.text for w in windows]))
+        span = strongest(spans)
         sources = self._sources(candidates, span, windows)
+        checked = self._checked(candidates, windows, spans)
         if span is None:  # no window had any text the reader could mark
-            return Reading(Answer(question, query, None, 0.0, sources), float("-inf"), top)
-        sure = confidence(span.margin, self.reader.calibration.scale, self.reader.calibration.bias)
+            refused = Answer(question, query, None, 0.0, sources, checked=checked)
+            return Reading(refused, float("-inf"), top)
+        sure = self._confidence(span)
         if span.margin <= 0:  # the reader itself says the windows do not answer
-            return Reading(Answer(question, query, None, sure, sources), span.margin, top)
+            refused = Answer(question, query, None, sure, sources, checked=checked)
+            return Reading(refused, span.margin, top)
         window = windows[span.window]
         start = window.start + span.start
         text = self._texts[window.doc][start : window.start + span.end]
-        return Reading(Answer(question, query, text, sure, sources, start), span.margin, top)
+        answer = Answer(question, query, text, sure, sources, start, checked)
+        return Reading(answer, span.margin, top)
+
+    def _confidence(self, span: Span) -> float:
+        calibration = self.reader.calibration
+        return confidence(span.margin, calibration.scale, calibration.bias)
+
+    def _checked(
+        self,
+        candidates: Sequence[Candidate],
+        windows: Sequence[Window],
+        spans: Sequence[Span | None],
+    ) -> tuple[Checked, ...]:
+        """Each window read, in the order retrieved, with its best span and that span's
+        confidence: what a refusal rests on. A window's score is its best sentence's."""
+        fused = {c.sentence: c.fused for c in candidates}
+        out = []
+        for window, span in zip(windows, spans, strict=True):
+            passage = Passage(window.doc, window.start, window.end, window.text)
+            score = max((fused[i] for i in window.sentences if i in fused), default=0.0)
+            if span is None:
+                out.append(Checked(self._source(passage, score), None, None, None, 0.0))
+                continue
+            text = window.text[span.start : span.end]
+            at = window.start + span.start
+            source = self._source(passage, score, at)
+            out.append(Checked(source, text, at, span.margin, self._confidence(span)))
+        return tuple(out)
 
     def windows(self, candidates: Sequence[Candidate]) -> list[Window]:
         """For each candidate sentence, it with the sentence before and after (same document).

@@ -114,12 +114,55 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Checked:
+    """A passage the reader read for a question, with the best span it found there:
+    the evidence behind a refusal ("the document does not say" after reading these).
+
+    ``source`` is the window read (the retrieved sentence and its neighbours), with the
+    best retrieval score among its sentences; ``span`` the reader's best span in it,
+    starting at document offset ``start`` (None, as the margin, where the window had
+    nothing to mark);
+    ``margin`` how far that span's score beat the reader's no-answer score for the
+    window (at or below 0 the reader itself says the window does not answer);
+    ``confidence`` the span's calibrated confidence, to compare with the threshold.
+    A span would have been the answer only with a margin above 0 and a confidence at
+    or above the threshold.
+
+    >>> c = Checked(Source(Passage("a.txt", 0, 9, "One. Two."), 0.5), "Two", 5, -1.5, 0.12)
+    >>> c.to_json()["span"], c.to_json()["margin"], c.to_json()["confidence"]
+    ('Two', -1.5, 0.12)
+    """
+
+    source: Source
+    span: str | None
+    start: int | None
+    margin: float | None
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The passage as a source's JSON, with ``span``, ``span_start``, ``margin`` and
+        ``confidence``."""
+        return {
+            **self.source.to_json(),
+            "span": self.span,
+            "span_start": self.start,
+            "margin": None if self.margin is None else round(float(self.margin), 4),
+            "confidence": round(float(self.confidence), 4),
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """The result of one question.
 
     ``text`` is a verbatim span of ``sources[0].passage`` starting at document
     offset ``start``, or None when the document does not hold an answer.
     ``query`` is the question as it was understood (follow-ups resolved).
+    ``checked`` holds the passages the reader read, best span first, each with its
+    best span, its margin over the no-answer score and its confidence; ``threshold`` is
+    the confidence an answer needed (None where no threshold was applied). A refusal
+    is checked against them: no span there beat the reader's no-answer score, or
+    none reached the threshold.
     """
 
     question: str
@@ -128,6 +171,8 @@ class Answer:
     confidence: float
     sources: tuple[Source, ...] = field(default_factory=tuple)
     start: int | None = None
+    checked: tuple[Checked, ...] = field(default_factory=tuple)
+    threshold: float | None = None
 
     @property
     def abstained(self) -> bool:
@@ -144,4 +189,7 @@ class Answer:
             "answer": self.text,
             "confidence": round(float(self.confidence), 4),
             "sources": [s.to_json() for s in self.sources],
+            "threshold": None if self.threshold is None else round(float(self.threshold), 4),
+            # what was read and found short: for a refusal only (an answer shows its source)
+            "checked": [c.to_json() for c in self.checked] if self.abstained else [],
         }

@@ -76,10 +76,19 @@ def best_span(
     return Span(window, first[0], last[1], score, logits.null)
 
 
+def window_spans(windows: Sequence[WindowLogits]) -> list[Span | None]:
+    """The best span of each window, in order (None for a window without context tokens)."""
+    return [best_span(w, i) for i, w in enumerate(windows)]
+
+
+def strongest(spans: Sequence[Span | None]) -> Span | None:
+    """Of the windows' best spans, the one with the largest margin over its window's null."""
+    return max((s for s in spans if s is not None), key=lambda s: s.margin, default=None)
+
+
 def best_across(windows: Sequence[WindowLogits]) -> Span | None:
     """The best span over all windows: the one with the largest margin over its window's null."""
-    spans = [s for i, w in enumerate(windows) if (s := best_span(w, i)) is not None]
-    return max(spans, key=lambda s: s.margin, default=None)
+    return strongest(window_spans(windows))
 
 
 def confidence(margin: float, scale: float, bias: float) -> float:
