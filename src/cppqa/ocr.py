@@ -14,7 +14,7 @@ stops with ``CorpusError`` after ``OCR_MAX_SECONDS``.
 from __future__ import annotations
 
 import ctypes
-import logging
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -23,13 +23,13 @@ from typing import Any
 from cppqa.errors import CorpusError
 from cppqa.pdf import Rect
 
-log = logging.getLogger(__name__)
-
 #: Tesseract reads best at 300 dots per inch (its documentation, "Improving the quality
 #: of the output"); lower loses the small print.
 OCR_DPI = 300
 #: Most pages of one PDF read with OCR: about a page a second on 2 cores (docs/documents.md).
 OCR_MAX_PAGES = 100
+#: How many pages Tesseract reads at once (a process each, one thread each).
+OCR_WORKERS = max(1, min(4, os.cpu_count() or 1))
 #: Most seconds OCR may take on one PDF.
 OCR_MAX_SECONDS = 300.0
 #: What installs Tesseract, for messages.
@@ -53,12 +53,18 @@ def ocr_pages(
     pdf: Any, numbers: list[int], name: str
 ) -> Iterator[tuple[str, tuple[Rect | None, ...]]]:
     """The text of each of the pages ``numbers`` (from 0) of the open PDFium document
-    ``pdf``, read with OCR, and the box of each character of it (None for the spaces
-    and line ends between words).
+    ``pdf``, read with OCR, in order, and the box of each character of it (None for the
+    spaces and line ends between words).
 
-    Raises ``CorpusError`` before the first page when there are more than
-    ``OCR_MAX_PAGES``, and when ``OCR_MAX_SECONDS`` have passed with pages left.
+    Pages are rendered here, one at a time (PDFium is not thread-safe), and read by
+    ``OCR_WORKERS`` Tesseract processes at once. Raises ``CorpusError`` before the first
+    page when there are more than ``OCR_MAX_PAGES``, and when ``OCR_MAX_SECONDS`` have
+    passed with pages left.
     """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    import pytesseract
+
     if len(numbers) > OCR_MAX_PAGES:
         raise CorpusError(
             f"{name!r} has {len(numbers)} scanned pages (without a text layer); at most "
@@ -66,30 +72,66 @@ def ocr_pages(
             "through an OCR tool (such as ocrmypdf) first"
         )
     began = time.monotonic()
-    for done, number in enumerate(numbers):
-        spent = time.monotonic() - began
-        if done and spent > OCR_MAX_SECONDS:
-            raise CorpusError(
-                f"{name!r}: OCR read {done} of its {len(numbers)} scanned pages in "
-                f"{spent:.0f} s, the limit being {OCR_MAX_SECONDS:.0f} s: split it into "
-                "smaller files, or run it through an OCR tool (such as ocrmypdf) first"
-            )
-        page = pdf[number]
-        try:
-            read = read_page(page)
-        finally:
-            page.close()
-        yield read
-        log.debug("%s: page %d read with OCR", name, number + 1)
+    with ThreadPoolExecutor(OCR_WORKERS) as pool:
+        pending: list[tuple[Future[dict[str, list[Any]]], _Placement]] = []
+        for done in range(len(numbers)):
+            while len(pending) < OCR_WORKERS + 1 and done + len(pending) < len(numbers):
+                image, placement = _render(pdf[numbers[done + len(pending)]])
+                pending.append((pool.submit(_words, image), placement))
+            words, placement = pending.pop(0)
+            try:
+                yield _page_text(words.result(), placement)
+            except pytesseract.TesseractError as exc:
+                raise CorpusError(
+                    f"{name!r}: Tesseract could not read page {numbers[done] + 1} "
+                    f"({exc.message.strip() or exc.status}): is its English data installed? "
+                    f"({INSTALL})"
+                ) from None
+            spent = time.monotonic() - began
+            if done + 1 < len(numbers) and spent > OCR_MAX_SECONDS:
+                for future, _ in pending:
+                    future.cancel()
+                raise CorpusError(
+                    f"{name!r}: OCR read {done + 1} of its {len(numbers)} scanned pages in "
+                    f"{spent:.0f} s, the limit being {OCR_MAX_SECONDS:.0f} s: split it into "
+                    "smaller files, or run it through an OCR tool (such as ocrmypdf) first"
+                )
 
 
-def read_page(page: Any) -> tuple[str, tuple[Rect | None, ...]]:
-    """One PDFium page read with OCR: its text and the box of each character."""
+#: Where a rendered image lies on its page: page point = origin + x * across + y * down,
+#: for image pixel (x, y).
+_Placement = tuple[tuple[float, float], tuple[float, float], tuple[float, float]]
+
+
+def _render(page: Any) -> tuple[Any, _Placement]:
+    """A page as a grey image at ``OCR_DPI``, and where the image lies on the page."""
+    try:
+        image = page.render(scale=OCR_DPI / 72, grayscale=True).to_pil()
+        size = image.size
+        origin = _to_page(page, size, 0, 0)
+        right, below = _to_page(page, size, size[0], 0), _to_page(page, size, 0, size[1])
+    finally:
+        page.close()
+    across = ((right[0] - origin[0]) / size[0], (right[1] - origin[1]) / size[0])
+    down = ((below[0] - origin[0]) / size[1], (below[1] - origin[1]) / size[1])
+    return image, (origin, across, down)
+
+
+def _words(image: Any) -> dict[str, list[Any]]:
+    """Tesseract's words on ``image``, with their boxes, lines and paragraphs."""
     import pytesseract
 
-    scale = OCR_DPI / 72
-    image = page.render(scale=scale, grayscale=True).to_pil()
-    data = pytesseract.image_to_data(image, lang=_LANGUAGE, output_type=pytesseract.Output.DICT)
+    # One thread per Tesseract: its OpenMP threads wait for each other on a busy machine,
+    # and made a page 3-5 times slower here (docs/documents.md); pages run side by side.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    return pytesseract.image_to_data(image, lang=_LANGUAGE, output_type=pytesseract.Output.DICT)
+
+
+def _page_text(
+    data: dict[str, list[Any]], placement: _Placement
+) -> tuple[str, tuple[Rect | None, ...]]:
+    """Tesseract's words as a page's text, a line per line and a blank line between
+    paragraphs, and each character's box (its word's, cut into equal parts)."""
     text: list[str] = []
     boxes: list[Rect | None] = []
     last_line = last_paragraph = None
@@ -106,16 +148,26 @@ def read_page(page: Any) -> tuple[str, tuple[Rect | None, ...]]:
         last_line, last_paragraph = line, paragraph
         left, top = data["left"][n], data["top"][n]
         width, height = data["width"][n], data["height"][n]
-        corner = _to_page(page, image.size, left, top)
-        far = _to_page(page, image.size, left + width, top + height)
-        step = (far[0] - corner[0]) / len(word)
-        bottom, upper = min(corner[1], far[1]), max(corner[1], far[1])
         text.append(word)
         boxes.extend(
-            Rect(corner[0] + i * step, bottom, corner[0] + (i + 1) * step, upper)
+            _on_page(
+                placement,
+                left + width * i / len(word),
+                top,
+                left + width * (i + 1) / len(word),
+                top + height,
+            )
             for i in range(len(word))
         )
     return "".join(text), tuple(boxes)
+
+
+def _on_page(placement: _Placement, x0: float, y0: float, x1: float, y1: float) -> Rect:
+    """The image rectangle from (x0, y0) to (x1, y1) on the page, in points."""
+    (ox, oy), (ax, ay), (dx, dy) = placement
+    xs = [ox + x * ax + y * dx for x in (x0, x1) for y in (y0, y1)]
+    ys = [oy + x * ay + y * dy for x in (x0, x1) for y in (y0, y1)]
+    return Rect(min(xs), min(ys), max(xs), max(ys))
 
 
 def _to_page(page: Any, size: tuple[int, int], x: int, y: int) -> tuple[float, float]:

@@ -1,0 +1,129 @@
+"""ocr.py: a scanned PDF (made here: a text PDF rendered to images) read with Tesseract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from booklets import SECTIONS, booklet, scanned
+from cppqa.config import Settings
+from cppqa.documents import read_document
+from cppqa.errors import CorpusError
+from cppqa.ocr import missing_tesseract
+from cppqa.pagebox import highlight
+from cppqa.records import Document
+
+pytestmark = pytest.mark.skipif(
+    missing_tesseract() is not None, reason=missing_tesseract() or "Tesseract is installed"
+)
+
+
+class Read:
+    """The booklet and its scan, read; and the progress told while the scan was read."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.text_path = folder / "booklet.pdf"
+        self.scan_path = folder / "scan.pdf"
+        self.text_path.write_bytes(booklet())
+        self.scan_path.write_bytes(scanned(booklet(), dpi=200))
+        self.told: list[tuple[str, int, int]] = []
+        self.text = read_document(self.text_path, folder)
+        self.scan = read_document(
+            self.scan_path, folder, progress=lambda *step: self.told.append(step)
+        )
+
+
+@pytest.fixture(scope="module")
+def read(tmp_path_factory: pytest.TempPathFactory) -> Read:
+    return Read(tmp_path_factory.mktemp("ocr"))
+
+
+def _cer(found: str, truth: str) -> float:
+    from rapidfuzz.distance import Levenshtein
+
+    found, truth = " ".join(found.split()), " ".join(truth.split())
+    return Levenshtein.distance(found, truth) / len(truth)
+
+
+def test_ocr_reads_the_scan_within_2_percent_of_its_text(read: Read) -> None:
+    assert _cer(read.scan.text, read.text.text) <= 0.02
+    assert len(read.scan.page_starts) == 4
+
+
+def test_each_scanned_page_is_a_progress_step(read: Read) -> None:
+    assert read.told == [("scan.pdf", n, 4) for n in range(1, 5)]
+
+
+def test_sentences_read_with_ocr_are_cited_on_their_pages(read: Read) -> None:
+    found = 0
+    for page, (_, sentences) in enumerate(SECTIONS, start=2):
+        for sentence in sentences:
+            if sentence in read.scan.text:
+                found += 1
+                assert read.scan.page_at(read.scan.text.index(sentence)) == page, sentence
+    assert found >= 0.8 * sum(len(sentences) for _, sentences in SECTIONS)
+
+
+def _rects_near(scan: Document, text: Document, read: Read, sentence: str) -> None:
+    start = scan.text.index(sentence)
+    (marked,) = highlight(read.scan_path, start, start + len(sentence), quote=sentence)
+    start = text.text.index(sentence)
+    (truth,) = highlight(read.text_path, start, start + len(sentence), quote=sentence)
+    assert marked.page == truth.page
+    assert len(marked.rects) == len(truth.rects)
+    for got, want in zip(marked.rects, truth.rects, strict=True):
+        # OCR's word boxes and PDFium's glyph boxes differ by a few points, not lines
+        assert abs(got.left - want.left) < 4 and abs(got.right - want.right) < 6
+        assert abs(got.bottom - want.bottom) < 4 and abs(got.top - want.top) < 4
+
+
+def test_an_answer_read_with_ocr_is_highlighted_on_its_page(read: Read) -> None:
+    on_page_3 = [s for s in SECTIONS[1][1] if s in read.scan.text]
+    sentence = max(on_page_3, key=len)
+    _rects_near(read.scan, read.text, read, sentence)
+    assert read.scan.page_at(read.scan.text.index(sentence)) == 3
+
+
+def test_a_scan_over_the_page_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cppqa.ocr
+
+    monkeypatch.setattr(cppqa.ocr, "OCR_MAX_PAGES", 2)
+    path = tmp_path / "long.pdf"
+    path.write_bytes(scanned(booklet(furniture=False), dpi=50))
+    with pytest.raises(CorpusError) as raised:
+        read_document(path, tmp_path, Settings())
+    assert str(raised.value) == (
+        f"{str(path)!r} has 4 scanned pages (without a text layer); at most 2 are read with "
+        "OCR: split it into smaller files, or run it through an OCR tool (such as "
+        "ocrmypdf) first"
+    )
+
+
+def test_a_scan_over_the_time_limit_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cppqa.ocr
+
+    monkeypatch.setattr(cppqa.ocr, "OCR_MAX_SECONDS", 0.0)
+    monkeypatch.setattr(cppqa.ocr, "OCR_DPI", 50)  # fast: the text does not matter here
+    path = tmp_path / "slow.pdf"
+    path.write_bytes(scanned(booklet(furniture=False), dpi=50))
+    with pytest.raises(CorpusError, match=r"OCR read 1 of its 4 scanned pages in \d+ s, "):
+        read_document(path, tmp_path, Settings())
+
+
+def test_a_tesseract_without_the_language_is_a_corpus_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cppqa.ocr
+
+    monkeypatch.setattr(cppqa.ocr, "_LANGUAGE", "xyz")  # no such traineddata
+    monkeypatch.setattr(cppqa.ocr, "OCR_DPI", 50)
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(scanned(booklet(furniture=False), dpi=50))
+    with pytest.raises(CorpusError, match=r"Tesseract could not read page 1 \(.*\): is its "):
+        read_document(path, tmp_path, Settings())
