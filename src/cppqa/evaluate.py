@@ -96,9 +96,21 @@ def evaluate(qa: QA, folder: Path, split: str = "all") -> dict[str, Any]:
     conversations = [c for c in read_jsonl(folder / "conversations.jsonl") if keep(c)]
     results: list[dict[str, Any]] = []
     for item in singles:
-        answer = qa.ask(item["question"])
+        reading = qa.read(item["question"])
+        answer = qa.decide(reading)
         verdict = judge(answer, item["answers"], item.get("evidence"))
-        results.append({**item, **verdict, "got": answer.text, "confidence": answer.confidence})
+        proposed = reading.answer.text  # before the threshold: for the trade-off plot
+        results.append(
+            {
+                **item,
+                **verdict,
+                "got": answer.text,
+                "confidence": answer.confidence,
+                "proposed": proposed,
+                "proposed_right": proposed is not None
+                and any(contains(proposed, g) for g in item["answers"]),
+            }
+        )
 
     turns: list[dict[str, Any]] = []
     for conversation in conversations:
@@ -119,7 +131,7 @@ def evaluate(qa: QA, folder: Path, split: str = "all") -> dict[str, Any]:
                     **verdict,
                 }
             )
-    return _report(results, turns, split)
+    return _report(results, turns, split, qa.threshold)
 
 
 def evaluate_votes(qa: QA, votes: Sequence[Vote]) -> dict[str, Any]:
@@ -198,7 +210,7 @@ def _rate(items: list[dict[str, Any]], key: str) -> float | None:
 
 
 def _report(
-    results: list[dict[str, Any]], turns: list[dict[str, Any]], split: str
+    results: list[dict[str, Any]], turns: list[dict[str, Any]], split: str, threshold: float
 ) -> dict[str, Any]:
     answerable = [r for r in results if r["category"] == "answerable"]
     unanswerable = [r for r in results if r["category"] in UNANSWERABLE]
@@ -225,6 +237,7 @@ def _report(
 
     return {
         "split": split,
+        "threshold": threshold,
         "answerable": ranking(answerable),
         "by_style": {style: ranking(items) for style, items in sorted(by_style.items())},
         "abstention": {
@@ -245,6 +258,11 @@ def _report(
             "accuracy": _rate(follow_ups, "right"),
             "all_turns_accuracy": _rate(turns, "right"),
         },
+        # each single question's decision at any threshold (``tradeoff.decisions``)
+        "decisions": [
+            {k: r[k] for k in ("category", "confidence", "proposed", "proposed_right")}
+            for r in results
+        ],
         "misses": [
             {k: r.get(k) for k in ("id", "category", "question", "answers", "got", "rank")}
             for r in results

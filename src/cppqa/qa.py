@@ -145,7 +145,11 @@ class QA:
         Raises ``QuestionError`` for a question that cannot be asked (empty,
         too long, no words).
         """
-        reading = self.read(question, history)
+        return self.decide(self.read(question, history))
+
+    def decide(self, reading: Reading) -> Answer:
+        """The answer ``reading`` gives under the threshold: its span, or an abstention
+        when the span's confidence falls below it."""
         answer = replace(reading.answer, threshold=self.threshold)
         if answer.text is not None and answer.confidence < self.threshold:
             log.info("abstaining on %r: confidence %.2f", answer.query, answer.confidence)
