@@ -17,11 +17,12 @@ import pytest
 
 from conftest import CORPUS, DOCUMENT, INDEX, make_pdf, run_cli
 from cppqa.bench_documents import pdf_pages
-from cppqa.cli import NOT_FOUND, _FileBars, _settings, build_parser, corpus_index_dir, render
+from cppqa.cli import NOT_FOUND, _settings, _StepBars, build_parser, corpus_index_dir, render
 from cppqa.config import Settings
 from cppqa.corpus import load_corpus
 from cppqa.documents import read_document
 from cppqa.index import fingerprint
+from cppqa.progress import Stage, Step
 from cppqa.records import Answer, Passage, Source
 
 CONTRACT = {"question", "query", "answer", "confidence", "sources"}
@@ -174,14 +175,17 @@ def test_index_builds_in_the_given_folders(workdir: Path) -> None:
 
 
 @pytest.mark.slow
-def test_index_shows_a_bar_for_a_long_document(tmp_path: Path) -> None:
+def test_index_shows_the_count_of_a_long_embedding_rise(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "report.pdf").write_bytes(pdf_pages(TEXT, 12))  # embedding it takes seconds
     (corpus / "short.txt").write_text("A short note.", encoding="utf-8")
     result = run_cli("index", "--corpus", str(corpus), "--index", str(tmp_path / "index"))
     assert result.returncode == 0, result.stderr
-    assert re.search(r"embedding report\.pdf: 100%.*\| (\d+)/\1 ", result.stderr), result.stderr
+    counts = re.findall(r"embedding ([\d,]+) / ([\d,]+) sentences and passages", result.stderr)
+    done = sorted({int(n.replace(",", "")) for n, _ in counts})
+    (total,) = {int(n.replace(",", "")) for _, n in counts}
+    assert len(done) >= 3 and done[-1] == total, result.stderr  # by batch, up to all
     assert "short.txt" not in result.stderr
     assert result.stdout.startswith("Indexed 2 document(s)")
 
@@ -495,15 +499,25 @@ def test_render_quotes_a_whole_sentence_answer_once() -> None:
     ]
 
 
-def test_index_shows_a_bar_for_each_long_file(capsys: pytest.CaptureFixture[str]) -> None:
-    bars = _FileBars("reading", "page", delay=0)  # `cppqa index` waits a second
-    for told in [("a.pdf", 1, 3), ("a.pdf", 3, 3), ("b/c.pdf", 2, 2)]:
-        bars(*told)
+def test_index_shows_a_bar_with_a_count_for_each_stage(capsys: pytest.CaptureFixture[str]) -> None:
+    bars = _StepBars(delay=0)  # `cppqa index` waits a second
+    texts = "sentences and passages"
+    for step in [
+        Step(Stage.READING, 1, 3, "pages", "a.pdf"),
+        Step(Stage.READING, 3, 3, "pages", "a.pdf"),
+        Step(Stage.READING, 2, 2, "pages", "b/c.pdf"),
+        Step(Stage.EMBEDDING, 0, 4310, texts),
+        Step(Stage.EMBEDDING, 1280, 4310, texts),
+        Step(Stage.EMBEDDING, 4310, 4310, texts),
+    ]:
+        bars(step)
     bars.close()
     shown = capsys.readouterr()
     assert shown.out == ""
-    assert re.search(r"reading a\.pdf: 100%.*\| 3/3 ", shown.err)
-    assert re.search(r"reading b/c\.pdf: 100%.*\| 2/2 ", shown.err)
+    assert re.search(r"reading a\.pdf: 3 / 3 pages 100%", shown.err)
+    assert re.search(r"reading b/c\.pdf: 2 / 2 pages 100%", shown.err)
+    assert re.search(r"embedding 0 / 4,310 sentences and passages   0%", shown.err)
+    assert re.search(r"embedding 4,310 / 4,310 sentences and passages 100%", shown.err)
 
 
 def test_render_names_the_page_and_heading_of_a_source() -> None:

@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 
 import cppqa.index
+import cppqa.progress
 from conftest import CORPUS, INDEX, FakeEmbedder
 from cppqa.config import Settings
 from cppqa.embed import ModelInfo, describe_model
 from cppqa.errors import IndexStateError
 from cppqa.index import FILES, Index, ensure_index, staleness
+from cppqa.progress import Stage, Step
 
 
 def _info(embedder: FakeEmbedder) -> ModelInfo:
@@ -48,20 +50,20 @@ def test_round_trip(settings: Settings, fake_embedder: FakeEmbedder, built: Inde
     assert leftovers == ["corpus", "index"]  # no index.tmp-* or index.old
 
 
-def test_progress_a_document_at_a_time_gives_the_same_index(
+def test_progress_by_batch_gives_the_same_index(
     settings: Settings, fake_embedder: FakeEmbedder, built: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cppqa.index, "EMBED_SLICE", 20)  # the long document in three slices
-    told: list[tuple[str, int, int]] = []
+    monkeypatch.setattr(cppqa.progress, "BATCH", 20)  # the corpus's 55 texts in three batches
+    told: list[Step] = []
     calls = fake_embedder.calls
-    shown = Index.build(settings, fake_embedder, document_progress=lambda *t: told.append(t))
-    assert told == [
-        ("communist-party-of-pakistan.txt", 20, 52),
-        ("communist-party-of-pakistan.txt", 40, 52),
-        ("communist-party-of-pakistan.txt", 52, 52),
-        ("extra.md", 3, 3),
+    shown = Index.build(settings, fake_embedder, steps=told.append)
+    texts = "sentences and passages"
+    assert told == [Step(Stage.EMBEDDING, done, 55, texts) for done in (0, 20, 40, 55)]
+    assert [step.describe() for step in told][-2:] == [
+        "embedding 40 / 55 sentences and passages",
+        "embedding 55 / 55 sentences and passages",
     ]
-    assert fake_embedder.calls == calls + 4
+    assert fake_embedder.calls == calls + 3
     assert (shown.sentences, shown.chunks) == (built.sentences, built.chunks)
     # The same vectors in the same places: every passage's own text finds the same.
     for passages, mine, theirs in (

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cppqa.config import Settings
     from cppqa.dialogue import Turn
     from cppqa.examples import Example
+    from cppqa.progress import Step
     from cppqa.qa import QA
     from cppqa.records import Answer
 
@@ -632,18 +633,19 @@ def _index(args: argparse.Namespace) -> int:
     from cppqa.corpus import load_corpus
     from cppqa.embed import load_embedder
     from cppqa.index import Index
+    from cppqa.progress import pages_told
 
     settings = _settings(args)
     if not args.force and _print_if_current(settings):
         return 0
     started = time.perf_counter()
-    reading, embedding = _FileBars("reading", "page"), _FileBars("embedding", "text")
+    bars = _StepBars()
     # A bad file fails before the model loads.
-    documents = load_corpus(settings.corpus_dir, settings, progress=reading)
-    reading.close()
+    documents = load_corpus(settings.corpus_dir, settings, progress=pages_told(bars))
+    bars.close()
     embedder = load_embedder(settings.model, settings.precision)
-    index = Index.build(settings, embedder, documents=documents, document_progress=embedding)
-    embedding.close()
+    index = Index.build(settings, embedder, documents=documents, steps=bars)
+    bars.close()
     index = index.save(settings.index_dir)
     counts = index.manifest["counts"]
     print(
@@ -675,30 +677,37 @@ def _print_if_current(settings: Settings) -> bool:
     return True
 
 
-class _FileBars:
-    """A progress bar on stderr for each file, shown once the file has taken ``delay``
-    seconds: a long document gets one, a short one none."""
+class _StepBars:
+    """A progress bar on stderr for each stage of indexing (reading: one for each PDF),
+    with its count ("embedding 1,280 / 4,310 sentences and passages"), shown once the
+    stage has taken ``delay`` seconds: a long one gets a bar, a short one none."""
 
-    def __init__(self, verb: str, unit: str, delay: float = 1.0) -> None:
-        self.verb, self.unit, self.delay = verb, unit, delay
-        self.doc: str | None = None
+    def __init__(self, delay: float = 1.0) -> None:
+        self.delay = delay
+        self.shown: tuple[str, str | None] | None = None
         self.bar: Any = None
 
-    def __call__(self, doc: str, done: int, total: int) -> None:
+    def __call__(self, step: Step) -> None:
         from tqdm import tqdm
 
-        if doc != self.doc:
+        if (step.stage.value, step.doc) != self.shown:
             self.close()
-            self.doc = doc
+            self.shown = (step.stage.value, step.doc)
+            what = f"{step.stage.value} {step.doc}:" if step.doc else step.stage.value
             self.bar = tqdm(
-                total=total, desc=f"{self.verb} {doc}", unit=self.unit, delay=self.delay
+                total=step.total,
+                desc=what,
+                unit=step.unit,
+                delay=self.delay,
+                bar_format="{desc} {n:,} / {total:,} {unit} {percentage:3.0f}%|{bar}| "
+                "[{elapsed}<{remaining}]",
             )
-        self.bar.update(done - self.bar.n)
+        self.bar.update(step.done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-        self.doc, self.bar = None, None
+        self.shown, self.bar = None, None
 
 
 def _eval(args: argparse.Namespace) -> int:

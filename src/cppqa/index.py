@@ -30,15 +30,13 @@ from typing import TYPE_CHECKING, Any
 from cppqa.config import Precision, Settings, VectorBackend
 from cppqa.corpus import corpus_passages, load_corpus
 from cppqa.dense import FaissStore, VectorStore
-from cppqa.documents import FileProgress
 from cppqa.embed import Embedder, ModelInfo
 from cppqa.errors import IndexStateError
+from cppqa.progress import Progress, encode_told
 from cppqa.records import Document, Passage
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
-
-    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +45,6 @@ FORMAT_VERSION = 2  # 2: the manifest records each FAISS store's kind and parame
 FILES = ("sentences.faiss", "chunks.faiss", "passages.json")
 MILVUS_FILES = ("sentences.milvus.json", "chunks.milvus.json", "passages.json")
 PARTS = ("sentences", "chunks")
-#: Texts embedded at once when progress is told a document at a time: four of the
-#: model's batches of 64, so that a long document's bar moves every few seconds.
-EMBED_SLICE = 256
 
 
 def fingerprint(documents: Sequence[Document]) -> str:
@@ -78,14 +73,14 @@ class Index:
         *,
         progress: bool = False,
         documents: Sequence[Document] | None = None,
-        document_progress: FileProgress | None = None,
+        steps: Progress | None = None,
     ) -> Index:
         """Read the corpus (unless given its ``documents``), split it, embed every sentence
         and passage.
 
-        ``progress`` shows the model's own bar. ``document_progress`` is told each
-        document's texts (sentences and passages) embedded so far; they are then embedded
-        a document at a time, ``EMBED_SLICE`` at once, instead of all together.
+        ``progress`` shows the model's own bar. ``steps`` is told each batch of texts
+        (sentences and passages) embedded, with the count done and the corpus's total
+        (``cppqa.progress.encode_told``).
         """
         if documents is None:
             documents = load_corpus(settings.corpus_dir, settings)
@@ -94,10 +89,10 @@ class Index:
         )
         started = time.perf_counter()
         texts = [p.text for p in sentences] + [p.text for p in chunks]
-        if document_progress is None:
+        if steps is None:
             vectors = embedder.encode(texts, progress=progress)
         else:
-            vectors = _encode_by_document(embedder, [*sentences, *chunks], document_progress)
+            vectors = encode_told(embedder, texts, steps)
         manifest: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "model": {
@@ -385,35 +380,6 @@ def _load_milvus(
             )
         stores.append(store)
     return stores[0], stores[1]
-
-
-def _encode_by_document(
-    embedder: Embedder, passages: Sequence[Passage], progress: FileProgress
-) -> np.ndarray:
-    """The vectors of ``passages``, in their order, embedded a document at a time.
-
-    Longest first within a document, as sentence-transformers orders one call's texts,
-    so that the slices' batches are padded as little as those of one call.
-    """
-    import numpy as np
-
-    by_document: dict[str, list[int]] = {}
-    for at, passage in enumerate(passages):
-        by_document.setdefault(passage.doc, []).append(at)
-    order: list[int] = []
-    parts = []
-    for doc, unordered in by_document.items():
-        positions = sorted(unordered, key=lambda at: -len(passages[at].text))
-        for start in range(0, len(positions), EMBED_SLICE):
-            part = positions[start : start + EMBED_SLICE]
-            parts.append(embedder.encode([passages[at].text for at in part]))
-            order += part
-            progress(doc, start + len(part), len(positions))
-    if not parts:
-        return embedder.encode([])
-    vectors = np.empty_like(parts[0], shape=(len(passages), parts[0].shape[1]))
-    vectors[order] = np.concatenate(parts)
-    return vectors
 
 
 def _files(manifest: dict[str, Any]) -> tuple[str, ...]:

@@ -41,14 +41,13 @@ from cppqa.config import Settings, VectorBackend
 from cppqa.documents import read_document
 from cppqa.errors import CorpusError, UploadError
 from cppqa.index import Index, fingerprint
+from cppqa.progress import Progress, Stage, Step, pages_told
 from cppqa.qa import QA
 from cppqa.reader import Reader
 from cppqa.records import Document
 
 log = logging.getLogger(__name__)
 
-#: Told while files are read and indexed: the share done (0 to 1) and what is being done.
-Progress = Callable[[float, str], None]
 #: The prefix of every upload's temporary folder; the process id follows it
 #: (``cppqa-upload-1234-x7k2``), so that a later run knows whose it was.
 FOLDER_PREFIX = "cppqa-upload-"
@@ -123,10 +122,12 @@ class Uploads:
 
         The files are moved into a new temporary folder. On success they replace what
         ``key`` held; on any failure the folder is removed and ``key`` holds what it
-        held before. Raises ``CorpusError`` for a file that cannot be read (its message
-        names the file as given) and ``UploadError`` for a path that is no regular file
-        uploaded here, when too many files are given, or when the server or the client
-        holds its most (the message says when to try again).
+        held before. ``progress`` is told each file, each page of a PDF and each batch
+        of texts embedded (``cppqa.progress.Step``). Raises ``CorpusError`` for a file
+        that cannot be read (its message names the file as given) and ``UploadError``
+        for a path that is no regular file uploaded here, when too many files are given,
+        or when the server or the client holds its most (the message says when to try
+        again).
         """
         settings = self.settings
         if not files:
@@ -273,12 +274,13 @@ class Uploads:
         with self._lock:
             return len(self._held)
 
-    def _build(self, folder: Path, files: Sequence[tuple[Path, str]], progress: Progress) -> QA:
+    def _build(self, folder: Path, files: Sequence[tuple[Path, str]], told: Progress) -> QA:
+        """Move ``files`` into ``folder``, read and index them, telling ``told`` each file,
+        each page of a PDF and each batch embedded."""
         names = unique_names([name for _, name in files])
-        steps = len(files) + 1
         documents = []
         for n, ((path, _), name) in enumerate(zip(files, names, strict=True)):
-            progress(n / steps, f"Reading {name}")
+            told(Step(Stage.READING, n, len(files), "files"))
             target = folder / name
             try:
                 shutil.move(path, target)
@@ -286,19 +288,25 @@ class Uploads:
                 raise CorpusError(
                     f"{name!r} did not arrive ({exc.strerror or exc}): upload it again"
                 ) from None
-            documents.append(read_document(target, folder, self.settings, shown=name))
-        progress(len(files) / steps, f"Indexing {', '.join(names)}")
-        return self._indexed(folder, documents)
+            pages = pages_told(told)
+            documents.append(
+                read_document(target, folder, self.settings, shown=name, progress=pages)
+            )
+        told(Step(Stage.READING, len(files), len(files), "files"))
+        return self._indexed(folder, documents, told)
 
-    def _indexed(self, folder: Path, documents: Sequence[Document]) -> QA:
+    def _indexed(
+        self, folder: Path, documents: Sequence[Document], told: Progress | None = None
+    ) -> QA:
         """A ``QA`` over ``documents`` with the shipped model and reader (the general
-        one, when the shipped QA reads with one adapted to its own corpus)."""
+        one, when the shipped QA reads with one adapted to its own corpus); ``told`` is
+        told each batch embedded."""
         # In memory, whatever the shipped index uses: nothing of an upload goes to Milvus.
         settings = replace(
             self.settings, corpus_dir=folder, vector_store=VectorBackend.FAISS, milvus_uri=None
         )
         embedder = self.shipped.retriever.embedder
-        index = Index.build(settings, embedder, documents=documents)
+        index = Index.build(settings, embedder, documents=documents, steps=told)
         return QA(index, embedder, settings, self._reader_for(fingerprint(index.documents)))
 
     def _reader_for(self, corpus: str) -> Reader:
@@ -441,5 +449,5 @@ def release(files: Sequence[tuple[Path, str]]) -> None:
             path.parent.rmdir()
 
 
-def _quiet(share: float, what: str) -> None:
+def _quiet(step: Step) -> None:
     """Progress told to no one."""

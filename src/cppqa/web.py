@@ -37,6 +37,7 @@ from cppqa.errors import CppqaError
 from cppqa.feedback import Vote, record
 from cppqa.index import fingerprint
 from cppqa.page import CSS, JS, SYSTEM_MONO, SYSTEM_SANS
+from cppqa.progress import Step
 from cppqa.qa import QA
 from cppqa.records import Answer, Document
 from cppqa.render import (
@@ -302,8 +303,8 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
             return removed(paths, request)
         files = [(Path(path), Path(path).name) for path in paths]
 
-        def told(share: float, what: str) -> None:
-            progress(share, desc=what)
+        def told(step: Step) -> None:
+            progress(step.share, desc=step.describe())
 
         try:
             asked = held.add(key, files, told, client=client_of(request))
