@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from cppqa.documents import read_document
 from cppqa.feedback import FEEDBACK_FILE
 from cppqa.index import fingerprint
 from cppqa.web import EXAMPLES, FEEDBACK_NOTE
+from cppqa.welcome import SHIPPED
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -412,6 +415,104 @@ def test_an_uploaded_pdf_is_answered_with_its_page_in_its_session_alone(
     while _uploads_held(web_temp) != before and time.monotonic() < deadline:
         time.sleep(0.5)
     assert _uploads_held(web_temp) == before
+
+
+#: People and places of ``harbour``'s sentences: names and dates, no word of the shipped title.
+HARBOUR_PEOPLE = ["Mary Brown", "Tomas Berg", "Anna Keller", "Omar Haddad", "Sofia Rossi"]
+HARBOUR_PLACES = ["north quay", "old lighthouse", "fish market", "dry dock", "ferry pier"]
+#: Words of the shipped document's title and page title, less "the", "of", "a", "ask".
+SHIPPED_TITLE_WORDS = {"communist", "party", "pakistan", "history", "short"}
+#: Counts shown while an upload is embedded: "embedding 128 / 310 sentences and passages".
+EMBEDDING_SEEN = r"""
+() => {
+  window.cppqaSeen = [];
+  new MutationObserver(() => {
+    for (const m of document.body.textContent.matchAll(/embedding ([\d,]+) \/ ([\d,]+)/g)) {
+      const done = Number(m[1].replaceAll(",", ""));
+      if (window.cppqaSeen.at(-1) !== done) window.cppqaSeen.push(done);
+    }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+#: Sentences of ``harbour``, in turn: no two pages start or end alike (a running header).
+HARBOUR_SENTENCES = [
+    "In {year}, {who} rebuilt the {what} of the harbour.",
+    "The {what} was painted blue by {who} in {year}.",
+    "{who} counted {n} ships at the {what} during {year}.",
+    "After a storm in {year}, {who} repaired the {what}.",
+    "Records from {year} say that {who} kept the keys of the {what}.",
+    "Fishermen thanked {who} for the new {what}, finished in {year}.",
+    "{who} wrote a report on the {what} in {year}, counting {n} boats.",
+]
+
+
+@pytest.fixture(scope="module")
+def harbour(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PDF of 200 sentences with names and dates (over 300 texts to embed: five
+    batches), nothing about the shipped document."""
+    sentences = [
+        HARBOUR_SENTENCES[n % 7].format(
+            year=1800 + n,
+            who=HARBOUR_PEOPLE[n % 5],
+            what=HARBOUR_PLACES[n // 5 % 5],
+            n=n * 3 + 7,
+        )
+        for n in range(200)
+    ]
+    path = tmp_path_factory.mktemp("harbour") / "harbour.pdf"
+    path.write_bytes(make_pdf([sentences[start : start + 20] for start in range(0, 200, 20)]))
+    return path
+
+
+def test_an_upload_brings_its_own_title_prompt_and_examples_and_progress_that_moves(
+    browser: Browser, web_url: str, harbour: Path
+) -> None:
+    with _opened(browser, web_url, DESKTOP) as session:
+        page = session.page
+        page.evaluate(EMBEDDING_SEEN)
+        _upload(session, harbour)
+        answering = page.locator("#cppqa-answering")
+        expect(answering).to_have_text("Answering from: harbour.pdf (your upload)", timeout=180_000)
+        seen = page.evaluate("window.cppqaSeen")
+        assert sum(b > a for a, b in itertools.pairwise(seen)) >= 3, seen  # rose 3 times
+        header = page.locator("#cppqa-header h1")
+        expect(header).to_have_text("Ask harbour.pdf")
+        expect(page).to_have_title("cppqa: Ask harbour.pdf")
+        expect(session.box).to_have_attribute(
+            "placeholder", "Ask harbour.pdf (up to 1,000 characters)…"
+        )
+        examples = page.locator("#chatbot button.example")
+        expect(examples.first).to_have_text(re.compile(r"^\s*What happened in 1[89]\d\d\?\s*$"))
+        shown = [text.strip() for text in examples.all_inner_texts()]
+        assert "What is said about Mary Brown?" in shown, shown
+        words = " ".join(
+            [
+                *shown,
+                header.inner_text(),
+                page.title(),
+                page.locator("#chatbot .placeholder").inner_text(),
+                session.box.get_attribute("placeholder") or "",
+            ]
+        )
+        assert SHIPPED_TITLE_WORDS.isdisjoint(words.lower().replace("?", " ").split()), words
+        examples.filter(has_text="What is said about Mary Brown?").click()
+        reply = session.wait_for_reply(0)
+        expect(reply.locator("p.cppqa-meta").filter(has_text="confidence")).to_contain_text(
+            "harbour.pdf"
+        )
+        assert _serious(session) == [], "the page of an upload"
+        # The upload removed: the shipped document's page returns.
+        page.get_by_role("tab", name="Add files").click()
+        page.locator("#cppqa-files").get_by_role("button", name="Clear").click()
+        expect(answering).to_contain_text("the shipped document")
+        expect(header).to_have_text(SHIPPED.title)
+        expect(session.box).to_have_attribute(
+            "placeholder", "Ask a question (up to 1,000 characters)…"
+        )
+        page.get_by_role("tab", name="Chat").click()
+        expect(examples).to_have_text(list(EXAMPLES))
 
 
 def test_a_bad_file_is_said_on_the_page_and_the_chat_goes_on(

@@ -24,10 +24,12 @@ from conftest import DOCUMENT, ROOT, make_pdf, run_cli
 from cppqa.api import AnswerRecord, SourceRecord, turns, turns_from_records
 from cppqa.cli import NOT_FOUND
 from cppqa.config import Settings
+from cppqa.corpus import split_sentences
 from cppqa.dialogue import Turn
 from cppqa.errors import CorpusError, CppqaError, QuestionError, UploadError
 from cppqa.index import fingerprint
-from cppqa.records import Answer, Passage, Source
+from cppqa.progress import Stage, Step
+from cppqa.records import Answer, Document, Heading, Passage, Source
 from cppqa.render import (
     SHOWN_QUERY_CHARS,
     escape,
@@ -928,3 +930,119 @@ def test_a_vote_in_an_upload_session_names_the_uploaded_document(
         "corpus": corpus,
         "time": line["time"],
     }
+
+
+# --- the page follows the documents it answers from (issue 31, item 3) --------------
+
+#: A session's upload as the page sees it: its documents and sentences, nothing embedded.
+HARBOUR = Document(
+    "harbour.md",
+    "Harbour",
+    "Repairs\nIn 1931, Mary Brown rebuilt the north quay.",
+    "",
+    headings=(Heading(0, 1, "Repairs"),),
+)
+HARBOUR_STEPS = [
+    Step(Stage.READING, 0, 1, "files"),
+    Step(Stage.READING, 1, 1, "files"),
+    Step(Stage.EMBEDDING, 0, 130, "sentences and passages"),
+    Step(Stage.EMBEDDING, 64, 130, "sentences and passages"),
+    Step(Stage.EMBEDDING, 128, 130, "sentences and passages"),
+    Step(Stage.EMBEDDING, 130, 130, "sentences and passages"),
+]
+
+
+class _OneUpload(Uploads):
+    """Uploads that hand every session the same stand-in upload, telling
+    ``HARBOUR_STEPS`` on the way, and forget it when its files are cleared."""
+
+    def __init__(self, shipped: Any) -> None:
+        super().__init__(shipped)
+        self.upload = SimpleNamespace(
+            index=SimpleNamespace(
+                documents=(HARBOUR,), sentences=tuple(split_sentences(HARBOUR.text, HARBOUR.doc))
+            )
+        )
+
+    def add(self, key: str, files: Any, progress: Any = None, *, client: str = "") -> Any:
+        for step in HARBOUR_STEPS:
+            progress(step)
+        return self.upload
+
+    def keep(self, key: str, names: Any) -> Any:
+        return None
+
+    def get(self, key: str) -> Any:
+        return self.upload if key else None
+
+
+def _handler(app: Any, name: str) -> Any:
+    """The page's event handler named ``name`` (its function's name)."""
+    (handler,) = {fn.fn for fn in app.fns.values() if getattr(fn.fn, "__name__", "") == name}
+    return handler
+
+
+def _page_of(outputs: tuple[Any, ...]) -> tuple[str, Any, Any]:
+    """The header, the chat's update and the question box's update of an upload event."""
+    return outputs[8], outputs[4], outputs[9]
+
+
+def test_an_upload_brings_its_own_page_and_clearing_it_the_shipped_one(tmp_path: Path) -> None:
+    import gradio as gr
+
+    shipped = SimpleNamespace(
+        settings=Settings(),
+        index=SimpleNamespace(documents=(Document(DOCUMENT.name, "CPP", "text", ""),)),
+    )
+    app = build_app(shipped, _OneUpload(shipped))  # type: ignore[arg-type]
+    given = tmp_path / "in" / "harbour.md"
+    given.parent.mkdir()
+    given.write_text(HARBOUR.text, encoding="utf-8")
+    request = SimpleNamespace(session_hash="tab-1", client=None)
+    told: list[tuple[float, str]] = []
+    added = _handler(app, "added")(
+        [str(given)], request, lambda share, desc: told.append((share, desc))
+    )
+    header, chat, box = _page_of(added)
+    assert "<h1>Ask harbour.md</h1>" in header
+    assert isinstance(chat, gr.Chatbot)
+    assert chat.constructor_args["value"] == []  # a new conversation
+    assert [e["text"] for e in chat.constructor_args["examples"]] == [
+        "What is said about “Repairs”?",
+        "What happened in 1931?",
+        "What is said about Mary Brown?",
+    ]
+    assert _text(chat.constructor_args["placeholder"]).startswith("Ask about harbour.md")
+    assert box["placeholder"] == "Ask harbour.md (up to 1,000 characters)…"
+    for words in ("Communist", "Party", "Pakistan", "history"):
+        assert words not in header + _text(chat.constructor_args["placeholder"])
+    # Progress that moves: each step's count, said to Gradio's bar.
+    assert [desc for _, desc in told][-3:] == [
+        "embedding 64 / 130 sentences and passages",
+        "embedding 128 / 130 sentences and passages",
+        "embedding 130 / 130 sentences and passages",
+    ]
+    assert [share for share, _ in told][-4:] == [0.0, 64 / 130, 128 / 130, 1.0]
+    # The box cleared: the shipped document's page returns.
+    header, chat, box = _page_of(_handler(app, "removed")(None, request))
+    assert "<h1>Ask the history of the Communist Party of Pakistan</h1>" in header
+    assert [e["text"] for e in chat.constructor_args["examples"]] == list(EXAMPLES)
+    assert box["placeholder"] == "Ask a question (up to 1,000 characters)…"
+
+
+def test_uploads_gone_while_idle_bring_the_shipped_page_and_keep_the_chat() -> None:
+    import gradio as gr
+
+    shipped = SimpleNamespace(
+        settings=Settings(),
+        index=SimpleNamespace(documents=(Document(DOCUMENT.name, "CPP", "text", ""),)),
+    )
+    app = build_app(shipped, _OneUpload(shipped))  # type: ignore[arg-type]
+    forgotten = _handler(app, "forgotten")
+    assert forgotten("tab-1") == (gr.skip(),) * 6  # still held: nothing changes
+    answering, _, files, header, chat, box = forgotten("")
+    assert "the shipped document" in answering and files is None
+    assert "Communist Party of Pakistan" in header
+    assert "value" not in chat.constructor_args  # the chat's messages stay (the notice)
+    assert [e["text"] for e in chat.constructor_args["examples"]] == list(EXAMPLES)
+    assert box["placeholder"] == "Ask a question (up to 1,000 characters)…"

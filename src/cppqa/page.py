@@ -88,7 +88,8 @@ footer .show-api { color: var(--body-text-color); opacity: .85; }
 #: content and names the message (aria-label) with it; a reply's content is HTML, so
 #: both would be markup. Each reply carries its plain text in ``data-copy``: the copy
 #: and the name use that. It also counts characters near the limit, opens the Document
-#: tab at an answer's place ("Show in document"), and names the examples a group.
+#: tab at an answer's place ("Show in document"), names the examples a group, and names
+#: the browser tab after the page's title.
 JS = """
 () => {
   const markup = (text) => /<[a-z]|&#?\\w+;/i.test(text);
@@ -147,7 +148,13 @@ JS = """
       examples.setAttribute("aria-label", "Example questions");
     }
   };
-  new MutationObserver(() => { relabel(); count(); group(); })
+  // The header follows the documents the chat answers from; the browser tab follows it.
+  const titled = () => {
+    const heading = document.querySelector("#cppqa-header h1");
+    const title = heading ? `cppqa: ${heading.textContent}` : document.title;
+    if (document.title !== title) document.title = title;
+  };
+  new MutationObserver(() => { relabel(); count(); group(); titled(); })
     .observe(document.body, {subtree: true, childList: true, attributes: true,
                              attributeFilter: ["aria-label"]});
   // "Show in document": tell the server which answer (it renders the highlight and

@@ -35,6 +35,7 @@ from cppqa.config import Settings
 from cppqa.documents import SUFFIXES
 from cppqa.errors import CppqaError
 from cppqa.feedback import Vote, record
+from cppqa.front import box_update, chat_update, invitation, render_header
 from cppqa.index import fingerprint
 from cppqa.page import CSS, JS, SYSTEM_MONO, SYSTEM_SANS
 from cppqa.progress import Step
@@ -50,21 +51,12 @@ from cppqa.render import (
     render_reply,
 )
 from cppqa.sessions import Uploads, release, sweep_stale, unique_names
+from cppqa.welcome import SHIPPED, subject_of, welcome_for
 
 log = logging.getLogger(__name__)
 
-TITLE = "Ask the history of the Communist Party of Pakistan"
-#: Questions the document answers; shown on an empty chat, one click asks them.
-EXAMPLES = [
-    "When was the CPP formed?",
-    "Who is the General Secretary of the Party?",
-    "When was the party declared illegal?",
-    "What is the ideological basis of the party?",
-    "Who was tortured and martyred in the royal fort of Lahore?",
-    "What is the name of the party organ?",
-    "Where is the party working openly?",
-    "Which case was filed against the party in 1951?",
-]
+#: The shipped document's example questions (an upload's are made from its text).
+EXAMPLES = SHIPPED.examples
 #: Sized for a 2-CPU machine (a free Space): an answer is one short CPU burst (one
 #: MiniLM encoding, two small searches), so two at once keep both cores busy.
 CONCURRENCY = 2
@@ -283,7 +275,8 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
         # The chat clears the textbox's placeholder while it answers; put it back.
         turn = len(answers) - 1
         page = render_document(documents(key), answers[-1] if answers else None, turn)
-        return page, gr.update(placeholder=placeholder)
+        asked = held.get(key) if key else None
+        return page, box_update(subject_of(asked.index.documents if asked else None), limit)
 
     def show_turn(turn: float | None, answers: list[Answer | None], key: str) -> tuple[Any, Any]:
         number = int(turn) if turn is not None else -1
@@ -311,11 +304,11 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
         except Exception as exc:
             held.drop(key)  # the box is emptied: the chat answers from the shipped document
             said = str(exc) if isinstance(exc, CppqaError) else unexpected("reading your files")
-            return shown(shipped, "", problem=said, files=None)
+            return shown(None, "", problem=said, files=None)
         finally:
             release(files)  # Gradio's folders for the files
             forget(app, paths)
-        return shown(asked.index.documents, key, tab="chat")
+        return shown(asked, key, tab="chat")
 
     def removed(paths: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
         """Answer from the files left in the box; from the shipped document when none is."""
@@ -326,53 +319,59 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
         except Exception as exc:
             held.drop(key)
             said = str(exc) if isinstance(exc, CppqaError) else unexpected("reading your files")
-            return shown(shipped, "", problem=said, files=None)
+            return shown(None, "", problem=said, files=None)
         if asked is None:
-            return shown(shipped, "", files=None if paths else gr.skip())
-        return shown(asked.index.documents, key)
+            return shown(None, "", files=None if paths else gr.skip())
+        return shown(asked, key)
 
     def shown(
-        docs: Sequence[Document],
+        asked: QA | None,
         key: str,
         *,
         problem: str = "",
         tab: str | None = None,
         files: Any = KEEP,
     ) -> tuple[Any, ...]:
-        """What the page shows for the documents ``docs``: a new, empty conversation."""
+        """What the page shows for the uploads ``asked`` (None: the shipped document): its
+        title, prompts and examples, and a new, empty conversation."""
+        docs = asked.index.documents if asked is not None else shipped
+        greeting = SHIPPED if asked is None else welcome_for(docs, asked.index.sentences)
         return (
             render_problem(problem) if problem else "",
             render_answering(docs, uploaded=bool(key)),
             key,
             [],
-            [],
+            chat_update(greeting, empty=True),
             render_document(docs, None),
             gr.Tabs(selected=tab) if tab else gr.skip(),
             gr.skip() if files is KEEP else files,
+            render_header(greeting),
+            box_update(greeting.subject, limit),
         )
 
-    def forgotten(key: str) -> tuple[Any, Any, Any]:
-        # The chat found the session's uploads gone: show the shipped document again.
+    def forgotten(key: str) -> tuple[Any, ...]:
+        # The chat found the session's uploads gone: show the shipped document again,
+        # leaving the chat's messages (the last one says so).
         if key:
-            return gr.skip(), gr.skip(), gr.skip()
-        return render_answering(shipped, uploaded=False), render_document(shipped, None), None
+            return (gr.skip(),) * 6
+        return (
+            render_answering(shipped, uploaded=False),
+            render_document(shipped, None),
+            None,
+            render_header(SHIPPED),
+            chat_update(SHIPPED, empty=False),
+            box_update(SHIPPED.subject, limit),
+        )
 
     def end(request: gr.Request) -> None:
         held.drop(request.session_hash or "")
 
-    placeholder = f"Ask a question (up to {limit:,} characters)…"
     with gr.Blocks(
-        title="cppqa: " + TITLE,
+        title="cppqa: " + SHIPPED.title,
         fill_height=True,
         delete_cache=(CACHE_SECONDS, CACHE_SECONDS),
     ) as app:
-        gr.HTML(
-            f'<header id="cppqa-header"><h1>{escape(TITLE)}</h1><p>Answers are quoted word '
-            'for word from the document, with their source.<span class="cppqa-wide"> Ask '
-            "follow-ups; <em>Show in document</em> opens an answer in its place.</span></p>"
-            "</header>",
-            padding=False,
-        )
+        header = gr.HTML(render_header(SHIPPED), padding=False)
         answering_line = gr.HTML(
             render_answering(shipped, uploaded=False), elem_id="cppqa-answering", padding=False
         )
@@ -393,11 +392,11 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
                     allow_tags=False,
                     feedback_options=("Like", "Dislike") if votes_in is not None else None,
                     buttons=["copy"],
-                    placeholder="Ask about the party's history, or pick an example.",
+                    placeholder=invitation(SHIPPED),
                 )
                 show_user_text_as_typed(chatbot)
                 question = gr.Textbox(
-                    placeholder=placeholder,
+                    placeholder=SHIPPED.prompt(limit),
                     elem_id="question",
                     show_label=False,
                     label="Question",
@@ -411,7 +410,7 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
                     textbox=question,
                     additional_inputs=[answers, key],
                     additional_outputs=[answers, key],
-                    examples=[[q] for q in EXAMPLES],
+                    examples=[[q] for q in SHIPPED.examples],
                     cache_examples=False,
                     api_name="page_chat",
                     api_visibility="private",
@@ -457,13 +456,14 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
                 )
                 status = gr.HTML("", elem_id="cppqa-upload-status", padding=False)
         outputs = [status, answering_line, key, answers, chatbot, document, tabs, files]
+        outputs += [header, question]
         files.upload(added, files, outputs, api_visibility="private", show_progress_on=[files])
         for event in (files.clear, files.delete):
             event(removed, files, outputs, api_visibility="private")
         key.change(
             forgotten,
             key,
-            [answering_line, document, files],
+            [answering_line, document, files, header, chatbot, question],
             api_visibility="private",
             queue=False,
         )
