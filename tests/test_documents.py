@@ -611,8 +611,10 @@ def test_a_scan_where_ocr_finds_no_text_is_refused(tmp_path: Path) -> None:
 
     if missing_tesseract():
         pytest.skip(missing_tesseract())
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(_scan())  # two pages of a grey box
     with pytest.raises(CorpusError) as raised:
-        _read(tmp_path, "scan.pdf", _scan())  # two pages of a grey box
+        read_document(path, tmp_path, Settings(cache_dir=tmp_path / "cache"))
     assert str(raised.value) == (
         f"{str(tmp_path / 'scan.pdf')!r} has no text layer and OCR found no text on its 2 "
         "page(s): use a clearer scan, or the original document"

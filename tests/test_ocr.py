@@ -29,9 +29,10 @@ class Read:
         self.text_path.write_bytes(booklet())
         self.scan_path.write_bytes(scanned(booklet(), dpi=200))
         self.told: list[tuple[str, int, int]] = []
-        self.text = read_document(self.text_path, folder)
+        self.settings = Settings(cache_dir=folder / "cache")
+        self.text = read_document(self.text_path, folder, self.settings)
         self.scan = read_document(
-            self.scan_path, folder, progress=lambda *step: self.told.append(step)
+            self.scan_path, folder, self.settings, progress=lambda *step: self.told.append(step)
         )
 
 
@@ -68,7 +69,9 @@ def test_sentences_read_with_ocr_are_cited_on_their_pages(read: Read) -> None:
 
 def _rects_near(scan: Document, text: Document, read: Read, sentence: str) -> None:
     start = scan.text.index(sentence)
-    (marked,) = highlight(read.scan_path, start, start + len(sentence), quote=sentence)
+    (marked,) = highlight(
+        read.scan_path, start, start + len(sentence), settings=read.settings, quote=sentence
+    )
     start = text.text.index(sentence)
     (truth,) = highlight(read.text_path, start, start + len(sentence), quote=sentence)
     assert marked.page == truth.page
@@ -86,6 +89,36 @@ def test_an_answer_read_with_ocr_is_highlighted_on_its_page(read: Read) -> None:
     assert read.scan.page_at(read.scan.text.index(sentence)) == 3
 
 
+def test_what_ocr_read_is_kept_for_another_process(
+    read: Read, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cppqa.ocr
+    import cppqa.pdf
+
+    assert [p.name for p in (read.folder / "cache" / "ocr").iterdir()] == [
+        f"{read.scan.sha256}.json"
+    ]
+    monkeypatch.setattr(cppqa.pdf, "_kept", type(cppqa.pdf._kept)())  # as a new process
+    monkeypatch.setattr(cppqa.ocr, "ocr_pages", None)  # OCR would fail
+    told: list[tuple[str, int, int]] = []
+    again = read_document(
+        read.scan_path, read.folder, read.settings, progress=lambda *s: told.append(s)
+    )
+    assert again == read.scan
+    assert told == [("scan.pdf", 4, 4)]
+    _rects_near(read.scan, read.text, read, max(SECTIONS[2][1], key=len))
+
+
+def test_a_damaged_ocr_file_is_not_used(tmp_path: Path) -> None:
+    from cppqa.ocr import kept_pages
+
+    (tmp_path / "ocr").mkdir()
+    for damaged in ["{", '{"format": 1, "dpi": 300, "pages": {"0": {}}}', "[]"]:
+        (tmp_path / "ocr" / "abc.json").write_text(damaged)
+        assert kept_pages(tmp_path, "abc") == {}
+    assert kept_pages(tmp_path, "missing") == {}
+
+
 def test_a_scan_over_the_page_limit_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -95,7 +128,7 @@ def test_a_scan_over_the_page_limit_is_refused(
     path = tmp_path / "long.pdf"
     path.write_bytes(scanned(booklet(furniture=False), dpi=50))
     with pytest.raises(CorpusError) as raised:
-        read_document(path, tmp_path, Settings())
+        read_document(path, tmp_path, Settings(cache_dir=tmp_path / "cache"))
     assert str(raised.value) == (
         f"{str(path)!r} has 4 scanned pages (without a text layer); at most 2 are read with "
         "OCR: split it into smaller files, or run it through an OCR tool (such as "
@@ -113,7 +146,7 @@ def test_a_scan_over_the_time_limit_is_stopped(
     path = tmp_path / "slow.pdf"
     path.write_bytes(scanned(booklet(furniture=False), dpi=50))
     with pytest.raises(CorpusError, match=r"OCR read 1 of its 4 scanned pages in \d+ s, "):
-        read_document(path, tmp_path, Settings())
+        read_document(path, tmp_path, Settings(cache_dir=tmp_path / "cache"))
 
 
 def test_a_tesseract_without_the_language_is_a_corpus_error(
@@ -126,4 +159,4 @@ def test_a_tesseract_without_the_language_is_a_corpus_error(
     path = tmp_path / "scan.pdf"
     path.write_bytes(scanned(booklet(furniture=False), dpi=50))
     with pytest.raises(CorpusError, match=r"Tesseract could not read page 1 \(.*\): is its "):
-        read_document(path, tmp_path, Settings())
+        read_document(path, tmp_path, Settings(cache_dir=tmp_path / "cache"))

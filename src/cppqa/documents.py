@@ -11,8 +11,9 @@ One small function per format, each ``(data, name, settings) -> Content``:
 
 The extracted text is the document from then on: passages, answers and their
 offsets refer to it. Why these libraries (with measurements): docs/documents.md.
-A file that cannot be read raises ``CorpusError`` saying what is wrong and what to
-do; reading writes nothing anywhere. The libraries are imported on first use.
+A file that cannot be read raises ``CorpusError`` saying what is wrong and what to do;
+reading writes nothing but OCR's reading of a scan (``cppqa.ocr``, in the cache folder).
+The libraries are imported on first use.
 """
 
 from __future__ import annotations
@@ -168,10 +169,7 @@ def read_markdown(data: bytes, name: str, settings: Settings) -> Content:
 
 
 def read_pdf(
-    data: bytes,
-    name: str,
-    settings: Settings,
-    progress: Callable[[int, int], None] | None = None,
+    data: bytes, name: str, settings: Settings, progress: Callable[[int, int], None] | None = None
 ) -> Content:
     """A PDF's text (``cppqa.pdf``: its text layer, or OCR for a scanned page), running
     headers, footers and contents lines left out, with where each page starts;

@@ -9,15 +9,22 @@ and how right it is here: docs/documents.md.
 
 Limits: at most ``OCR_MAX_PAGES`` pages of one PDF are read with OCR, and reading
 stops with ``CorpusError`` after ``OCR_MAX_SECONDS``.
+
+What OCR read is kept in ``Settings.cache_dir / "ocr"`` by the PDF's SHA-256
+(``kept_pages``, ``keep_pages``), so a scan is read with OCR once: a server that
+highlights an answer in a scan indexed by another process does not read it again.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
+import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from cppqa.errors import CorpusError
@@ -36,6 +43,13 @@ OCR_MAX_SECONDS = 300.0
 INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng"
 #: Tesseract's language: English.
 _LANGUAGE = "eng"
+#: The format of the files ``keep_pages`` writes; a file of another is not used.
+_KEPT_FORMAT = 1
+
+log = logging.getLogger(__name__)
+
+#: A page read with OCR: its text and the box of each of its characters.
+OcrPage = tuple[str, tuple[Rect | None, ...]]
 
 
 def missing_tesseract() -> str | None:
@@ -49,9 +63,58 @@ def missing_tesseract() -> str | None:
     return None
 
 
-def ocr_pages(
-    pdf: Any, numbers: list[int], name: str
-) -> Iterator[tuple[str, tuple[Rect | None, ...]]]:
+def kept_pages(folder: Path, sha256: str) -> dict[int, OcrPage]:
+    """The pages of the PDF with this SHA-256 that OCR read before (``keep_pages``), by
+    their index; none if there is no such file, or it is damaged or of another format."""
+    path = folder / "ocr" / f"{sha256}.json"
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if kept.get("format") != _KEPT_FORMAT or kept.get("dpi") != OCR_DPI:
+            return {}
+        return {
+            int(number): (
+                str(page["text"]),
+                tuple(None if box is None else Rect(*box) for box in page["boxes"]),
+            )
+            for number, page in kept["pages"].items()
+        }
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        log.warning("%s cannot be used (%s); the pages are read with OCR again", path, exc)
+        return {}
+
+
+def keep_pages(folder: Path, sha256: str, pages: Mapping[int, OcrPage]) -> None:
+    """Keep what OCR read of the PDF with this SHA-256 (``kept_pages`` gives it back).
+    Written whole or not at all; a folder that cannot be written is only logged."""
+    path = folder / "ocr" / f"{sha256}.json"
+    kept = {
+        "format": _KEPT_FORMAT,
+        "dpi": OCR_DPI,
+        "pages": {
+            str(number): {
+                "text": text,
+                "boxes": [
+                    None
+                    if box is None
+                    else [round(v, 2) for v in (box.left, box.bottom, box.right, box.top)]
+                    for box in boxes
+                ],
+            }
+            for number, (text, boxes) in pages.items()
+        },
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(json.dumps(kept), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as exc:
+        log.warning("what OCR read could not be kept in %s (%s)", path, exc)
+
+
+def ocr_pages(pdf: Any, numbers: list[int], name: str) -> Iterator[OcrPage]:
     """The text of each of the pages ``numbers`` (from 0) of the open PDFium document
     ``pdf``, read with OCR, in order, and the box of each character of it (None for the
     spaces and line ends between words).

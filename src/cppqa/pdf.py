@@ -86,7 +86,7 @@ def read_pdf_text(
                 pages = len(content.text.page_starts)
                 progress(pages, pages)
             return content
-    content = _read(data, name, settings, progress)
+    content = _read(data, key[0], name, settings, progress)
     with _kept_lock:
         _kept[key] = content
         while len(_kept) > _KEPT:
@@ -95,7 +95,11 @@ def read_pdf_text(
 
 
 def _read(
-    data: bytes, name: str, settings: Settings, progress: Callable[[int, int], None] | None
+    data: bytes,
+    sha256: str,
+    name: str,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None,
 ) -> PdfContent:
     if b"%%EOF" not in data.rstrip(b"\x00\t\n\f\r ")[-1024:]:
         raise CorpusError(
@@ -123,7 +127,7 @@ def _read(
                 progress(number + 1 - len(scans), len(pdf))
         ocr: dict[int, tuple[Rect | None, ...]] = {}
         if scans:
-            ocr = _ocr_pages(pdf, scans, pages, name, settings, progress)
+            ocr = _ocr_pages(pdf, sha256, scans, pages, name, settings, progress)
     if not any(page.strip() for page in pages):
         raise _no_text(name, len(pages), bool(scans))
     return PdfContent(extract(pages), ocr)
@@ -147,29 +151,37 @@ def _no_text(name: str, pages: int, scanned: bool) -> CorpusError:
 
 def _ocr_pages(
     pdf: Any,
+    sha256: str,
     scans: list[int],
     pages: list[str],
     name: str,
     settings: Settings,
     progress: Callable[[int, int], None] | None,
 ) -> dict[int, tuple[Rect | None, ...]]:
-    """Read the pages ``scans`` with OCR into ``pages``; their character boxes. Without
-    Tesseract, nothing (a PDF with no text at all is then refused by the caller)."""
-    from cppqa.ocr import missing_tesseract, ocr_pages
+    """Read the pages ``scans`` with OCR into ``pages`` (or take what OCR read of them
+    before, kept by the PDF's ``sha256``); their character boxes. Without Tesseract,
+    nothing (a PDF with no text at all is then refused by the caller)."""
+    from cppqa.ocr import keep_pages, kept_pages, missing_tesseract, ocr_pages
 
     missing = missing_tesseract()
     if missing:
         log.warning("%s: %d page(s) without text left out: %s", name, len(scans), missing)
         return {}
-    boxes = {}
-    done = len(pages) - len(scans)
-    for number, (text, rects) in zip(scans, ocr_pages(pdf, scans, name), strict=True):
-        pages[number] = text
-        boxes[number] = rects
+    kept = {n: page for n, page in kept_pages(settings.cache_dir, sha256).items() if n in scans}
+    todo = [number for number in scans if number not in kept]
+    done = len(pages) - len(todo)
+    if progress is not None and kept:
+        progress(done, len(pages))
+    for number, page in zip(todo, ocr_pages(pdf, todo, name) if todo else (), strict=True):
+        kept[number] = page
         done += 1
         if progress is not None:
             progress(done, len(pages))
-    return boxes
+    if todo:
+        keep_pages(settings.cache_dir, sha256, kept)
+    for number, (text, _) in kept.items():
+        pages[number] = text
+    return {number: boxes for number, (_, boxes) in kept.items()}
 
 
 @contextmanager
