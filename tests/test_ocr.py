@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -160,3 +162,34 @@ def test_a_tesseract_without_the_language_is_a_corpus_error(
     path.write_bytes(scanned(booklet(furniture=False), dpi=50))
     with pytest.raises(CorpusError, match=r"Tesseract could not read page 1 \(.*\): is its "):
         read_document(path, tmp_path, Settings(cache_dir=tmp_path / "cache"))
+
+
+def _asked(path: Path, index: Path, questions: list[str], cache: Path) -> list[dict[str, Any]]:
+    from conftest import run_cli
+
+    result = run_cli(
+        *("ask", "--json", "--corpus", str(path), "--index", str(index), "-"),
+        stdin="".join(f"{question}\n" for question in questions),
+        env={"CPPQA_CACHE_DIR": str(cache)},  # what OCR read in this module, kept there
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.mark.slow
+def test_a_scan_answers_as_its_text_pdf_does(read: Read) -> None:
+    """10 answerable questions of eval/qa.jsonl, asked of the booklet and of its scan."""
+    from conftest import ROOT
+
+    lines = (ROOT / "eval" / "qa.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    questions = [row["question"] for row in rows if row["category"] == "answerable"][:10]
+    cache = read.folder / "cache"
+    text = _asked(read.text_path, read.folder / "index-text", questions, cache)
+    scan = _asked(read.scan_path, read.folder / "index-scan", questions, cache)
+    same = [t for t, s in zip(text, scan, strict=True) if t["answer"] == s["answer"]]
+    assert len(same) >= 9, [(t["answer"], s["answer"]) for t, s in zip(text, scan, strict=True)]
+    for t, s in zip(text, scan, strict=True):
+        if t["answer"] is not None and t["answer"] == s["answer"]:
+            assert s["sources"][0]["page"] == t["sources"][0]["page"], t["question"]

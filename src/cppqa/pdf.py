@@ -113,7 +113,7 @@ def _read(
                 "(CPPQA_MAX_PAGES): split it into smaller files"
             )
         pages: list[str] = []
-        scans: list[int] = []  # pages without text but with an image: OCR reads them
+        scans: list[int] = []  # pages without text but with something drawn: OCR reads them
         read = 0
         for number in range(len(pdf)):
             text, scanned = _page_text(pdf, number, name)
