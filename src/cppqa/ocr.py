@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from cppqa.errors import CorpusError
-from cppqa.pdf import Rect
+from cppqa.pdf import Rect, opened
 
 #: Tesseract reads best at 300 dots per inch (its documentation, "Improving the quality
 #: of the output"); lower loses the small print.
@@ -114,12 +114,13 @@ def keep_pages(folder: Path, sha256: str, pages: Mapping[int, OcrPage]) -> None:
         log.warning("what OCR read could not be kept in %s (%s)", path, exc)
 
 
-def ocr_pages(pdf: Any, numbers: list[int], name: str) -> Iterator[OcrPage]:
-    """The text of each of the pages ``numbers`` (from 0) of the open PDFium document
-    ``pdf``, read with OCR, in order, and the box of each character of it (None for the
-    spaces and line ends between words).
+def ocr_pages(data: bytes, numbers: list[int], name: str) -> Iterator[OcrPage]:
+    """The text of each of the pages ``numbers`` (from 0) of the PDF ``data``, read with
+    OCR, in order, and the box of each character of it (None for the spaces and line
+    ends between words).
 
-    Pages are rendered here, one at a time (PDFium is not thread-safe), and read by
+    Pages are rendered here, one at a time, each holding PDFium's lock (PDFium is not
+    thread-safe) only while it is drawn, so other PDFs can be read meanwhile; they are read by
     ``OCR_WORKERS`` Tesseract processes at once. Raises ``CorpusError`` before the first
     page when there are more than ``OCR_MAX_PAGES``, and when ``OCR_MAX_SECONDS`` have
     passed with pages left.
@@ -139,7 +140,8 @@ def ocr_pages(pdf: Any, numbers: list[int], name: str) -> Iterator[OcrPage]:
         pending: list[tuple[Future[dict[str, list[Any]]], _Placement]] = []
         for done in range(len(numbers)):
             while len(pending) < OCR_WORKERS + 1 and done + len(pending) < len(numbers):
-                image, placement = _render(pdf[numbers[done + len(pending)]])
+                with opened(data, name) as pdf:  # PDFium's lock, for this page alone
+                    image, placement = _render(pdf[numbers[done + len(pending)]])
                 pending.append((pool.submit(_words, image), placement))
             words, placement = pending.pop(0)
             try:

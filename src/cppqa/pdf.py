@@ -125,9 +125,9 @@ def _read(
                 scans.append(number)
             elif progress is not None:
                 progress(number + 1 - len(scans), len(pdf))
-        ocr: dict[int, tuple[Rect | None, ...]] = {}
-        if scans:
-            ocr = _ocr_pages(pdf, sha256, scans, pages, name, settings, progress)
+    ocr: dict[int, tuple[Rect | None, ...]] = {}
+    if scans:  # with PDFium free: OCR takes it only to draw each page
+        ocr = _ocr_pages(data, sha256, scans, pages, name, settings, progress)
     if not any(page.strip() for page in pages):
         raise _no_text(name, len(pages), bool(scans))
     return PdfContent(extract(pages), ocr)
@@ -150,7 +150,7 @@ def _no_text(name: str, pages: int, scanned: bool) -> CorpusError:
 
 
 def _ocr_pages(
-    pdf: Any,
+    data: bytes,
     sha256: str,
     scans: list[int],
     pages: list[str],
@@ -172,7 +172,7 @@ def _ocr_pages(
     done = len(pages) - len(todo)
     if progress is not None and kept:
         progress(done, len(pages))
-    for number, page in zip(todo, ocr_pages(pdf, todo, name) if todo else (), strict=True):
+    for number, page in zip(todo, ocr_pages(data, todo, name) if todo else (), strict=True):
         kept[number] = page
         done += 1
         if progress is not None:
