@@ -43,6 +43,7 @@ CHROMIUM_ARGS = [
 XSS = "<img src=x onerror=alert(1)>"
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 UPLOAD_SCREENSHOT = ROOT / "docs" / "screenshot-upload.png"
+EXAMPLES_SCREENSHOT = ROOT / "docs" / "screenshot-upload-examples.png"
 PHONE_SCREENSHOT = ROOT / "docs" / "screenshot-phone.png"
 FEEDBACK_SCREENSHOT = ROOT / "docs" / "screenshot-feedback.png"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -497,6 +498,9 @@ def test_an_upload_brings_its_own_title_prompt_and_examples_and_progress_that_mo
             ]
         )
         assert SHIPPED_TITLE_WORDS.isdisjoint(words.lower().replace("?", " ").split()), words
+        session.box.blur()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(EXAMPLES_SCREENSHOT))
         examples.filter(has_text="What is said about Mary Brown?").click()
         reply = session.wait_for_reply(0)
         expect(reply.locator("p.cppqa-meta").filter(has_text="confidence")).to_contain_text(
@@ -734,6 +738,68 @@ def test_phone_examples_look_like_buttons_and_idle_controls_are_gone(phone: Sess
     )
     assert set(names) == {"Clear", "Copy message", "Retry", "Undo"}, names
     assert "·" not in phone.page.locator("footer").inner_text()
+
+
+# --- layout --------------------------------------------------------------------
+
+#: Where the chat's Clear button covers a message the chat shows, at each place the chat
+#: is scrolled to (40 px at a time): the visible part of each message, against the button.
+COVERED = """
+() => {
+  const chat = document.querySelector("#chatbot .bubble-wrap");
+  const clear = document.querySelector("#chatbot .top-panel").getBoundingClientRect();
+  const covered = [];
+  for (let top = 0; top <= chat.scrollHeight; top += 40) {
+    chat.scrollTop = top;
+    const view = chat.getBoundingClientRect();
+    const messages = document.querySelectorAll("#chatbot .message, #chatbot .message-buttons");
+    for (const message of messages) {
+      const r = message.getBoundingClientRect();
+      const y0 = Math.max(r.top, view.top), y1 = Math.min(r.bottom, view.bottom);
+      const x0 = Math.max(r.left, view.left), x1 = Math.min(r.right, view.right);
+      if (y0 < y1 && x0 < x1 && y0 < clear.bottom && y1 > clear.top && x0 < clear.right
+          && x1 > clear.left) covered.push(`${top}px: ${message.textContent.slice(0, 40)}`);
+    }
+  }
+  return covered;
+}
+"""
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280x900", "390x844"])
+def test_the_clear_button_never_covers_a_message(
+    browser: Browser, web_url: str, size: dict[str, int]
+) -> None:
+    with _opened(browser, web_url, size) as session:
+        session.ask(SECRETARY)
+        reply = session.ask("What is the capital of France?")  # a reply as wide as the chat
+        reply.locator("summary").first.click()
+        session.ask(ILLEGAL)
+        expect(session.page.get_by_role("button", name="Clear")).to_be_visible()
+        assert session.page.evaluate(COVERED) == []
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280x900", "390x844"])
+def test_a_long_question_keeps_the_ask_button_and_the_counter_in_view(
+    browser: Browser, web_url: str, size: dict[str, int]
+) -> None:
+    with _opened(browser, web_url, size) as session:
+        session.ask(SECRETARY)
+        empty = session.box.bounding_box()
+        session.box.fill("Who " + "really " * 125 + "is he?")  # 885 characters: the counter
+        counter = session.page.locator("#cppqa-count")
+        expect(counter).to_have_text("885 / 1,000 characters")
+        session.page.wait_for_timeout(300)  # the chat gives up its height
+        grown = session.box.bounding_box()
+        assert empty is not None and grown is not None
+        assert grown["height"] > empty["height"] * 2  # it grew, to a few lines
+        assert grown["height"] < size["height"] / 4  # and no further: it scrolls
+        ask = session.page.get_by_role("button", name="Ask", exact=True)
+        assert session.page.evaluate("window.scrollY") == 0
+        assert session.in_view(ask) and session.in_view(counter)
+        session.box.fill("")  # back to one line, and the chat to its height
+        session.page.wait_for_timeout(300)
+        assert session.box.bounding_box() == empty
 
 
 # --- screenshots for the docs ----------------------------------------------------

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from cppqa.config import Settings
 from cppqa.corpus import split_sentences
 from cppqa.records import Document, Heading
-from cppqa.welcome import SHIPPED, named, prompt, shortened, subject_of, welcome_for
+from cppqa.welcome import (
+    SHIPPED,
+    expired,
+    idle_time,
+    named,
+    prompt,
+    shortened,
+    subject_of,
+    welcome_for,
+)
 
 NOTES = Document(
     "notes.md",
@@ -74,3 +84,13 @@ def test_the_shipped_page_is_written_by_hand() -> None:
     assert SHIPPED.prompt(1000) == prompt("", 1000) == "Ask a question (up to 1,000 characters)…"
     assert subject_of(None) == ""
     assert 6 <= len(SHIPPED.examples) <= 8
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"), [(60.0, "1 minute"), (1800.0, "30 minutes"), (5.0, "1 minute")]
+)
+def test_idle_time_in_words(seconds: float, said: str) -> None:
+    assert idle_time(Settings(upload_idle_seconds=seconds)) == said
+    assert expired(Settings(upload_idle_seconds=seconds)).startswith(
+        f"Your documents were removed after {said} unused."
+    )

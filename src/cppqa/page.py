@@ -42,6 +42,10 @@ CSS = """
 .tabs button.selected { color: var(--primary-700); }
 .dark .tabs button.selected { color: var(--primary-300); }
 #cppqa-count { margin: 0 .2rem; }
+/* the chat's Clear button in a row of its own above the messages: floating over them,
+   it covered the top message once the chat scrolled */
+#chatbot .top-panel { position: static; align-self: flex-end; flex: none; margin: 4px 6px 0 0; }
+#chatbot .bubble-wrap { flex: 1 1 0; min-height: 0; height: auto; }
 #cppqa-counter:has(#cppqa-count:empty) { display: none; }
 /* the footer: a "·" is left over from the links not shown; Gradio's grey is 2.4:1 */
 footer .divider:last-child { display: none; }
@@ -72,7 +76,9 @@ footer .show-api { color: var(--body-text-color); opacity: .85; }
   var(--radius-md); color: var(--primary-700); font-weight: 600; }
 .dark #question button.submit-button { color: var(--primary-300); }
 @media (max-width: 640px) {
-  #cppqa-header h1 { font-size: 1.15rem; }
+  /* an upload's title (its file names) in two lines at most */
+  #cppqa-header h1 { font-size: 1.15rem; display: -webkit-box; -webkit-box-orient: vertical;
+    -webkit-line-clamp: 2; line-clamp: 2; overflow: hidden; overflow-wrap: anywhere; }
   #cppqa-header p { font-size: .85rem; line-height: 1.35; }
   #cppqa-header .cppqa-wide { display: none; }
   /* the examples from the top of the chat, compact, not centred below the invitation */
@@ -88,8 +94,8 @@ footer .show-api { color: var(--body-text-color); opacity: .85; }
 #: content and names the message (aria-label) with it; a reply's content is HTML, so
 #: both would be markup. Each reply carries its plain text in ``data-copy``: the copy
 #: and the name use that. It also counts characters near the limit, opens the Document
-#: tab at an answer's place ("Show in document"), names the examples a group, and names
-#: the browser tab after the page's title.
+#: tab at an answer's place ("Show in document"), names the examples a group, names the
+#: browser tab after the page's title, and shortens the chat as a long question grows the box.
 JS = """
 () => {
   const markup = (text) => /<[a-z]|&#?\\w+;/i.test(text);
@@ -154,7 +160,27 @@ JS = """
     const title = heading ? `cppqa: ${heading.textContent}` : document.title;
     if (document.title !== title) document.title = title;
   };
-  new MutationObserver(() => { relabel(); count(); group(); titled(); })
+  // A long question grows the box (up to web.BOX_LINES lines) and brings the counter
+  // under it; the chat gives up as much height (its height subtracts --cppqa-grown), so
+  // that the Ask button and the counter stay in view.
+  const watched = new WeakSet();
+  const watch = () => {
+    const box = document.querySelector("#question textarea");
+    if (!box || watched.has(box)) return;
+    watched.add(box);
+    const counter = document.getElementById("cppqa-counter");
+    let single = 0;  // the box's height with one line
+    const resized = new ResizeObserver(() => {
+      const height = box.offsetHeight;
+      if (!height) return;  // hidden in another tab
+      if (!single || !box.value || height < single) single = height;
+      const below = counter ? counter.offsetHeight : 0;
+      document.documentElement.style.setProperty("--cppqa-grown", `${height - single + below}px`);
+    });
+    resized.observe(box);
+    if (counter) resized.observe(counter);
+  };
+  new MutationObserver(() => { relabel(); count(); group(); titled(); watch(); })
     .observe(document.body, {subtree: true, childList: true, attributes: true,
                              attributeFilter: ["aria-label"]});
   // "Show in document": tell the server which answer (it renders the highlight and

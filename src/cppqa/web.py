@@ -51,7 +51,7 @@ from cppqa.render import (
     render_reply,
 )
 from cppqa.sessions import Uploads, release, sweep_stale, unique_names
-from cppqa.welcome import SHIPPED, subject_of, welcome_for
+from cppqa.welcome import SHIPPED, expired, idle_time, subject_of, welcome_for
 
 log = logging.getLogger(__name__)
 
@@ -89,26 +89,10 @@ FEEDBACK_NOTE = (
 )
 #: The height the note takes under the box, in pixels (two lines on a 390 px phone, measured).
 NOTE_PX = 60
+#: The most lines the question box grows to; a longer question scrolls in it.
+BOX_LINES = 5
 #: Told to the one whose vote could not be written; the chat goes on.
 NOT_SAVED = "Your vote could not be saved. The chat works as before."
-
-
-def idle_time(settings: Settings) -> str:
-    """How long uploads may stay unused, in words: "30 minutes".
-
-    >>> idle_time(Settings(upload_idle_seconds=60.0))
-    '1 minute'
-    """
-    minutes = max(round(settings.upload_idle_seconds / 60), 1)
-    return f"{minutes} minute{'' if minutes == 1 else 's'}"
-
-
-def expired(settings: Settings) -> str:
-    """Said in the chat when a session's uploaded documents were removed while idle."""
-    return (
-        f"Your documents were removed after {idle_time(settings)} unused. Add them again "
-        "in the Add files tab; until then the chat answers from the shipped document."
-    )
 
 
 def reply(qa: QA, message: str, earlier: Sequence[Answer | None]) -> tuple[str, Answer | None]:
@@ -383,8 +367,10 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
                     label="Chat",
                     elem_id="chatbot",
                     show_label=False,
-                    # 310 px, the "Answering from" line, and the note on votes where shown
-                    height=f"calc(100dvh - {361 + (NOTE_PX if votes_in is not None else 0)}px)",
+                    # 310 px, the "Answering from" line, the note on votes where shown, and
+                    # what a long question adds to the box (the page's script measures it)
+                    height=f"calc(100dvh - {361 + (NOTE_PX if votes_in is not None else 0)}px"
+                    " - var(--cppqa-grown, 0px))",
                     min_height=300,
                     sanitize_html=True,
                     render_markdown=True,
@@ -401,6 +387,7 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
                     show_label=False,
                     label="Question",
                     autofocus=True,
+                    max_lines=BOX_LINES,
                     submit_btn="Ask",  # a named button (the icon has no name)
                     stop_btn=False,
                 )

@@ -2,8 +2,8 @@
 
 The shipped document has its own, written by hand (``SHIPPED``). A session's uploads
 get theirs from the files: their names in the title and the prompts, and example
-questions made from their own text (``cppqa.suggestions``). ``cppqa.web`` shows them;
-nothing here imports gradio.
+questions made from their own text (``cppqa.suggestions``); and what the chat says when
+uploads were removed while idle. ``cppqa.web`` shows them; nothing here imports gradio.
 
 >>> from cppqa.records import Document
 >>> welcome_for([Document("report.pdf", "Report", "x", "")], []).title
@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cppqa.config import Settings
 from cppqa.records import Document, Passage
 from cppqa.suggestions import suggest
 
@@ -130,6 +131,24 @@ def shortened(name: str, most: int = LONGEST_NAME) -> str:
         return name
     tail = min(8, most // 3)
     return name[: most - tail - 1] + "…" + name[-tail:]
+
+
+def idle_time(settings: Settings) -> str:
+    """How long uploads may stay unused, in words: "30 minutes".
+
+    >>> idle_time(Settings(upload_idle_seconds=60.0))
+    '1 minute'
+    """
+    minutes = max(round(settings.upload_idle_seconds / 60), 1)
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
+def expired(settings: Settings) -> str:
+    """Said in the chat when a session's uploaded documents were removed while idle."""
+    return (
+        f"Your documents were removed after {idle_time(settings)} unused. Add them again "
+        "in the Add files tab; until then the chat answers from the shipped document."
+    )
 
 
 def _files(count: int) -> str:
