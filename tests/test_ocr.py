@@ -124,18 +124,25 @@ def test_a_damaged_ocr_file_is_not_used(tmp_path: Path) -> None:
 def test_a_scan_over_the_page_limit_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cppqa.ocr
-
-    monkeypatch.setattr(cppqa.ocr, "OCR_MAX_PAGES", 2)
+    monkeypatch.setenv("CPPQA_OCR_MAX_PAGES", "2")
     path = tmp_path / "long.pdf"
     path.write_bytes(scanned(booklet(furniture=False), dpi=50))
     with pytest.raises(CorpusError) as raised:
-        read_document(path, tmp_path, Settings(cache_dir=tmp_path / "cache"))
+        read_document(path, tmp_path, Settings.from_env(cache_dir=tmp_path / "cache"))
     assert str(raised.value) == (
         f"{str(path)!r} has 4 scanned pages (without a text layer); at most 2 are read with "
-        "OCR: split it into smaller files, or run it through an OCR tool (such as "
-        "ocrmypdf) first"
+        "OCR (CPPQA_OCR_MAX_PAGES): split it into smaller files, or run it through an OCR "
+        "tool (such as ocrmypdf) first"
     )
+
+
+def test_the_page_limit_is_the_settings_one(tmp_path: Path) -> None:
+    from cppqa.ocr import ocr_pages
+
+    scan = scanned(booklet(furniture=False), dpi=50)
+    with pytest.raises(CorpusError, match=r"has 2 scanned pages .* at most 1 are read with OCR "):
+        next(ocr_pages(scan, [0, 1], "two.pdf", Settings(ocr_max_pages=1)))
+    assert len(list(ocr_pages(scan, [1], "one.pdf", Settings(ocr_max_pages=1)))) == 1
 
 
 def test_a_scan_over_the_time_limit_is_stopped(
@@ -143,12 +150,16 @@ def test_a_scan_over_the_time_limit_is_stopped(
 ) -> None:
     import cppqa.ocr
 
-    monkeypatch.setattr(cppqa.ocr, "OCR_MAX_SECONDS", 0.0)
+    monkeypatch.setenv("CPPQA_OCR_MAX_SECONDS", "0.000001")
     monkeypatch.setattr(cppqa.ocr, "OCR_DPI", 50)  # fast: the text does not matter here
     path = tmp_path / "slow.pdf"
     path.write_bytes(scanned(booklet(furniture=False), dpi=50))
-    with pytest.raises(CorpusError, match=r"OCR read 1 of its 4 scanned pages in \d+ s, "):
-        read_document(path, tmp_path, Settings(cache_dir=tmp_path / "cache"))
+    with pytest.raises(
+        CorpusError,
+        match=r"OCR read 1 of its 4 scanned pages in \d+ s, the limit being 1e-06 s "
+        r"\(CPPQA_OCR_MAX_SECONDS\): ",
+    ):
+        read_document(path, tmp_path, Settings.from_env(cache_dir=tmp_path / "cache"))
 
 
 def test_a_tesseract_without_the_language_is_a_corpus_error(

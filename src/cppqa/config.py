@@ -79,6 +79,12 @@ class Settings:
     max_document_chars: int = 10_000_000
     #: Most pages a PDF may have.
     max_pages: int = 2000
+    #: Most scanned pages (without a text layer) of one PDF read with OCR; a scan with
+    #: more is refused before any is read. About a page a second on 2 cores
+    #: (docs/documents.md), so 100 pages take one to two minutes.
+    ocr_max_pages: int = 100
+    #: Most seconds OCR may take on one PDF; it stops, refusing the PDF, after this.
+    ocr_max_seconds: float = 300.0
     #: Most bytes a .docx (a ZIP archive) may declare it unpacks to; far more than its
     #: size means a zip bomb. Checked before anything is unpacked.
     max_unpacked_bytes: int = 200_000_000
@@ -151,6 +157,7 @@ class Settings:
             "max_file_bytes",
             "max_document_chars",
             "max_pages",
+            "ocr_max_pages",
             "max_unpacked_bytes",
             "max_upload_sessions",
             "max_upload_files",
@@ -176,6 +183,8 @@ class Settings:
             raise CppqaError(
                 f"upload_idle_seconds must be positive, got {self.upload_idle_seconds}"
             )
+        if not self.ocr_max_seconds > 0:
+            raise CppqaError(f"ocr_max_seconds must be positive, got {self.ocr_max_seconds}")
         if not self.milvus_timeout > 0:
             raise CppqaError(f"milvus_timeout must be positive, got {self.milvus_timeout}")
 

@@ -7,8 +7,9 @@ paragraphs, and each character gets a box on the page in PDF points (its word's 
 cut into equal parts), which ``cppqa.pagebox`` draws. Why pytesseract, and how fast
 and how right it is here: docs/documents.md.
 
-Limits: at most ``OCR_MAX_PAGES`` pages of one PDF are read with OCR, and reading
-stops with ``CorpusError`` after ``OCR_MAX_SECONDS``.
+Limits (``Settings.ocr_max_pages``, ``Settings.ocr_max_seconds``): a PDF with more
+scanned pages is refused before any is read, and reading stops with ``CorpusError``
+once the seconds have passed with pages left.
 
 What OCR read is kept in ``Settings.cache_dir / "ocr"`` by the PDF's SHA-256
 (``kept_pages``, ``keep_pages``), so a scan is read with OCR once: a server that
@@ -27,18 +28,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from cppqa.config import Settings
 from cppqa.errors import CorpusError
 from cppqa.pdf import Rect, opened
 
 #: Tesseract reads best at 300 dots per inch (its documentation, "Improving the quality
 #: of the output"); lower loses the small print.
 OCR_DPI = 300
-#: Most pages of one PDF read with OCR: about a page a second on 2 cores (docs/documents.md).
-OCR_MAX_PAGES = 100
 #: How many pages Tesseract reads at once (a process each, one thread each).
 OCR_WORKERS = max(1, min(4, os.cpu_count() or 1))
-#: Most seconds OCR may take on one PDF.
-OCR_MAX_SECONDS = 300.0
 #: What installs Tesseract, for messages.
 INSTALL = "apt-get install tesseract-ocr tesseract-ocr-eng"
 #: Tesseract's language: English.
@@ -114,7 +112,9 @@ def keep_pages(folder: Path, sha256: str, pages: Mapping[int, OcrPage]) -> None:
         log.warning("what OCR read could not be kept in %s (%s)", path, exc)
 
 
-def ocr_pages(data: bytes, numbers: list[int], name: str) -> Iterator[OcrPage]:
+def ocr_pages(
+    data: bytes, numbers: list[int], name: str, settings: Settings | None = None
+) -> Iterator[OcrPage]:
     """The text of each of the pages ``numbers`` (from 0) of the PDF ``data``, read with
     OCR, in order, and the box of each character of it (None for the spaces and line
     ends between words).
@@ -122,18 +122,20 @@ def ocr_pages(data: bytes, numbers: list[int], name: str) -> Iterator[OcrPage]:
     Pages are rendered here, one at a time, each holding PDFium's lock (PDFium is not
     thread-safe) only while it is drawn, so other PDFs can be read meanwhile; they are read by
     ``OCR_WORKERS`` Tesseract processes at once. Raises ``CorpusError`` before the first
-    page when there are more than ``OCR_MAX_PAGES``, and when ``OCR_MAX_SECONDS`` have
-    passed with pages left.
+    page when there are more than ``settings.ocr_max_pages``, and when
+    ``settings.ocr_max_seconds`` have passed with pages left (``settings``: None takes
+    ``Settings.from_env()``).
     """
     from concurrent.futures import Future, ThreadPoolExecutor
 
     import pytesseract
 
-    if len(numbers) > OCR_MAX_PAGES:
+    settings = settings or Settings.from_env()
+    if len(numbers) > settings.ocr_max_pages:
         raise CorpusError(
             f"{name!r} has {len(numbers)} scanned pages (without a text layer); at most "
-            f"{OCR_MAX_PAGES} are read with OCR: split it into smaller files, or run it "
-            "through an OCR tool (such as ocrmypdf) first"
+            f"{settings.ocr_max_pages} are read with OCR (CPPQA_OCR_MAX_PAGES): split it "
+            "into smaller files, or run it through an OCR tool (such as ocrmypdf) first"
         )
     began = time.monotonic()
     with ThreadPoolExecutor(OCR_WORKERS) as pool:
@@ -153,13 +155,14 @@ def ocr_pages(data: bytes, numbers: list[int], name: str) -> Iterator[OcrPage]:
                     f"({INSTALL})"
                 ) from None
             spent = time.monotonic() - began
-            if done + 1 < len(numbers) and spent > OCR_MAX_SECONDS:
+            if done + 1 < len(numbers) and spent > settings.ocr_max_seconds:
                 for future, _ in pending:
                     future.cancel()
                 raise CorpusError(
                     f"{name!r}: OCR read {done + 1} of its {len(numbers)} scanned pages in "
-                    f"{spent:.0f} s, the limit being {OCR_MAX_SECONDS:.0f} s: split it into "
-                    "smaller files, or run it through an OCR tool (such as ocrmypdf) first"
+                    f"{spent:.0f} s, the limit being {settings.ocr_max_seconds:g} s "
+                    "(CPPQA_OCR_MAX_SECONDS): split it into smaller files, or run it "
+                    "through an OCR tool (such as ocrmypdf) first"
                 )
 
 
