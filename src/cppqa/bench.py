@@ -11,7 +11,7 @@ floor, so the ratios mean something even when the machine is shared:
 - peak RSS of the process that answered one question;
 - documents (``cppqa.bench_documents``): PDF extraction in pages a second, indexing in
   sentences a second, and the time from uploading a 30-page and a 100-page PDF to the
-  first answer.
+  first answer; and a 10-page scan's (``cppqa.bench_scan``), with OCR's pages a second.
 
 ``run_scale`` builds vector stores over synthetic vectors (see
 ``synthetic_vectors``) and reports build time, size, search latency and
@@ -47,6 +47,7 @@ from cppqa.bench_documents import (
     DocumentRun,
     measure,
 )
+from cppqa.bench_scan import SCAN_PAGES, scan_notes, scan_rows
 from cppqa.config import Settings, VectorBackend
 from cppqa.reader import SHIPPED_DIR
 
@@ -228,6 +229,7 @@ def run_system(
         text="\n\n".join(d.text for d in qa.index.documents),
         pages=pages,
         repeats=repeats,
+        scan_pages=SCAN_PAGES,
     )
 
     warm_p50, floor_p50 = percentile(answer_ms, 50), percentile(floor_ms, 50)
@@ -306,6 +308,8 @@ def _document_rows(run: DocumentRun) -> tuple[Row, ...]:
                 ok=upload.seconds <= UPLOAD_TARGET_S if bound else None,
             )
         )
+    if run.scan is not None:
+        rows += [Row(r.name, r.value, target=r.target, ok=r.ok) for r in scan_rows(run.scan)]
     return tuple(rows)
 
 
@@ -327,6 +331,7 @@ def _document_notes(run: DocumentRun, repeats: int) -> tuple[str, ...]:
         f"and {first.passages} passages embedded) against one bare encode of the same texts",
         f"upload: Uploads.add (as the web chat's upload and /ask_files: moved into a session "
         f"folder, read, indexed) and the first answer to {QUESTION!r}; {uploads}",
+        *(scan_notes(run.scan) if run.scan is not None else ()),
     )
 
 

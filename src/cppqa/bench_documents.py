@@ -6,7 +6,9 @@
   bare model's encode of the same texts;
 - **upload to first answer**: a PDF handed to ``Uploads.add``, as the web chat's
   upload box and ``/ask_files`` hand it (moved into a session folder, read, indexed),
-  then the first question asked of it.
+  then the first question asked of it;
+- **a scan**, the same from upload to first answer with each page read with OCR
+  (``cppqa.bench_scan``).
 
 The PDFs are made here with PDFium (pypdfium2, which cppqa reads PDFs with), so the
 bench needs nothing beyond cppqa's own dependencies: A4 pages of the shipped
@@ -33,8 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 from cppqa.corpus import split_sentences
 from cppqa.documents import read_document
+from cppqa.progress import Stage, Step
 
 if TYPE_CHECKING:
+    from cppqa.bench_scan import ScanRun
     from cppqa.qa import QA
     from cppqa.sessions import Uploads
 
@@ -63,9 +67,10 @@ class Extraction:
 class UploadRun:
     """One PDF from the upload to its first answer; ``seconds`` is the whole of it.
 
-    ``read_seconds`` runs from "Reading" to "Indexing" in ``Uploads.add``'s progress
-    (the move into the session folder and ``read_document``), ``index_seconds`` from
-    there to the ``QA`` it returns, ``answer_seconds`` is the first ``ask``.
+    ``read_seconds`` runs from ``Uploads.add``'s first progress step to its last reading
+    step (the move into the session folder and ``read_document``), ``index_seconds``
+    from there to the ``QA`` it returns (``Index.build``: splitting, then embedding
+    batch by batch), ``answer_seconds`` is the first ``ask`` (``stage_seconds``).
     """
 
     pages: int
@@ -83,11 +88,12 @@ class UploadRun:
 @dataclass(frozen=True)
 class DocumentRun:
     """What ``measure`` found; ``encode_seconds`` is the bare encode of the texts that
-    the first upload indexed (its floor)."""
+    the first upload indexed (its floor); ``scan`` the scanned PDF's upload, if made."""
 
     extraction: Extraction
     uploads: tuple[UploadRun, ...]
     encode_seconds: float
+    scan: ScanRun | None = None
 
 
 def pdf_pages(text: str, pages: int) -> bytes:
@@ -157,13 +163,17 @@ def measure(
     text: str,
     pages: Sequence[int] = UPLOAD_PAGES,
     repeats: int = 3,
+    scan_pages: int | None = None,
 ) -> DocumentRun:
     """Make a PDF of ``text`` for each of ``pages``, upload each to ``qa``'s uploads and
-    ask ``question``; time ``read_document`` on the largest ``repeats`` times.
+    ask ``question``; time ``read_document`` on the largest ``repeats`` times; then,
+    unless ``scan_pages`` is None, upload and ask a scan of that many pages
+    (``cppqa.bench_scan``).
 
     ``encode`` is the bare model's encode (the floor of indexing), timed once on the
     texts the first upload indexed, right after it.
     """
+    from cppqa.bench_scan import measure_scan
     from cppqa.sessions import Uploads
 
     made = {n: pdf_pages(text, n) for n in pages}
@@ -176,7 +186,7 @@ def measure(
         encode_seconds = 0.0
         try:
             for n in pages:
-                run, texts = _upload(uploads, folder, made[n], n, question)
+                run, texts = upload(uploads, folder, made[n], n, question)
                 runs.append(run)
                 if not encode_seconds:
                     started = time.perf_counter()
@@ -185,7 +195,10 @@ def measure(
                 log.info("%d-page PDF answered %.1f s after its upload", n, run.seconds)
         finally:
             uploads.close()
-    return DocumentRun(extraction, tuple(runs), encode_seconds)
+        scan = None
+        if scan_pages is not None:
+            scan = measure_scan(qa, folder, text=text, question=question, pages=scan_pages)
+    return DocumentRun(extraction, tuple(runs), encode_seconds, scan)
 
 
 def _extraction(folder: Path, data: bytes, qa: QA, repeats: int) -> Extraction:
@@ -221,34 +234,56 @@ def _extraction(folder: Path, data: bytes, qa: QA, repeats: int) -> Extraction:
     return Extraction(pages, statistics.median(read_s), statistics.median(floor_s))
 
 
-def _upload(
-    uploads: Uploads, folder: Path, data: bytes, pages: int, question: str
+def upload(
+    uploads: Uploads, folder: Path, data: bytes, pages: int, question: str, kind: str = "report"
 ) -> tuple[UploadRun, list[str]]:
     """Upload one PDF and ask it ``question``; the run, and the texts that were embedded."""
-    name = f"report-{pages}-pages.pdf"
+    name = f"{kind}-{pages}-pages.pdf"
     received = folder / "received" / name  # where a web server holds what it was sent
     received.parent.mkdir(exist_ok=True)
     received.write_bytes(data)
-    marks: list[float] = []
+    marks: list[tuple[Step, float]] = []
+    key = f"bench-{kind}-{pages}"
     started = time.perf_counter()
     asked = uploads.add(
-        f"bench-{pages}", [(received, name)], lambda *_: marks.append(time.perf_counter())
+        key, [(received, name)], lambda step: marks.append((step, time.perf_counter()))
     )
     built = time.perf_counter()
     answer = asked.ask(question)
     done = time.perf_counter()
-    uploads.drop(f"bench-{pages}")
+    uploads.drop(key)
     index = asked.index
+    read_seconds, index_seconds = stage_seconds(marks, built)
     run = UploadRun(
         pages=pages,
         characters=sum(len(d.text) for d in index.documents),
         sentences=len(index.sentences),
         passages=len(index.chunks),
-        # One file: told "Reading" before it is read, "Indexing" once it is.
-        read_seconds=marks[-1] - marks[0],
-        index_seconds=built - marks[-1],
+        read_seconds=read_seconds,
+        index_seconds=index_seconds,
         answer_seconds=done - built,
         seconds=done - started,
         cited=answer.sources[0].cite() if answer.text is not None else "",
     )
     return run, [p.text for p in index.sentences] + [p.text for p in index.chunks]
+
+
+def stage_seconds(marks: Sequence[tuple[Step, float]], built: float) -> tuple[float, float]:
+    """Reading's seconds and indexing's, from each progress step told and when, to
+    ``built``: reading runs from the first step to the last reading step before the
+    first embedding step (``Uploads.add`` tells one once every file is read), indexing
+    from there to ``built``.
+
+    >>> from cppqa.progress import Stage, Step
+    >>> read = [(Step(Stage.READING, n, 2, "pages", "a.pdf"), float(n)) for n in range(3)]
+    >>> embed = [(Step(Stage.EMBEDDING, n, 128, "texts"), 5.0 + n / 64) for n in (0, 64, 128)]
+    >>> stage_seconds(read + embed, 8.0)
+    (2.0, 6.0)
+    """
+    if not marks:
+        raise ValueError("stage_seconds needs the steps told: none were")
+    embedding = next(
+        (at for at, (step, _) in enumerate(marks) if step.stage is Stage.EMBEDDING), len(marks)
+    )
+    read_end = marks[embedding - 1][1] if embedding else marks[0][1]
+    return read_end - marks[0][1], built - read_end
