@@ -136,9 +136,9 @@ def scan_notes(run: ScanRun) -> tuple[str, ...]:
         return (f"scan: not measured: {run.missing}",)
     u = run.upload
     return (
-        f"scan: the first {run.pages} pages of the documents' PDF drawn at {SCAN_DPI} dpi in "
-        f"grey and written as an image-only PDF (a JPEG a page, Pillow); uploaded as a PDF "
-        f"is: read with OCR {u.read_seconds:.1f} s ({run.pages / u.read_seconds:.2f} pages/s), "
+        f"scan: {run.pages} pages like the PDFs above drawn at {SCAN_DPI} dpi in grey, written "
+        f"as an image-only PDF (a JPEG a page, Pillow) and uploaded as they are: read with "
+        f"OCR {u.read_seconds:.1f} s ({run.pages / u.read_seconds:.2f} pages/s), "
         f"index {u.index_seconds:.1f} s ({u.sentences} sentences, {u.passages} passages), "
         f"answer {u.answer_seconds:.2f} s ({u.cited or 'no answer'})",
     )
