@@ -21,6 +21,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
 
+from booklets import booklet
 from conftest import DOCUMENT, ROOT, make_pdf, served_copy
 from cppqa.cli import NOT_FOUND
 from cppqa.documents import read_document
@@ -46,6 +47,8 @@ UPLOAD_SCREENSHOT = ROOT / "docs" / "screenshot-upload.png"
 EXAMPLES_SCREENSHOT = ROOT / "docs" / "screenshot-upload-examples.png"
 PHONE_SCREENSHOT = ROOT / "docs" / "screenshot-phone.png"
 FEEDBACK_SCREENSHOT = ROOT / "docs" / "screenshot-feedback.png"
+PAGE_SCREENSHOT = ROOT / "docs" / "screenshot-page.png"
+PAGE_PHONE_SCREENSHOT = ROOT / "docs" / "screenshot-page-phone.png"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -581,6 +584,88 @@ def test_show_in_document_scrolls_to_that_answer(session: Session) -> None:
     expect(hit.locator("strong")).to_have_text("March 6, 1948")
     expect(hit).to_be_focused()
     assert session.in_view(hit)
+
+
+@pytest.fixture(scope="module")
+def booklet_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped document as an A4 booklet: ``ILLEGAL_SENTENCE`` on page 3."""
+    path = tmp_path_factory.mktemp("booklet") / "booklet.pdf"
+    path.write_bytes(booklet())
+    return path
+
+
+def _glyphs_on_screen(path: Path, page: int, text: str, image: Locator) -> dict[str, float]:
+    """Where PDFium's boxes of ``text`` on ``page`` fall in the page's ``image`` on
+    screen: the box around them, in CSS pixels of the window."""
+    import pypdfium2 as pdfium
+
+    pdf_page = pdfium.PdfDocument(path)[page - 1]
+    width, height = pdf_page.get_size()
+    textpage = pdf_page.get_textpage()
+    found = textpage.search(text, match_case=True).get_next()
+    assert found is not None, text
+    boxes = [textpage.get_charbox(found[0] + n) for n in range(found[1])]
+    shown = image.bounding_box()
+    assert shown is not None
+    left, right = min(b[0] for b in boxes), max(b[2] for b in boxes)
+    bottom, top = min(b[1] for b in boxes), max(b[3] for b in boxes)
+    x = shown["x"] + left / width * shown["width"]
+    y = shown["y"] + (height - top) / height * shown["height"]
+    return {
+        "x": x,
+        "y": y,
+        "width": (right - left) / width * shown["width"],
+        "height": (top - bottom) / height * shown["height"],
+    }
+
+
+def _covers(outer: dict[str, float], inner: dict[str, float], slack: float = 2.0) -> bool:
+    return (
+        outer["x"] - slack <= inner["x"]
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
+        and outer["y"] - slack <= inner["y"]
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack
+    )
+
+
+def test_show_in_document_shows_a_pdf_answer_highlighted_on_its_page(
+    browser: Browser, web_url: str, booklet_pdf: Path
+) -> None:
+    with _opened(browser, web_url, DESKTOP) as session:
+        _upload(session, booklet_pdf)
+        expect(session.page.locator("#cppqa-answering")).to_contain_text(
+            "booklet.pdf", timeout=120_000
+        )
+        reply = session.ask(ILLEGAL)
+        expect(reply.locator("p > strong").first).to_have_text("1954")
+        reply.get_by_role("link", name="Show in document").click()
+        image = session.page.locator(".cppqa-page img")
+        expect(image).to_be_visible()
+        alt = image.get_attribute("alt") or ""
+        assert alt.startswith("Page 3 of booklet.pdf") and ILLEGAL_SENTENCE in alt
+        assert image.evaluate("img => img.naturalWidth") == round(595.28 * 2)
+        hit = session.page.locator('.cppqa-page-hit[data-turn="0"]')
+        expect(hit).to_have_count(1)
+        assert session.in_view(hit)  # brought into view
+        box = hit.bounding_box()
+        assert box is not None
+        answer = _glyphs_on_screen(booklet_pdf, 3, "1954", image)
+        assert _covers(box, answer), (box, answer)  # over the answer's characters
+        assert box["width"] < 3 * answer["width"]  # and not the whole line
+        # the text view stays below, as the accessible alternative
+        expect(session.page.locator("#cppqa-hit")).to_have_text(ILLEGAL_SENTENCE)
+        assert _serious(session) == [], "the page view at 1280 px"
+        session.page.wait_for_timeout(300)
+        session.page.screenshot(path=str(PAGE_SCREENSHOT))
+        # a phone: the page fits the width, the highlight stays over the answer
+        session.page.set_viewport_size(PHONE)
+        session.page.wait_for_timeout(300)
+        hit.scroll_into_view_if_needed()
+        assert session.sideways_overflow() == 0
+        box = hit.bounding_box()
+        assert box is not None and _covers(box, _glyphs_on_screen(booklet_pdf, 3, "1954", image))
+        assert _serious(session) == [], "the page view at 390 px"
+        session.page.screenshot(path=str(PAGE_PHONE_SCREENSHOT))
 
 
 def test_document_tab_highlights_the_latest_answer(session: Session) -> None:

@@ -25,7 +25,7 @@ from cppqa.index import fingerprint
 from cppqa.progress import Stage, Step
 from cppqa.records import Answer, Passage, Source
 
-CONTRACT = {"question", "query", "answer", "confidence", "sources"}
+CONTRACT = {"question", "query", "answer", "confidence", "sources", "threshold", "checked"}
 #: "page" and "heading" were added with PDF and Word documents (issue 25): null for a .txt.
 SOURCE_KEYS = {"doc", "start", "end", "text", "score", "page", "heading"}
 TEXT = DOCUMENT.read_text(encoding="utf-8")
@@ -47,6 +47,14 @@ def _check_contract(obj: dict[str, Any]) -> None:
         assert source["page"] is None and source["heading"] is None  # the shipped .txt
     if obj["answer"] is not None:
         assert obj["answer"] in obj["sources"][0]["text"]
+        assert obj["checked"] == []  # an answer's evidence is its source
+        return
+    assert obj["checked"], "a refusal lists the passages it read"
+    for row in obj["checked"]:
+        assert set(row) == SOURCE_KEYS | {"span", "span_start", "margin", "confidence"}
+        assert TEXT[row["start"] : row["end"]] == row["text"]
+        if row["span"] is not None:
+            assert row["margin"] <= 0 or row["confidence"] < obj["threshold"]
 
 
 # --- one question --------------------------------------------------------------------------
@@ -556,6 +564,54 @@ def test_a_bad_mix_is_named(args: list[str], message: str, tmp_path: Path) -> No
     assert result.returncode == 2
     assert message.replace("{tmp}", str(tmp_path)) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_ask_verbose_shows_what_a_refusal_checked() -> None:
+    result = run_cli("ask", "-v", "What is the capital of France?")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("I couldn't find that in the document.")
+    found = re.search(r"Checked (\d+) passages; closest to an answer:\n  (.+)\n  (.+)", out)
+    assert found and int(found.group(1)) >= 1, out
+    assert DOCUMENT.name in found.group(2)
+    assert found.group(3).startswith(("best span", "the reader marked no span"))
+
+
+def test_plot_of_records_marks_the_threshold_in_use(tmp_path: Path) -> None:
+    rows = [
+        {"article": "A", "question": q, "answers": answers, "foreign": False,
+         "prediction": "x", "margin": margin, "confidence": 0.0, "evidence": True, "top": ""}
+        for q, answers, margin in (("q", ["x"], 9.0), ("r", [], 0.5), ("s", ["x"], 2.0))
+    ]  # fmt: skip
+    saved = tmp_path / "records.jsonl"
+    saved.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    plot = tmp_path / "out" / "tradeoff.png"
+    result = run_cli("eval", "--from-records", str(saved), "--plot", str(plot))
+    assert result.returncode == 0, result.stderr
+    assert f"plot written to {plot}" in result.stderr
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    wrong = run_cli("eval", "--from-records", str(saved), "--plot", str(tmp_path / "t.jpg"))
+    assert wrong.returncode == 2 and "must name a .png file" in wrong.stderr
+
+
+@pytest.mark.slow
+def test_eval_plot_draws_the_set_it_scored(tmp_path: Path) -> None:
+    rows = [
+        {"id": "a1", "category": "answerable", "style": "plain", "split": "dev",
+         "question": "When was the party declared illegal?", "answers": ["1954"]},
+        {"id": "o1", "category": "off_topic", "style": "plain", "split": "dev",
+         "question": "What is the capital of France?", "answers": []},
+    ]  # fmt: skip
+    (tmp_path / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    (tmp_path / "conversations.jsonl").write_text("", encoding="utf-8")
+    plot = tmp_path / "tradeoff.png"
+    result = run_cli("eval", "--data", str(tmp_path), "--json", "--plot", str(plot))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [d["proposed_right"] for d in report["decisions"]] == [True, False]
+    assert report["decisions"][1]["proposed"] is None  # the reader's null beat every span
+    assert report["threshold"] >= 0 and plot.stat().st_size > 1000
 
 
 def test_records_from_an_earlier_run_are_scored_again(tmp_path: Path) -> None:

@@ -20,8 +20,16 @@ from gradio_client.exceptions import AppError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from booklets import booklet
 from conftest import DOCUMENT, ROOT, make_pdf, run_cli
-from cppqa.api import AnswerRecord, SourceRecord, turns, turns_from_records
+from cppqa.api import (
+    AnswerRecord,
+    CheckedRecord,
+    SourceRecord,
+    record_of,
+    turns,
+    turns_from_records,
+)
 from cppqa.cli import NOT_FOUND
 from cppqa.config import Settings
 from cppqa.corpus import split_sentences
@@ -29,7 +37,7 @@ from cppqa.dialogue import Turn
 from cppqa.errors import CorpusError, CppqaError, QuestionError, UploadError
 from cppqa.index import fingerprint
 from cppqa.progress import Stage, Step
-from cppqa.records import Answer, Document, Heading, Passage, Source
+from cppqa.records import Answer, Checked, Document, Heading, Passage, Source
 from cppqa.render import (
     SHOWN_QUERY_CHARS,
     escape,
@@ -50,6 +58,8 @@ from cppqa.web import (
     reply,
     show_user_text_as_typed,
 )
+from test_pageview import SENTENCE as SENTENCE_1954
+from test_pageview import sentence_boxes, within
 
 XSS = "<img src=x onerror=alert(1)>"
 ILLEGAL = "When was the party declared illegal?"
@@ -60,6 +70,12 @@ SECRETARY = "Who is the General Secretary of the Party?"
 def _text(fragment: str) -> str:
     """What a reader sees: tags dropped, references decoded."""
     return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def _api(record: dict[str, Any]) -> dict[str, Any]:
+    """``cppqa ask --json``'s ``record`` as the API returns it for a text document: each
+    source with ``highlight`` None."""
+    return {**record, "sources": [{**s, "highlight": None} for s in record["sources"]]}
 
 
 def _copy(reply_html: str) -> str:
@@ -108,11 +124,19 @@ def test_shorten_never_exceeds_the_limit(text: str, limit: int) -> None:
     assert shown == text or shown.endswith("…")
 
 
-def test_records_match_what_answers_serialise_to() -> None:
+def test_records_match_what_answers_serialise_to(tmp_path: Path) -> None:
     passage = Passage("d.txt", 0, 5, "Hello")
-    record = Answer("q", "q", "Hello", 0.5, (Source(passage, 1.0),), 0).to_json()
+    answer = Answer("q", "q", "Hello", 0.5, (Source(passage, 1.0),), 0)
+    record = record_of(answer, Settings(corpus_dir=tmp_path))
     assert set(AnswerRecord.__annotations__) == set(record)
     assert set(SourceRecord.__annotations__) == set(record["sources"][0])
+    # the CLI's JSON, each source with where a PDF shows it besides (none: a text file)
+    assert record == _api(answer.to_json())
+    refused = replace(
+        answer, text=None, start=None, checked=(Checked(answer.sources[0], "He", 0, -1.0, 0.1),)
+    )
+    (row,) = record_of(refused, Settings(corpus_dir=tmp_path))["checked"]
+    assert set(CheckedRecord.__annotations__) == set(row)
 
 
 def test_turns_from_records_reads_what_chat_returned() -> None:
@@ -383,7 +407,7 @@ def test_api_declares_typed_json(client: Client, endpoint: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("question", [EXAMPLES[0], EXAMPLES[3], "What is the capital of France?"])
 def test_ask_returns_what_qa_returns(client: Client, qa, question: str) -> None:  # type: ignore[no-untyped-def]
-    assert client.predict(question, api_name="/ask") == qa.ask(question).to_json()
+    assert client.predict(question, api_name="/ask") == _api(qa.ask(question).to_json())
 
 
 @pytest.mark.slow
@@ -391,7 +415,7 @@ def test_ask_matches_the_cli_json(client: Client) -> None:
     question = "When was the party declared illegal?"
     cli = run_cli("ask", "--no-rebuild", "--json", question)
     assert cli.returncode == 0, cli.stderr
-    assert client.predict(question, api_name="/ask") == json.loads(cli.stdout)
+    assert client.predict(question, api_name="/ask") == _api(json.loads(cli.stdout))
 
 
 @pytest.mark.slow
@@ -399,11 +423,11 @@ def test_chat_is_a_stateless_conversation(web_url: str, qa) -> None:  # type: ig
     # Two clients, as two replicas behind a load balancer would be: the second
     # knows the conversation only from the history the caller sends.
     first = Client(web_url, verbose=False).predict(SECRETARY, api_name="/chat")
-    assert first == qa.ask(SECRETARY).to_json()
+    assert first == _api(qa.ask(SECRETARY).to_json())
     other = Client(web_url, verbose=False)
     follow = other.predict("What is his title?", [first], api_name="/chat")
     assert follow["query"] == "What is Imdad Qazi's title?"
-    assert follow == qa.ask("What is his title?", turns([qa.ask(SECRETARY)])).to_json()
+    assert follow == _api(qa.ask("What is his title?", turns([qa.ask(SECRETARY)])).to_json())
     brief = {"question": first["question"], "answer": first["answer"]}
     assert other.predict("What is his title?", [brief], api_name="/chat")["query"] == (
         "What is Imdad Qazi's title?"
@@ -737,6 +761,29 @@ def test_ask_files_says_what_is_wrong_with_a_file(client: Client, tmp_path: Path
         client.predict([handle_file(str(scan))], [ILLEGAL], api_name="/ask_files")
     with pytest.raises(AppError, match="ask between 1 and 20 questions, not 0"):
         client.predict([handle_file(str(scan))], [], api_name="/ask_files")
+
+
+@pytest.mark.slow
+def test_ask_files_highlights_an_answer_on_page_3_within_its_sentence(
+    client: Client, tmp_path: Path
+) -> None:
+    import pypdfium2 as pdfium
+    from gradio_client import handle_file
+
+    path = tmp_path / "booklet.pdf"
+    path.write_bytes(booklet())  # the sentence stands on page 3, under a running header
+    (answer,) = client.predict([handle_file(str(path))], [ILLEGAL], api_name="/ask_files")
+    assert answer["answer"] == "1954"
+    first = answer["sources"][0]
+    assert (first["text"], first["page"]) == (SENTENCE_1954, 3)
+    (on_page,) = first["highlight"]
+    assert on_page["page"] == 3
+    boxes = sentence_boxes(path, 3, SENTENCE_1954)
+    assert on_page["rects"] and all(within(r, boxes) for r in on_page["rects"])
+    textpage = pdfium.PdfDocument(path)[2].get_textpage()
+    assert [textpage.get_text_bounded(*r).strip() for r in on_page["rects"]] == ["1954"]
+    others = [s["highlight"] for s in answer["sources"][1:]]
+    assert all(h and all(p["rects"] for p in h) for h in others)  # each passage on its page
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """The JSON API of the web app: ``/ask``, ``/chat`` and ``/ask_files``.
 
-Each answers with the JSON record of ``cppqa ask --json`` (``AnswerRecord``).
+Each answers with the JSON record of ``cppqa ask --json`` (``AnswerRecord``), each
+source with where a PDF shows it (``highlight``: pages and rectangles in PDF points).
 ``/ask`` takes one question; ``/chat`` a question and the earlier turns, which the
 client sends back each time, so any replica can answer; ``/ask_files`` documents and
 questions about them, answered from those documents alone and forgotten after.
@@ -29,8 +30,10 @@ import gradio as gr
 from gradio.data_classes import FileData
 from gradio.utils import get_upload_folder
 
+from cppqa.config import Settings
 from cppqa.dialogue import Turn
 from cppqa.errors import CppqaError, UploadError
+from cppqa.pageview import highlights
 from cppqa.qa import QA
 from cppqa.records import Answer
 from cppqa.sessions import Uploads, accepted, clean_name, release
@@ -47,9 +50,9 @@ MAX_TURN_SENTENCE_CHARS = 20_000
 _T = TypeVar("_T")
 
 
-class SourceRecord(TypedDict):
-    """One source of an answer: a verbatim passage and its retrieval score, with the PDF
-    page it starts on and the heading above it (None where its document has none)."""
+class PassageRecord(TypedDict):
+    """A verbatim passage and its retrieval score, with the PDF page it starts on and
+    the heading above it (None where its document has none)."""
 
     doc: str
     start: int
@@ -60,7 +63,27 @@ class SourceRecord(TypedDict):
     heading: str | None
 
 
-class CheckedRecord(SourceRecord):
+class PageRecord(TypedDict):
+    """Where quoted characters stand on one page of a PDF (``PageHighlight.to_json``):
+    the page (from 1), a rectangle per line as ``[left, bottom, right, top]`` in PDF
+    points (y up from the page's foot), and the page's ``width`` and ``height``."""
+
+    page: int
+    rects: list[list[float]]
+    width: float
+    height: float
+
+
+class SourceRecord(PassageRecord):
+    """One source of an answer: the passage, and where a PDF shows it: ``highlight``
+    lists the page(s) and rectangles of the answer's own characters for the first
+    source of an answer, of the whole passage for any other; None for a source that is
+    not in a PDF. A client draws them over the page (``cppqa.pageview``)."""
+
+    highlight: list[PageRecord] | None
+
+
+class CheckedRecord(PassageRecord):
     """A passage read for a refusal: the window as a source, with the reader's best
     ``span`` in it (starting at document offset ``span_start``; None where it marked
     nothing), the span's ``margin`` over the reader's no-answer score (at or below 0:
@@ -74,7 +97,8 @@ class CheckedRecord(SourceRecord):
 
 
 class AnswerRecord(TypedDict):
-    """An answer as JSON, as ``cppqa ask --json`` prints it (``Answer.to_json()``).
+    """An answer as JSON, as ``cppqa ask --json`` prints it (``Answer.to_json()``), its
+    sources with their ``highlight`` besides (``record_of``).
 
     ``query`` is the question as understood (a follow-up resolved); ``answer``
     is None when the document does not hold one, and then ``checked`` lists the
@@ -205,7 +229,7 @@ def add_endpoints(qa: QA, uploads: Uploads, app: gr.Blocks) -> None:
     @guarded("answering")
     def ask(question: str) -> AnswerRecord:
         """Answer one question; the JSON object of ``cppqa ask --json``."""
-        return _record(qa.ask(question))
+        return record_of(qa.ask(question), qa.settings)
 
     @guarded("answering")
     def chat(question: str, history: list[TurnRecord] | None = None) -> AnswerRecord:
@@ -215,7 +239,7 @@ def add_endpoints(qa: QA, uploads: Uploads, app: gr.Blocks) -> None:
             earlier = turns_from_records(history, limit)
         except ValueError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
-        return _record(qa.ask(question, earlier))
+        return record_of(qa.ask(question, earlier), qa.settings)
 
     @guarded("reading the files")
     def ask_files(
@@ -237,7 +261,7 @@ def add_endpoints(qa: QA, uploads: Uploads, app: gr.Blocks) -> None:
         try:
             given += [_received(f, app) for f in files or []]
             asked = uploads.add(key, given, client=client_of(request))
-            return [_record(asked.ask(question)) for question in questions]
+            return [record_of(asked.ask(q), asked.settings) for q in questions]
         finally:
             uploads.drop(key)
             release(given)
@@ -290,8 +314,14 @@ def _sent_path(file: FileData | dict[str, Any]) -> str | None:
     return path if isinstance(path, str) else None
 
 
-def _record(answer: Answer) -> AnswerRecord:
-    return cast(AnswerRecord, answer.to_json())
+def record_of(answer: Answer, settings: Settings) -> AnswerRecord:
+    """``answer`` as the API returns it: ``Answer.to_json()`` (``cppqa ask --json``)
+    with each source's ``highlight`` (``SourceRecord``), its PDF read from
+    ``settings.corpus_dir``."""
+    record = answer.to_json()
+    for source, placed in zip(record["sources"], highlights(answer, settings), strict=True):
+        source["highlight"] = None if placed is None else [p.to_json() for p in placed]
+    return cast(AnswerRecord, record)
 
 
 def _resolved(fn: _T) -> _T:

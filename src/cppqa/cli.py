@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from cppqa.examples import Example
     from cppqa.progress import Step
     from cppqa.qa import QA
-    from cppqa.records import Answer
+    from cppqa.records import Answer, Source
 
 EXAMPLES = """\
 examples:
@@ -184,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--records", metavar="FILE", help="with --squad: write every question's record as JSONL"
+    )
+    evaluate.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="also draw what abstaining costs: the answered share against the right share "
+        "over every threshold, the one in use marked (with --squad, HasAns F1 and NoAns "
+        "against the threshold too); needs matplotlib (pip install 'cppqa[bench]')",
     )
     evaluate.add_argument(
         "--from-records",
@@ -360,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--questions",
         type=int,
         metavar="N",
-        help="warm questions (default: 300; with --precision, 60)",
+        help="warm questions (default: 300; with --precision or --compare-reader, 60)",
     )
     bench.add_argument(
         "--repeats", type=int, default=3, metavar="N", help="cold starts and builds (default: 3)"
@@ -373,6 +380,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="float32 against bfloat16 autocast instead of the system run: embedding speed "
         "and retrieval, reader speed and answers, side by side (--questions: default 60 here)",
+    )
+    bench.add_argument(
+        "--compare-reader",
+        metavar="DIR",
+        help="the reader in DIR beside the shipped one instead of the system run: warm "
+        "answer p50 and answers right, as it is and in int8, over all windows and the first "
+        "3 (--questions: default 60 here)",
     )
     bench.add_argument(
         "--scale", action="store_true", help="the synthetic scale run instead of the system run"
@@ -549,7 +563,8 @@ def _ask(args: argparse.Namespace) -> int:
     clean_question(args.question, Settings.from_env().max_question_chars)
     qa = _load(args)
     answer = qa.ask(args.question)
-    print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render(answer))
+    shown = render(answer, checked=args.verbose)
+    print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else shown)
     return 0
 
 
@@ -719,10 +734,37 @@ def _eval(args: argparse.Namespace) -> int:
         return _eval_votes(args)
     if args.squad or args.from_records:
         return _eval_squad(args)
+    _plottable(args)
     qa = _load(args)
-    report = evaluate(qa, Path(args.data) if args.data else Path("eval"), split=args.split)
+    data = Path(args.data) if args.data else Path("eval")
+    report = evaluate(qa, data, split=args.split)
     print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_report(report))
+    if args.plot:
+        from cppqa import tradeoff
+
+        title = f"{data / 'qa.jsonl'} ({args.split})"
+        curve = tradeoff.plot(title, tradeoff.from_report(report), report["threshold"])
+        _draw([curve], args.plot, squad=False)
     return 0
+
+
+def _plottable(args: argparse.Namespace) -> None:
+    """Refuse --plot before any work where it could not be drawn."""
+    if not args.plot:
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise CppqaError("--plot needs matplotlib: pip install 'cppqa[bench]'")
+    if not args.plot.lower().endswith(".png"):
+        raise CppqaError(f"--plot {args.plot!r} must name a .png file")
+
+
+def _draw(curves: Sequence[Any], path: str, *, squad: bool) -> None:
+    from cppqa import tradeoff
+
+    tradeoff.draw(curves, Path(path), squad=squad)
+    print(f"cppqa: plot written to {path}", file=sys.stderr)
 
 
 def _eval_votes(args: argparse.Namespace) -> int:
@@ -748,6 +790,7 @@ def _eval_squad(args: argparse.Namespace) -> int:
     from cppqa import squad
 
     logging.getLogger("cppqa.index").setLevel(logging.ERROR)  # "no index; building" per article
+    _plottable(args)
     settings = _settings(args)
     if args.from_records:
         if args.squad or args.compare or args.conversations:
@@ -785,6 +828,18 @@ def _eval_squad(args: argparse.Namespace) -> int:
         if args.json
         else squad.format_report(report)
     )
+    if args.plot:
+        from cppqa import tradeoff
+
+        mine = settings.reader or "shipped reader"
+        curves = [
+            tradeoff.plot(name, tradeoff.from_squad(rs), t)
+            for name, (rs, t) in {
+                mine: (records, squad.threshold_of(settings)),
+                **compared,
+            }.items()
+        ]
+        _draw(curves, args.plot, squad=True)
     return 0
 
 
@@ -965,6 +1020,21 @@ def _bench(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 0
+    if args.compare_reader:
+        from cppqa.bench_readers import run_readers
+
+        report = run_readers(
+            _settings(args),
+            Path(args.compare_reader),
+            data=Path(args.data) if args.data else Path("eval"),
+            questions=args.questions or 60,
+        )
+        print(
+            json.dumps(report.to_json(), ensure_ascii=False, indent=1)
+            if args.json
+            else bench.format_system(report)
+        )
+        return 0
     if args.precision:
         from cppqa.bench_precision import run_precision
 
@@ -992,22 +1062,25 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def render(answer: Answer) -> str:
+def render(answer: Answer, *, checked: bool = False) -> str:
     """The human-readable form of an answer: answer, marked sentence, source.
 
     A source's place follows its file and characters where its document has one:
-    ``report.pdf:1717-1774, p. 12`` or ``guide.docx:40-96, “Installing”``.
+    ``report.pdf:1717-1774, p. 12`` or ``guide.docx:40-96, “Installing”``. With
+    ``checked`` (``ask -v``), a refusal also shows the passage read whose best span came
+    closest to being the answer, and why it was not.
     """
 
-    def where(n: int) -> str:
-        source = answer.sources[n]
+    def where(source: Source) -> str:
         p = source.passage
         return ", ".join(part for part in (f"{p.doc}:{p.start}-{p.end}", source.place) if part)
 
     if answer.text is None:
         lines = [NOT_FOUND, "Nearest passages (not an answer):"]
         for n, source in enumerate(answer.sources):
-            lines.append(f'  {n + 1}. {where(n)}  "{source.passage.text}"')
+            lines.append(f'  {n + 1}. {where(source)}  "{source.passage.text}"')
+        if checked and answer.checked:
+            lines += _closest(answer, where)
         return "\n".join(lines)
     passage = answer.sources[0].passage
     assert answer.start is not None and answer.end is not None
@@ -1019,6 +1092,25 @@ def render(answer: Answer) -> str:
         [
             f"Answer: {answer.text}",
             *quote,
-            f"Source: {where(0)}  (confidence {answer.confidence:.2f})",
+            f"Source: {where(answer.sources[0])}  (confidence {answer.confidence:.2f})",
         ]
     )
+
+
+def _closest(answer: Answer, where: Callable[[Source], str]) -> list[str]:
+    """The refusal's evidence: the best span of the passage read that came closest, its
+    confidence against the threshold, and whether the reader's no-answer score beat it."""
+    best = max(answer.checked, key=lambda c: (c.span is not None, c.confidence))
+    lines = [f"Checked {len(answer.checked)} passages; closest to an answer:"]
+    lines.append(f'  {where(best.source)}  "{best.source.passage.text}"')
+    if best.span is None:
+        lines.append("  the reader marked no span in it")
+        return lines
+    bar = "" if answer.threshold is None else f" (an answer needs {answer.threshold:.2f})"
+    lines.append(f'  best span "{best.span}": confidence {best.confidence:.2f}{bar}')
+    if best.margin is not None and best.margin <= 0:
+        lines.append(
+            f"  the reader's no-answer score beat it by {-best.margin:.2f}: the passage "
+            "does not answer the question"
+        )
+    return lines

@@ -38,6 +38,17 @@ CSS = """
 .cppqa-asked { white-space: pre-wrap; }
 .cppqa-document h2 { white-space: normal; }
 #cppqa-hit { scroll-margin: 4rem; }
+/* a PDF's answer on its page (cppqa.pageview): the page drawn as printed, the answer's
+   lines laid over it in shares of the page, so they stay on their words at any width */
+.cppqa-pages { margin: .5rem 0 1.5rem; }
+.cppqa-page { margin: 0 0 .75rem; }
+.cppqa-page-frame { position: relative; line-height: 0; border: 1px solid
+  var(--border-color-primary); background: #fff; }
+.cppqa-page-frame img { display: block; width: 100%; height: auto; }
+.cppqa-page-hit { position: absolute; background: rgba(255, 214, 0, .4); mix-blend-mode:
+  multiply; outline: 2px solid #b45309; outline-offset: 1px; border-radius: 2px;
+  scroll-margin: 6rem; }
+.cppqa-page figcaption { margin-bottom: .3rem; line-height: 1.4; }
 /* the selected tab's accent red is 3.6:1 on the page; a darker red of the same hue */
 .tabs button.selected { color: var(--primary-700); }
 .dark .tabs button.selected { color: var(--primary-300); }
@@ -196,7 +207,9 @@ JS = """
     const reveal = () => {
       const hit = document.getElementById("cppqa-hit");
       if (hit && hit.dataset.turn === turn && hit.getClientRects().length) {
-        hit.scrollIntoView({block: "center"});
+        // a PDF's answer is shown on its page above the text: bring that into view
+        const drawn = document.querySelector(`.cppqa-page-hit[data-turn="${turn}"]`);
+        (drawn || hit).scrollIntoView({block: "center"});
         hit.focus({preventScroll: true});
       } else if (Date.now() < until) {
         setTimeout(reveal, 50);

@@ -136,12 +136,14 @@ def render_problem(message: str) -> str:
 
 
 def render_document(
-    documents: Sequence[Document], answer: Answer | None, turn: int | None = None
+    documents: Sequence[Document], answer: Answer | None, turn: int | None = None, pages: str = ""
 ) -> str:
     """Every document, escaped, with ``answer``'s sentence in ``<mark id="cppqa-hit">``.
 
     ``turn`` (the answer's place in the conversation) is kept on the mark, so the
-    page can tell that the highlight it asked for is the one shown.
+    page can tell that the highlight it asked for is the one shown. ``pages`` (HTML:
+    the answer on its PDF page, ``cppqa.pageview``) goes above the text, which stays as
+    the answer's place for a reader that cannot see the image.
     """
     answered = answer if answer and answer.text and answer.sources else None
     hit = answered.sources[0].passage if answered else None
@@ -150,7 +152,7 @@ def render_document(
     else:
         note = "Ask a question in the Chat tab: the sentence of the answer is highlighted here."
     data = "" if turn is None else f' data-turn="{turn}"'
-    parts = [f'<div class="cppqa-document-view"><p class="cppqa-meta">{note}</p>']
+    parts = [f'<div class="cppqa-document-view"><p class="cppqa-meta">{note}</p>{pages}']
     for document in documents:
         text = document.text
         if answered and hit and hit.doc == document.doc:

@@ -38,6 +38,7 @@ from cppqa.feedback import Vote, record
 from cppqa.front import box_update, chat_update, invitation, render_header
 from cppqa.index import fingerprint
 from cppqa.page import CSS, JS, SYSTEM_MONO, SYSTEM_SANS
+from cppqa.pageview import PageImages, render_pages
 from cppqa.progress import Step
 from cppqa.qa import QA
 from cppqa.records import Answer, Document
@@ -221,6 +222,7 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
     limit = qa.settings.max_question_chars
     shipped = qa.index.documents
     votes_in = qa.settings.feedback_dir  # None: no thumbs, nothing kept
+    images = PageImages()  # PDF pages drawn for "Show in document", per session
 
     def answering(key: str) -> QA | None:
         """The QA a session answers from: its uploads' (None: removed), else the shipped."""
@@ -262,11 +264,20 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
         asked = held.get(key) if key else None
         return page, box_update(subject_of(asked.index.documents if asked else None), limit)
 
-    def show_turn(turn: float | None, answers: list[Answer | None], key: str) -> tuple[Any, Any]:
+    def show_turn(
+        turn: float | None, answers: list[Answer | None], key: str, request: gr.Request
+    ) -> tuple[Any, Any]:
         number = int(turn) if turn is not None else -1
         if not 0 <= number < len(answers):
             return gr.skip(), gr.skip()
-        page = render_document(documents(key), answers[number], number)
+        answer, asked = answers[number], answering(key)
+        # A PDF's answer on its page, drawn now (once a session), above the text view.
+        pages = (
+            ""
+            if answer is None or asked is None
+            else render_pages(answer, asked.settings, images, request.session_hash or "", number)
+        )
+        page = render_document(documents(key), answer, number, pages)
         return page, gr.Tabs(selected="document")
 
     def added(
@@ -349,6 +360,7 @@ def build_app(qa: QA, uploads: Uploads | None = None) -> gr.Blocks:
 
     def end(request: gr.Request) -> None:
         held.drop(request.session_hash or "")
+        images.drop(request.session_hash or "")
 
     with gr.Blocks(
         title="cppqa: " + SHIPPED.title,

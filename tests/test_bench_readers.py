@@ -1,0 +1,53 @@
+"""bench_readers.py: the shipped reader beside another, interleaved, in one run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, INDEX, ROOT
+from cppqa.config import Settings
+
+
+@pytest.mark.slow
+def test_a_reader_compared_with_itself_answers_alike() -> None:
+    """The shipped reader as "the other": its fp32 rows must match the floor's answers
+    (the plumbing compares like with like), int8 and fewer windows get rows of their own."""
+    from cppqa.bench_readers import FEW_WINDOWS, run_readers
+    from cppqa.reader import SHIPPED_DIR
+
+    settings = Settings(corpus_dir=CORPUS, index_dir=INDEX)
+    report = run_readers(settings, SHIPPED_DIR, data=ROOT / "eval", questions=4)
+    rows = {row.name.strip(): row for row in report.rows}
+    speed = [r for r in report.rows if r.name.startswith("warm answer p50")]
+    assert len(speed) == 5
+    assert speed[0].floor is None and all(r.floor == speed[0].value for r in speed[1:])
+    assert all(r.value > 0 for r in speed)
+    shipped, same = speed[0].name.split(", ", 1)[1], speed[1].name.split(", ", 1)[1]
+    assert rows[f"right (share), {shipped}"].value == rows[f"right (share), {same}"].value
+    assert any(f"{FEW_WINDOWS} windows" in r.name for r in speed)
+    shares = [r for r in report.rows if "same answer as" in r.name]
+    assert len(shares) == 3 and all(r.value in {0, 0.25, 0.5, 0.75, 1} for r in shares)
+    assert str(SHIPPED_DIR) in report.notes[1]
+
+
+def test_quantized_readers_keep_their_own_weights() -> None:
+    """int8 works on a copy: the reader it came from still reads in fp32."""
+    import torch
+
+    from cppqa.bench_readers import quantized
+    from cppqa.reader import Reader
+
+    reader = Reader.load()
+    int8 = quantized(reader)
+    assert int8.model is not reader.model
+    linears = [m for m in reader.model.modules() if isinstance(m, torch.nn.Linear)]
+    assert linears and all(m.weight.dtype == torch.float32 for m in linears)
+    assert not any(
+        isinstance(m, torch.nn.Linear) for m in int8.model.modules() if type(m) is torch.nn.Linear
+    )
+    [a] = reader.score("When was the party declared illegal?", ["It was banned in 1954."])
+    [b] = int8.score("When was the party declared illegal?", ["It was banned in 1954."])
+    assert abs(float(a.start.max()) - float(b.start.max())) < 1.0
+    assert Path(int8.folder) == Path(reader.folder)
