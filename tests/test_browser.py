@@ -209,11 +209,20 @@ def test_pronoun_follow_up_is_understood(session: Session) -> None:
     expect(reply.locator("p > strong").first).to_have_text("Comrade Hassan Nasir")
 
 
-def test_off_topic_question_abstains(session: Session) -> None:
+def test_off_topic_question_abstains_with_what_it_read_collapsed(session: Session) -> None:
     reply = session.ask("What is the capital of France?")
     expect(reply).to_contain_text(NOT_FOUND)
-    expect(reply).to_contain_text("not an answer")
-    expect(reply.locator("mark")).to_have_count(0)
+    checked = reply.locator("details.cppqa-checked")
+    expect(checked.locator("summary")).to_contain_text("not an answer")
+    expect(checked).not_to_have_attribute("open", re.compile(".*"))
+    marks = reply.locator("mark")
+    assert marks.count() >= 1  # each passage's best span, inside the collapsed list
+    expect(marks.first).to_be_hidden()
+    checked.locator("summary").click()
+    expect(marks.first).to_be_visible()
+    expect(checked.locator("li").first).to_contain_text(
+        re.compile(r"best span: confidence \d\.\d\d \((under|reaches) the threshold")
+    )
 
 
 def test_clicking_an_example_asks_it(session: Session) -> None:

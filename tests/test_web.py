@@ -318,14 +318,52 @@ def test_a_whole_sentence_answer_is_quoted_once(qa) -> None:  # type: ignore[no-
 
 
 @pytest.mark.slow
-def test_reply_for_abstention_marks_passages_as_not_an_answer(qa) -> None:  # type: ignore[no-untyped-def]
+def test_reply_for_abstention_shows_what_was_read_collapsed(qa) -> None:  # type: ignore[no-untyped-def]
     answer = qa.ask("What is the capital of France?")
-    assert answer.text is None
+    assert answer.text is None and answer.checked and answer.threshold is not None
     reply_html = render_reply(answer)
     assert escape(NOT_FOUND) in reply_html
-    assert "not an answer" in reply_html
-    assert "<mark>" not in reply_html
-    assert all(escape(s.passage.text) in reply_html for s in answer.sources)
+    shown, checked = reply_html.split('<details class="cppqa-checked">')
+    assert "not an answer" in checked.split("</summary>")[0]
+    assert "<mark>" not in shown  # nothing outside the collapsed list looks like an answer
+    items = checked.split("<li>")[1:]
+    assert len(items) == len(answer.checked)
+    for item, row in zip(items, answer.checked, strict=True):
+        assert _text(item.split('<div class="cppqa-source">')[1]) == row.source.passage.text
+        if row.span is not None:
+            assert f"<mark>{escape(row.span)}</mark>" in item
+            assert f"confidence {row.confidence:.2f}" in _text(item)
+
+
+def test_a_refusal_says_each_span_against_the_threshold_or_the_no_answer_score() -> None:
+    text = "Karachi is a city. Lahore is another."
+    window = Source(Passage("a.txt", 100, 100 + len(text), text), 0.4, page=2)
+    rows = (
+        Checked(window, "Karachi", 100, 1.5, 0.31),  # beat no-answer, under the threshold
+        Checked(window, "Lahore", 119, -0.75, 0.05),  # no-answer beat it
+        Checked(window, None, None, None, 0.0),  # nothing to mark
+    )
+    refused = Answer(
+        "What is the capital?", "What is the capital?", None, 0.31, (window,), None, rows, 0.42
+    )
+    reply_html = render_reply(refused)
+    assert '<details class="cppqa-checked">' in reply_html  # collapsed: no "open"
+    assert (
+        "What was read: 3 passages, not an answer in any (an answer must beat the reader’s "
+        "no-answer score and reach confidence 0.42)"
+    ) in _text(reply_html)
+    reached = replace(refused, checked=(Checked(window, "Karachi", 100, -0.2, 0.5),))
+    assert "confidence 0.50 (reaches the threshold 0.42); the reader’s no-answer score beat it" in (
+        _text(render_reply(reached))
+    )
+    first, second, third = (_text(item) for item in reply_html.split("<li>")[1:])
+    assert "confidence 0.31 (under the threshold 0.42)" in first and "no-answer" not in first
+    assert "confidence 0.05 (under the threshold 0.42)" in second
+    assert "the reader’s no-answer score beat it (margin -0.75)" in second
+    assert "nothing in it the reader could mark" in third
+    assert "a.txt, p. 2" in first
+    assert "<mark>Karachi</mark>" in reply_html and "<mark>Lahore</mark>" in reply_html
+    assert reply_html.count("<mark>") == 2
 
 
 @pytest.mark.slow
@@ -752,18 +790,6 @@ def test_ask_files_answers_from_the_files_alone(
 
 
 @pytest.mark.slow
-def test_ask_files_says_what_is_wrong_with_a_file(client: Client, tmp_path: Path) -> None:
-    from gradio_client import handle_file
-
-    scan = tmp_path / "scan.pdf"
-    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
-    with pytest.raises(AppError, match=r"'scan\.pdf' is not a PDF \(it looks like a PNG image\)"):
-        client.predict([handle_file(str(scan))], [ILLEGAL], api_name="/ask_files")
-    with pytest.raises(AppError, match="ask between 1 and 20 questions, not 0"):
-        client.predict([handle_file(str(scan))], [], api_name="/ask_files")
-
-
-@pytest.mark.slow
 def test_ask_files_highlights_an_answer_on_page_3_within_its_sentence(
     client: Client, tmp_path: Path
 ) -> None:
@@ -784,6 +810,18 @@ def test_ask_files_highlights_an_answer_on_page_3_within_its_sentence(
     assert [textpage.get_text_bounded(*r).strip() for r in on_page["rects"]] == ["1954"]
     others = [s["highlight"] for s in answer["sources"][1:]]
     assert all(h and all(p["rects"] for p in h) for h in others)  # each passage on its page
+
+
+@pytest.mark.slow
+def test_ask_files_says_what_is_wrong_with_a_file(client: Client, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    with pytest.raises(AppError, match=r"'scan\.pdf' is not a PDF \(it looks like a PNG image\)"):
+        client.predict([handle_file(str(scan))], [ILLEGAL], api_name="/ask_files")
+    with pytest.raises(AppError, match="ask between 1 and 20 questions, not 0"):
+        client.predict([handle_file(str(scan))], [], api_name="/ask_files")
 
 
 @pytest.mark.slow

@@ -49,6 +49,9 @@ CSS = """
   multiply; outline: 2px solid #b45309; outline-offset: 1px; border-radius: 2px;
   scroll-margin: 6rem; }
 .cppqa-page figcaption { margin-bottom: .3rem; line-height: 1.4; }
+/* what a refusal read: the reader's best span in each passage, not an answer */
+.cppqa-checked mark { background: none; color: inherit; padding: 0;
+  text-decoration: underline dashed; text-underline-offset: .2em; }
 /* the selected tab's accent red is 3.6:1 on the page; a darker red of the same hue */
 .tabs button.selected { color: var(--primary-700); }
 .dark .tabs button.selected { color: var(--primary-300); }

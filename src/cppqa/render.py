@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cppqa.cli import NOT_FOUND
-from cppqa.records import Answer, Document, Source
+from cppqa.records import Answer, Checked, Document, Source
 from cppqa.spans import level
 
 #: "Understood as" shows at most this many characters of the understood question.
@@ -79,7 +79,9 @@ def render_reply(answer: Answer, turn: int | None = None) -> str:
         parts.append(f'<p class="cppqa-meta">Understood as: <em>{shown}</em></p>')
     if answer.text is None:
         parts.append(f"<p><strong>{escape(NOT_FOUND)}</strong></p>")
-        if answer.sources:
+        if answer.checked:
+            parts.append(render_checked(answer.checked, answer.threshold))
+        elif answer.sources:
             parts.append(
                 '<details open class="cppqa-not-answer"><summary>Nearest passages: '
                 f"<strong>not an answer</strong></summary>{_source_list(answer.sources)}</details>"
@@ -102,6 +104,38 @@ def render_reply(answer: Answer, turn: int | None = None) -> str:
         )
     parts.append("</div>")
     return "".join(parts)
+
+
+def render_checked(checked: Sequence[Checked], threshold: float | None) -> str:
+    """What a refusal rests on, collapsed: each passage the reader read, the best span
+    it found there marked, and that span's confidence against ``threshold``, or that
+    the reader's own no-answer score beat it (a margin at or below 0)."""
+    items = []
+    for row in checked:
+        passage = row.source.passage
+        if row.span is None or row.start is None:
+            body, why = escape(passage.text), "nothing in it the reader could mark"
+        else:
+            at, to = row.start - passage.start, row.start - passage.start + len(row.span)
+            text = passage.text
+            body = f"{escape(text[:at])}<mark>{escape(text[at:to])}</mark>{escape(text[to:])}"
+            why = f"best span: confidence {row.confidence:.2f}"
+            if threshold is not None:
+                under = row.confidence < threshold
+                why += f" ({'under' if under else 'reaches'} the threshold {threshold:.2f})"
+            if row.margin is not None and row.margin <= 0:
+                why += f"; the reader’s no-answer score beat it (margin {row.margin:.2f})"
+        items.append(
+            f'<li><span class="cppqa-meta">{_cited(row.source)} · {escape(why)}</span>'
+            f'<div class="cppqa-source">{body}</div></li>'
+        )
+    needed = " (an answer must beat the reader’s no-answer score"
+    needed += ")" if threshold is None else f" and reach confidence {threshold:.2f})"
+    return (
+        f'<details class="cppqa-checked"><summary>What was read: {len(checked)} '
+        f"passage{'s' if len(checked) != 1 else ''}, <strong>not an answer</strong> in "
+        f"any{escape(needed)}</summary><ol>{''.join(items)}</ol></details>"
+    )
 
 
 def render_notice(message: str) -> str:
