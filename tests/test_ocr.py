@@ -204,3 +204,12 @@ def test_a_scan_answers_as_its_text_pdf_does(read: Read) -> None:
     for t, s in zip(text, scan, strict=True):
         if t["answer"] is not None and t["answer"] == s["answer"]:
             assert s["sources"][0]["page"] == t["sources"][0]["page"], t["question"]
+
+
+def test_settings_built_in_code_reach_ocr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """read_document hands its Settings to OCR: a limit set in code, not in CPPQA_*, holds."""
+    monkeypatch.delenv("CPPQA_OCR_MAX_PAGES", raising=False)
+    path = tmp_path / "long.pdf"
+    path.write_bytes(scanned(booklet(furniture=False), dpi=50))
+    with pytest.raises(CorpusError, match=r"has 4 scanned pages .* at most 2 are read with OCR"):
+        read_document(path, tmp_path, Settings(cache_dir=tmp_path / "cache", ocr_max_pages=2))

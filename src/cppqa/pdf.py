@@ -172,7 +172,9 @@ def _ocr_pages(
     done = len(pages) - len(todo)
     if progress is not None and kept:
         progress(done, len(pages))
-    for number, page in zip(todo, ocr_pages(data, todo, name) if todo else (), strict=True):
+    for number, page in zip(
+        todo, ocr_pages(data, todo, name, settings) if todo else (), strict=True
+    ):
         kept[number] = page
         done += 1
         if progress is not None:
