@@ -17,11 +17,12 @@ import pytest
 
 from conftest import CORPUS, DOCUMENT, INDEX, make_pdf, run_cli
 from cppqa.bench_documents import pdf_pages
-from cppqa.cli import NOT_FOUND, _settings, _StepBars, build_parser, corpus_index_dir, render
+from cppqa.cli import NOT_FOUND, _settings, _StepBars, build_parser, render
 from cppqa.config import Settings
 from cppqa.corpus import load_corpus
 from cppqa.documents import read_document
 from cppqa.index import fingerprint
+from cppqa.placement import corpus_index_dir
 from cppqa.progress import Stage, Step
 from cppqa.records import Answer, Passage, Source
 

@@ -265,7 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --adapt: the corpus the questions are about (default: ./corpus)",
     )
     train.add_argument(
-        "--index", metavar="DIR", help="with --adapt: the corpus's index (default: ./index)"
+        "--index",
+        metavar="DIR",
+        help="with --adapt: the corpus's index (default: ./index for the shipped corpus, "
+        "else its own in the cache folder)",
     )
     train.add_argument(
         "--mix",
@@ -485,58 +488,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     """The settings of the flags and ``CPPQA_*``. A corpus other than the shipped one
     gets its own index in the cache unless one is named (``--index``,
     ``CPPQA_INDEX_DIR``): ``index/`` is the shipped document's, tracked by git."""
-    from dataclasses import replace
-
     from cppqa.config import Settings
 
     settings = Settings.from_env(
         corpus_dir=args.corpus, index_dir=args.index, model=args.model, reader=args.reader
     )
-    if args.index or os.environ.get("CPPQA_INDEX_DIR"):
-        return settings
-    shipped = Settings()
-    if settings.corpus_dir.resolve() == shipped.corpus_dir.resolve():
-        return settings
-    cached = corpus_index_dir(settings.corpus_dir, settings.cache_dir)
-    return settings if cached is None else replace(settings, index_dir=cached)
+    from cppqa.placement import place_index
 
-
-def corpus_index_dir(corpus: Path, cache_dir: Path) -> Path | None:
-    """Where the index of the corpus at ``corpus`` goes when none is named:
-    ``cache_dir/indexes/FINGERPRINT``, the fingerprint of its files' names and bytes
-    (``cppqa.index.fingerprint``, as ``load_corpus`` would read them). The same files
-    find the same index again, from any path; changed files get a new one.
-
-    None when ``corpus`` holds no document file: ``load_corpus`` then says what is wrong.
-    """
-    import hashlib
-
-    from cppqa.documents import SUFFIXES
-    from cppqa.index import fingerprint
-    from cppqa.records import Document
-
-    def readable(path: Path) -> bool:
-        # "~$report.docx" is the lock file Word keeps beside an open document (load_corpus)
-        return path.suffix.lower() in SUFFIXES and not path.name.startswith("~$")
-
-    if corpus.is_file():
-        files = {corpus.name: corpus} if readable(corpus) else {}
-    elif corpus.is_dir():
-        files = {
-            p.relative_to(corpus).as_posix(): p
-            for p in corpus.rglob("*")
-            if readable(p) and p.is_file()
-        }
-    else:
-        files = {}
-    if not files:
-        return None
-    # Names and hashes are all a fingerprint takes: the files are not read as documents here.
-    unread = [
-        Document(doc, "", "", hashlib.sha256(path.read_bytes()).hexdigest())
-        for doc, path in files.items()
-    ]
-    return cache_dir / "indexes" / fingerprint(unread)
+    return place_index(settings, named=bool(args.index or os.environ.get("CPPQA_INDEX_DIR")))
 
 
 def _load(args: argparse.Namespace) -> QA:
@@ -955,8 +914,12 @@ def _train_reader(args: argparse.Namespace) -> int:
     if adapting:
         from cppqa.adapt import prepare, run_length
         from cppqa.config import Settings
+        from cppqa.placement import place_index
 
-        settings = Settings.from_env(corpus_dir=args.corpus, index_dir=args.index)
+        settings = place_index(
+            Settings.from_env(corpus_dir=args.corpus, index_dir=args.index),
+            named=bool(args.index or os.environ.get("CPPQA_INDEX_DIR")),
+        )
         files = [Path(file) for file in args.adapt]
         taught, adapted = prepare(settings, files, args.adapt_split, Path(init))
         if args.examples is None and not args.resume:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -108,8 +109,14 @@ class QA:
         embedder: Embedder | None = None,
         reader: Reader | None = None,
     ) -> QA:
-        """Load (or build) the index, the embedding model and the reader named by ``settings``."""
-        settings = settings or Settings.from_env()
+        """Load (or build) the index, the embedding model and the reader named by ``settings``
+        (None: ``Settings.from_env()``, a corpus other than the shipped one indexed in the
+        cache unless ``CPPQA_INDEX_DIR`` names a folder: ``cppqa.placement``)."""
+        if settings is None:
+            from cppqa.placement import place_index
+
+            named = bool(os.environ.get("CPPQA_INDEX_DIR"))
+            settings = place_index(Settings.from_env(), named=named)
 
         def read(index: Index) -> Reader:  # after the index: its errors are told first
             if reader is not None:
