@@ -65,6 +65,20 @@ def test_a_line_on_few_pages_or_in_the_middle_of_pages_stays() -> None:
     assert extract(middle).text.count("Repeated line") == 4
 
 
+def test_a_line_without_letters_at_a_pages_foot_stays_though_pages_are_numbered() -> None:
+    """Page numbers have no letters, as totals, years and formulas do: they are left out
+    as page numbers, not as lines without letters seen on many pages."""
+    values = ["1,250.00", "3,918.75", "2 + 2 = 4", "1947-1954", "8,800"]
+    unnumbered = [
+        "\n".join([BODY[n], BODY[(n + 2) % len(BODY)], value]) for n, value in enumerate(values)
+    ]
+    pages = [f"{page}\n{n}" for n, page in enumerate(unnumbered, start=1)]
+    content = extract(pages)
+    assert content.text == extract(unnumbered).text  # the page numbers alone left out
+    assert all(f" {value}" in content.text for value in values), content.text
+    _assert_traced(content, pages)
+
+
 def test_a_contents_page_is_left_out_but_not_what_follows_it() -> None:
     contents = "\n".join(
         [

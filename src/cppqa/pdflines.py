@@ -173,9 +173,8 @@ def without_furniture(lines: list[Line]) -> list[Line]:
     for page, ats in edges.items():
         edges[page] = ats[:_EDGE_LINES] + ats[_EDGE_LINES:][-_EDGE_LINES:]
     least = max(3, _FURNITURE_SHARE * len(edges))
-    keys = Counter(
-        key for ats in edges.values() for key in {furniture_key(lines[at].text) for at in ats}
-    )
+    keys = Counter(key for ats in edges.values() for key in {_edge_key(lines[at]) for at in ats})
+    del keys[""]  # lines without letters that are not a number alone: never by their key
     offsets = Counter(
         offset
         for ats in edges.values()
@@ -185,10 +184,23 @@ def without_furniture(lines: list[Line]) -> list[Line]:
         at
         for ats in edges.values()
         for at in ats
-        if keys[furniture_key(lines[at].text)] >= least
+        if keys[_edge_key(lines[at])] >= least
         or any(offsets[o] >= least for o in _offsets(lines[at]))
     }
     return [line for at, line in enumerate(lines) if at not in dropped]
+
+
+#: A line that is a number alone, arabic or roman, perhaps decorated: "7", "- 7 -", "iv".
+_LONE_NUMBER = re.compile(r"[^\w]*(\d{1,4}|[ivxlcdm]{1,7})[^\w]*", re.IGNORECASE)
+
+
+def _edge_key(line: Line) -> str:
+    """``line`` as compared across pages' edges: its ``furniture_key``; "#" for a number
+    alone (a page number, though one that restarts, as roman numerals before arabic ones
+    do, has no steady offset); "" for another line without letters (a total, a year, a
+    formula), which is never furniture by its key: "" would match every one of them."""
+    key = furniture_key(line.text)
+    return key or ("#" if _LONE_NUMBER.fullmatch(line.text) else "")
 
 
 #: A page number ends a header or footer: "Guide 3", "3 / 21", "Page 3 of 21", "- 3 -".
