@@ -115,7 +115,8 @@ def test_a_damaged_ocr_file_is_not_used(tmp_path: Path) -> None:
     from cppqa.ocr import kept_pages
 
     (tmp_path / "ocr").mkdir()
-    for damaged in ["{", '{"format": 1, "dpi": 300, "pages": {"0": {}}}', "[]"]:
+    short = '{"format": 1, "dpi": 300, "pages": {"0": {"text": "ab", "boxes": [null]}}}'
+    for damaged in ["{", '{"format": 1, "dpi": 300, "pages": {"0": {}}}', "[]", short]:
         (tmp_path / "ocr" / "abc.json").write_text(damaged)
         assert kept_pages(tmp_path, "abc") == {}
     assert kept_pages(tmp_path, "missing") == {}
@@ -156,7 +157,7 @@ def test_a_scan_over_the_time_limit_is_stopped(
     path.write_bytes(scanned(booklet(furniture=False), dpi=50))
     with pytest.raises(
         CorpusError,
-        match=r"OCR read 1 of its 4 scanned pages in \d+ s, the limit being 1e-06 s "
+        match=r"OCR read [01] of its 4 scanned pages in \d+ s, the limit being 1e-06 s "
         r"\(CPPQA_OCR_MAX_SECONDS\): ",
     ):
         read_document(path, tmp_path, Settings.from_env(cache_dir=tmp_path / "cache"))
@@ -213,3 +214,141 @@ def test_settings_built_in_code_reach_ocr(tmp_path: Path, monkeypatch: pytest.Mo
     path.write_bytes(scanned(booklet(furniture=False), dpi=50))
     with pytest.raises(CorpusError, match=r"has 4 scanned pages .* at most 2 are read with OCR"):
         read_document(path, tmp_path, Settings(cache_dir=tmp_path / "cache", ocr_max_pages=2))
+
+
+def test_a_hung_tesseract_is_stopped_at_the_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import pytesseract
+
+    import cppqa.ocr
+    from cppqa.ocr import ocr_pages
+
+    real = pytesseract.pytesseract.tesseract_cmd
+    hung = tmp_path / "tesseract"
+    hung.write_text(f'#!/bin/sh\n[ "$1" = --version ] && exec {real} --version\nexec sleep 60\n')
+    hung.chmod(0o755)
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", str(hung))
+    monkeypatch.setattr(cppqa.ocr, "OCR_DPI", 50)
+    scan = scanned(booklet(furniture=False), dpi=50)
+    began = time.monotonic()
+    with pytest.raises(CorpusError, match=r"OCR read 0 of its 4 scanned pages in \d+ s, the limit"):
+        list(ocr_pages(scan, [0, 1, 2, 3], "hung.pdf", Settings(ocr_max_seconds=2)))
+    assert time.monotonic() - began < 20
+
+
+def test_pages_not_begun_are_not_read_after_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once Tesseract fails on a page, the pages waiting for a worker are cancelled."""
+    import concurrent.futures
+    from concurrent.futures import Future
+
+    import pytesseract
+
+    import cppqa.ocr
+    from cppqa.ocr import ocr_pages
+
+    submitted: list[Future[Any]] = []
+
+    class Pool:  # runs nothing: the first page fails, the others wait for a worker
+        def __init__(self, workers: int) -> None:
+            pass
+
+        def __enter__(self) -> Pool:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def submit(self, *args: object) -> Future[Any]:
+            submitted.append(Future())
+            if len(submitted) == 1:
+                submitted[0].set_exception(pytesseract.TesseractError(1, "no data"))
+            return submitted[-1]
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Pool)
+    monkeypatch.setattr(cppqa.ocr, "OCR_DPI", 50)
+    scan = scanned(booklet(furniture=False), dpi=50)
+    with pytest.raises(CorpusError, match="Tesseract could not read page 1"):
+        list(ocr_pages(scan, [0, 1, 2, 3], "bad.pdf", Settings()))
+    assert len(submitted) > 1
+    assert all(future.cancelled() for future in submitted[1:])
+
+
+def test_the_thread_limit_is_set_before_the_workers_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """setenv is not thread-safe: the workers find OMP_THREAD_LIMIT set, and set nothing."""
+    import os
+
+    import cppqa.ocr
+    from cppqa.ocr import ocr_pages
+
+    found: list[str | None] = []
+
+    def words(*args: object) -> dict[str, list[Any]]:
+        found.append(os.environ.get("OMP_THREAD_LIMIT"))
+        return {"text": []}
+
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    monkeypatch.setattr(cppqa.ocr, "_words", words)
+    monkeypatch.setattr(cppqa.ocr, "OCR_DPI", 50)
+    scan = scanned(booklet(furniture=False), dpi=50)
+    assert list(ocr_pages(scan, [0, 1], "two.pdf", Settings())) == [("", ())] * 2
+    assert found == ["1", "1"]
+
+
+def test_bitmaps_are_closed_holding_pdfiums_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pypdfium2
+
+    import cppqa.ocr
+    from cppqa.ocr import ocr_pages
+    from cppqa.pdf import PDFIUM
+
+    locked: list[bool] = []
+    close = pypdfium2.PdfBitmap.close
+
+    def closing(self: Any, *args: Any, **kwargs: Any) -> None:
+        locked.append(PDFIUM.locked())
+        close(self, *args, **kwargs)
+
+    monkeypatch.setattr(pypdfium2.PdfBitmap, "close", closing)
+    monkeypatch.setattr(cppqa.ocr, "_words", lambda *args: {"text": []})
+    monkeypatch.setattr(cppqa.ocr, "OCR_DPI", 50)
+    scan = scanned(booklet(furniture=False), dpi=50)
+    locked.clear()  # scanned() closes bitmaps of its own
+    assert len(list(ocr_pages(scan, [0, 1], "two.pdf", Settings()))) == 2
+    assert locked == [True, True]
+
+
+def test_threads_keeping_the_same_scan_do_not_collide(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two threads of one server keep what OCR read of one scan at once: each writes a
+    file of its own, so neither fails and the file kept is whole."""
+    import os
+    import threading
+
+    from cppqa.ocr import keep_pages, kept_pages
+    from cppqa.pdf import Rect
+
+    pages = {0: ("two words", (Rect(1, 2, 3, 4),) * 9)}
+    both_written = threading.Barrier(2, timeout=10)
+    replace = os.replace
+
+    def replacing(source: Any, target: Any) -> None:
+        both_written.wait()  # each thread has written its file before either renames it
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replacing)
+
+    def keep() -> None:
+        keep_pages(tmp_path, "abc", pages)
+
+    threads = [threading.Thread(target=keep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
+    assert kept_pages(tmp_path, "abc") == pages
+    assert [p.name for p in (tmp_path / "ocr").iterdir()] == ["abc.json"]

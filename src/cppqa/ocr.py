@@ -9,7 +9,7 @@ and how right it is here: docs/documents.md.
 
 Limits (``Settings.ocr_max_pages``, ``Settings.ocr_max_seconds``): a PDF with more
 scanned pages is refused before any is read, and reading stops with ``CorpusError``
-once the seconds have passed with pages left.
+once the seconds have passed with pages left (a Tesseract still reading then is killed).
 
 What OCR read is kept in ``Settings.cache_dir / "ocr"`` by the PDF's SHA-256
 (``kept_pages``, ``keep_pages``), so a scan is read with OCR once: a server that
@@ -23,6 +23,8 @@ import json
 import logging
 import os
 import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -69,13 +71,17 @@ def kept_pages(folder: Path, sha256: str) -> dict[int, OcrPage]:
         kept = json.loads(path.read_text(encoding="utf-8"))
         if kept.get("format") != _KEPT_FORMAT or kept.get("dpi") != OCR_DPI:
             return {}
-        return {
+        pages = {
             int(number): (
                 str(page["text"]),
                 tuple(None if box is None else Rect(*box) for box in page["boxes"]),
             )
             for number, page in kept["pages"].items()
         }
+        for number, (text, boxes) in pages.items():
+            if len(boxes) != len(text):  # a box for each character, or the file is damaged
+                raise ValueError(f"page {number} has {len(text)} characters, {len(boxes)} boxes")
+        return pages
     except FileNotFoundError:
         return {}
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -103,12 +109,19 @@ def keep_pages(folder: Path, sha256: str, pages: Mapping[int, OcrPage]) -> None:
             for number, (text, boxes) in pages.items()
         },
     }
+    partial: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(json.dumps(kept), encoding="utf-8")
+        # A file of its own for each writer, threads of one server included, then renamed.
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, suffix=".partial", delete=False
+        ) as file:
+            partial = Path(file.name)
+            file.write(json.dumps(kept))
         os.replace(partial, path)
     except OSError as exc:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
         log.warning("what OCR read could not be kept in %s (%s)", path, exc)
 
 
@@ -137,33 +150,43 @@ def ocr_pages(
             f"{settings.ocr_max_pages} are read with OCR (CPPQA_OCR_MAX_PAGES): split it "
             "into smaller files, or run it through an OCR tool (such as ocrmypdf) first"
         )
+    _one_thread_each()
     began = time.monotonic()
+    deadline = began + settings.ocr_max_seconds
+
+    def out_of_time(read: int) -> CorpusError:
+        return CorpusError(
+            f"{name!r}: OCR read {read} of its {len(numbers)} scanned pages in "
+            f"{time.monotonic() - began:.0f} s, the limit being {settings.ocr_max_seconds:g} s "
+            "(CPPQA_OCR_MAX_SECONDS): split it into smaller files, or run it "
+            "through an OCR tool (such as ocrmypdf) first"
+        )
+
     with ThreadPoolExecutor(OCR_WORKERS) as pool:
         pending: list[tuple[Future[dict[str, list[Any]]], _Placement]] = []
-        for done in range(len(numbers)):
-            while len(pending) < OCR_WORKERS + 1 and done + len(pending) < len(numbers):
-                with opened(data, name) as pdf:  # PDFium's lock, for this page alone
-                    image, placement = _render(pdf[numbers[done + len(pending)]])
-                pending.append((pool.submit(_words, image), placement))
-            words, placement = pending.pop(0)
-            try:
-                yield _page_text(words.result(), placement)
-            except pytesseract.TesseractError as exc:
-                raise CorpusError(
-                    f"{name!r}: Tesseract could not read page {numbers[done] + 1} "
-                    f"({exc.message.strip() or exc.status}): is its English data installed? "
-                    f"({INSTALL})"
-                ) from None
-            spent = time.monotonic() - began
-            if done + 1 < len(numbers) and spent > settings.ocr_max_seconds:
-                for future, _ in pending:
-                    future.cancel()
-                raise CorpusError(
-                    f"{name!r}: OCR read {done + 1} of its {len(numbers)} scanned pages in "
-                    f"{spent:.0f} s, the limit being {settings.ocr_max_seconds:g} s "
-                    "(CPPQA_OCR_MAX_SECONDS): split it into smaller files, or run it "
-                    "through an OCR tool (such as ocrmypdf) first"
-                )
+        try:
+            for done in range(len(numbers)):
+                while len(pending) < OCR_WORKERS + 1 and done + len(pending) < len(numbers):
+                    with opened(data, name) as pdf:  # PDFium's lock, for this page alone
+                        image, placement = _render(pdf[numbers[done + len(pending)]])
+                    pending.append((pool.submit(_words, image, deadline), placement))
+                words, placement = pending.pop(0)
+                try:
+                    page = _page_text(words.result(), placement)
+                except pytesseract.TesseractError as exc:
+                    raise CorpusError(
+                        f"{name!r}: Tesseract could not read page {numbers[done] + 1} "
+                        f"({exc.message.strip() or exc.status}): is its English data "
+                        f"installed? ({INSTALL})"
+                    ) from None
+                except TimeoutError:
+                    raise out_of_time(done) from None
+                yield page
+                if done + 1 < len(numbers) and time.monotonic() > deadline:
+                    raise out_of_time(done + 1)
+        finally:  # an error, or the caller stopped: pages not begun are not read
+            for future, _ in pending:
+                future.cancel()
 
 
 #: Where a rendered image lies on its page: page point = origin + x * across + y * down,
@@ -172,9 +195,14 @@ _Placement = tuple[tuple[float, float], tuple[float, float], tuple[float, float]
 
 
 def _render(page: Any) -> tuple[Any, _Placement]:
-    """A page as a grey image at ``OCR_DPI``, and where the image lies on the page."""
+    """A page as a grey image at ``OCR_DPI``, and where the image lies on the page (called
+    holding PDFium's lock, which the bitmap is closed under too)."""
     try:
-        image = page.render(scale=OCR_DPI / 72, grayscale=True).to_pil()
+        bitmap = page.render(scale=OCR_DPI / 72, grayscale=True)
+        try:
+            image = bitmap.to_pil().copy()  # a grey image shares the bitmap's memory
+        finally:
+            bitmap.close()
         size = image.size
         origin = _to_page(page, size, 0, 0)
         right, below = _to_page(page, size, size[0], 0), _to_page(page, size, 0, size[1])
@@ -185,14 +213,35 @@ def _render(page: Any) -> tuple[Any, _Placement]:
     return image, (origin, across, down)
 
 
-def _words(image: Any) -> dict[str, list[Any]]:
-    """Tesseract's words on ``image``, with their boxes, lines and paragraphs."""
+_environ_lock = threading.Lock()
+
+
+def _one_thread_each() -> None:
+    """One thread per Tesseract (unless ``OMP_THREAD_LIMIT`` is set): its OpenMP threads
+    wait for each other on a busy machine, and made a page 3-5 times slower here
+    (docs/documents.md); pages run side by side. Set before the workers start, never from
+    them: setenv is not thread-safe."""
+    with _environ_lock:
+        if "OMP_THREAD_LIMIT" not in os.environ:
+            os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def _words(image: Any, deadline: float) -> dict[str, list[Any]]:
+    """Tesseract's words on ``image``, with their boxes, lines and paragraphs; raises
+    ``TimeoutError`` at ``deadline`` (``time.monotonic()``), killing Tesseract."""
     import pytesseract
 
-    # One thread per Tesseract: its OpenMP threads wait for each other on a busy machine,
-    # and made a page 3-5 times slower here (docs/documents.md); pages run side by side.
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    return pytesseract.image_to_data(image, lang=_LANGUAGE, output_type=pytesseract.Output.DICT)
+    left = deadline - time.monotonic()
+    if left <= 0:  # pytesseract reads a timeout of 0 as none
+        raise TimeoutError
+    try:
+        return pytesseract.image_to_data(
+            image, lang=_LANGUAGE, output_type=pytesseract.Output.DICT, timeout=left
+        )
+    except RuntimeError as exc:
+        if str(exc) == "Tesseract process timeout":  # pytesseract's word for it, killed
+            raise TimeoutError from None
+        raise
 
 
 def _page_text(
