@@ -17,6 +17,13 @@ def test_the_ocr_limits_come_from_the_environment() -> None:
     )
 
 
+def test_the_default_ocr_time_lets_the_default_pages_be_read() -> None:
+    """OCR read 0.22-0.32 pages/s on 2 cores held by a training run (docs/documents.md):
+    at the slowest, the default page limit is reached within the default seconds."""
+    slowest = 0.22  # pages a second
+    assert Settings().ocr_max_pages / slowest <= Settings().ocr_max_seconds
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [

@@ -80,11 +80,12 @@ class Settings:
     #: Most pages a PDF may have.
     max_pages: int = 2000
     #: Most scanned pages (without a text layer) of one PDF read with OCR; a scan with
-    #: more is refused before any is read. About a page a second on 2 cores
-    #: (docs/documents.md), so 100 pages take one to two minutes.
+    #: more is refused before any is read.
     ocr_max_pages: int = 100
-    #: Most seconds OCR may take on one PDF; it stops, refusing the PDF, after this.
-    ocr_max_seconds: float = 300.0
+    #: Most seconds OCR may take on one PDF; it stops, refusing the PDF, after this. OCR
+    #: read 0.22-0.32 pages a second on 2 cores held by a training run (docs/documents.md),
+    #: so ``ocr_max_pages`` (100) take 5-8 minutes there: 600 s lets them finish.
+    ocr_max_seconds: float = 600.0
     #: Most bytes a .docx (a ZIP archive) may declare it unpacks to; far more than its
     #: size means a zip bomb. Checked before anything is unpacked.
     max_unpacked_bytes: int = 200_000_000
