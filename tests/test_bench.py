@@ -395,3 +395,12 @@ def test_a_scan_upload_is_read_with_ocr_and_answered(
 
 def _result(size: int) -> bench.ScaleResult:
     return bench.ScaleResult(size, {"kind": "IndexFlatIP"}, 1.0, 2.0, 2.0, 0.1, 0.2, 0.3, 1.0)
+
+
+def test_a_row_not_measured_is_null_in_valid_json() -> None:
+    """A scan row without Tesseract is NaN; JSON has no NaN, so it is written as null."""
+    import math
+
+    report = bench.SystemReport({}, (bench.Row("OCR (pages/s)", math.nan), bench.Row("x", 2.0)), ())
+    rows = json.loads(json.dumps(report.to_json(), allow_nan=False))["rows"]
+    assert [r["value"] for r in rows] == [None, 2.0]

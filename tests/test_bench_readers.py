@@ -51,3 +51,17 @@ def test_quantized_readers_keep_their_own_weights() -> None:
     [b] = int8.score("When was the party declared illegal?", ["It was banned in 1954."])
     assert abs(float(a.start.max()) - float(b.start.max())) < 1.0
     assert Path(int8.folder) == Path(reader.folder)
+
+
+def test_variants_are_distinct_when_few_windows_are_all_windows() -> None:
+    """With 3 windows or fewer, "all" and "the first 3" are one setting, measured once."""
+    from dataclasses import replace
+
+    from conftest import CORPUS, INDEX
+    from cppqa.bench_readers import variants
+    from cppqa.qa import QA
+
+    settings = Settings(corpus_dir=CORPUS, index_dir=INDEX, windows=2)
+    qa = QA.load(settings, rebuild=False)
+    names = [v.name for v in variants(qa, qa.reader, replace(settings, windows=2))]
+    assert len(names) == len(set(names)) == 3

@@ -63,3 +63,29 @@ def test_public_names() -> None:
 
     assert cppqa.__version__
     assert set(cppqa.__all__) == {"QA", "Answer", "CppqaError", "Passage", "Source", "__version__"}
+
+
+def _names(lines: list[str]) -> set[str]:
+    """Distribution names of requirement lines, normalised (PEP 503)."""
+    import re
+
+    found = set()
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line)
+            assert name, line
+            found.add(re.sub(r"[-_.]+", "-", name.group()).lower())
+    return found
+
+
+def test_the_space_installs_every_runtime_dependency() -> None:
+    """Spaces installs requirements.txt, not pyproject.toml: a dependency missing there
+    breaks the Space alone (HTML pages once did, without lxml_html_clean)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    needed = _names(project["project"]["dependencies"])
+    listed = _names((ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines())
+    assert needed - listed == set()
+    assert "tesseract-ocr" in (ROOT / "packages.txt").read_text(encoding="utf-8").split()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
 import os
 import statistics
 import subprocess
@@ -88,9 +89,17 @@ class SystemReport:
     notes: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
+        """The report as JSON; a value not measured (NaN) is null, as JSON has no NaN."""
         return {
             "machine": self.machine,
-            "rows": [{**asdict(r), "ratio": r.ratio} for r in self.rows],
+            "rows": [
+                {
+                    **asdict(r),
+                    "value": r.value if math.isfinite(r.value) else None,
+                    "ratio": r.ratio,
+                }
+                for r in self.rows
+            ],
             "notes": list(self.notes),
         }
 

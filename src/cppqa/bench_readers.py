@@ -66,7 +66,7 @@ def variants(qa: QA, other: Reader, settings: Settings) -> list[Variant]:
     int8 = quantized(other)
     embedder = qa.retriever.embedder
     out = [Variant(f"{small} (shipped), {settings.windows} windows", qa)]
-    for windows in (settings.windows, min(FEW_WINDOWS, settings.windows)):
+    for windows in dict.fromkeys((settings.windows, min(FEW_WINDOWS, settings.windows))):
         few = replace(settings, windows=windows)
         out.append(Variant(f"{name}, {windows} windows", QA(qa.index, embedder, few, other)))
         out.append(Variant(f"{name} int8, {windows} windows", QA(qa.index, embedder, few, int8)))

@@ -993,7 +993,7 @@ def _bench(args: argparse.Namespace) -> int:
             questions=args.questions or 60,
         )
         print(
-            json.dumps(report.to_json(), ensure_ascii=False, indent=1)
+            json.dumps(report.to_json(), ensure_ascii=False, indent=1, allow_nan=False)
             if args.json
             else bench.format_system(report)
         )
@@ -1007,7 +1007,7 @@ def _bench(args: argparse.Namespace) -> int:
             questions=args.questions or 60,
         )
         print(
-            json.dumps(report.to_json(), ensure_ascii=False, indent=1)
+            json.dumps(report.to_json(), ensure_ascii=False, indent=1, allow_nan=False)
             if args.json
             else bench.format_system(report)
         )
@@ -1019,7 +1019,7 @@ def _bench(args: argparse.Namespace) -> int:
         repeats=args.repeats,
     )
     if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=1, allow_nan=False))
     else:
         print(bench.format_system(report))
     return 0
