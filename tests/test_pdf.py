@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,35 @@ def test_each_character_is_traced_to_a_glyph_of_its_page(hyphenate: bool) -> Non
             assert ch in " \n"
         else:
             assert pages[page][char] == ch or (ch == "-" and pages[page][char] == "\ufffe")
+
+
+def test_figure_pages_past_the_ocr_limit_of_a_text_pdf_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A text PDF with more pages of figures alone (no text) than OCR reads is read, OCR
+    reading the first of them and the rest left out with a warning, not refused."""
+    from fpdf import FPDF
+
+    import cppqa.ocr
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=11)
+    pdf.add_page()
+    pdf.multi_cell(0, 6, "The party was founded in Calcutta in 1948.")
+    for _ in range(3):
+        pdf.add_page()
+        pdf.rect(20, 20, 100, 60, style="F")  # a figure: drawn, no text
+    read: list[int] = []
+
+    def ocr_pages(data: bytes, numbers: list[int], *args: object) -> Iterator[tuple[str, tuple]]:
+        read.extend(numbers)
+        return iter([("", ())] * len(numbers))
+
+    monkeypatch.setattr(cppqa.ocr, "missing_tesseract", lambda: None)
+    monkeypatch.setattr(cppqa.ocr, "ocr_pages", ocr_pages)
+    settings = Settings(cache_dir=tmp_path / "cache", ocr_max_pages=1)
+    content = read_pdf_text(bytes(pdf.output()), "figures.pdf", settings)
+    assert content.text.text == "The party was founded in Calcutta in 1948."
+    assert read == [1]
+    assert "2 page(s) without text after the first 1 left out unread" in caplog.text
+    assert "pages 3, 4" in caplog.text

@@ -2,6 +2,8 @@
 
 pypdfium2 (PDFium) gives each page's text layer; a page without one but with an
 image or drawing on it (a scan) is read with OCR (``cppqa.ocr``) where Tesseract is installed.
+In a PDF with text on other pages, such pages past ``Settings.ocr_max_pages`` (figures,
+mostly) are left out with a warning; a PDF with no text layer at all and more is refused.
 ``cppqa.pdflines`` then drops running headers, footers and contents lines and joins
 the lines into paragraphs, keeping for every character of the text the page and the
 PDFium character (or OCR character box) it came from: ``cppqa.pagebox`` uses that to
@@ -125,6 +127,19 @@ def _read(
                 scans.append(number)
             elif progress is not None:
                 progress(number + 1 - len(scans), len(pdf))
+    if len(scans) > settings.ocr_max_pages and any(page.strip() for page in pages):
+        # A text PDF's pages without text are mostly figures: past the limit they are left
+        # out, not the file refused (a PDF without any text layer, a scan, still is).
+        log.warning(
+            "%s: %d page(s) without text after the first %d left out unread, OCR reading "
+            "at most %d (CPPQA_OCR_MAX_PAGES): pages %s",
+            name,
+            len(scans) - settings.ocr_max_pages,
+            settings.ocr_max_pages,
+            settings.ocr_max_pages,
+            ", ".join(str(n + 1) for n in scans[settings.ocr_max_pages :]),
+        )
+        scans = scans[: settings.ocr_max_pages]
     ocr: dict[int, tuple[Rect | None, ...]] = {}
     if scans:  # with PDFium free: OCR takes it only to draw each page
         ocr = _ocr_pages(data, sha256, scans, pages, name, settings, progress)
