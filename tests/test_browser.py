@@ -29,6 +29,7 @@ from cppqa.feedback import FEEDBACK_FILE
 from cppqa.index import fingerprint
 from cppqa.web import EXAMPLES, FEEDBACK_NOTE
 from cppqa.welcome import SHIPPED
+from test_pagebox import turned
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -605,26 +606,37 @@ def booklet_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _glyphs_on_screen(path: Path, page: int, text: str, image: Locator) -> dict[str, float]:
     """Where PDFium's boxes of ``text`` on ``page`` fall in the page's ``image`` on
-    screen: the box around them, in CSS pixels of the window."""
+    screen: the box around them, in CSS pixels of the window (mapped by PDFium's
+    ``FPDF_PageToDevice``, as it draws the page: its crop box and rotation included)."""
+    import ctypes
+
     import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
 
     pdf_page = pdfium.PdfDocument(path)[page - 1]
-    width, height = pdf_page.get_size()
     textpage = pdf_page.get_textpage()
     found = textpage.search(text, match_case=True).get_next()
     assert found is not None, text
     boxes = [textpage.get_charbox(found[0] + n) for n in range(found[1])]
     shown = image.bounding_box()
     assert shown is not None
-    left, right = min(b[0] for b in boxes), max(b[2] for b in boxes)
-    bottom, top = min(b[1] for b in boxes), max(b[3] for b in boxes)
-    x = shown["x"] + left / width * shown["width"]
-    y = shown["y"] + (height - top) / height * shown["height"]
+    side = 1_000_000  # device units across the page: shares of it to a millionth
+    corners = []
+    for x, y in [
+        (min(b[0] for b in boxes), max(b[3] for b in boxes)),
+        (max(b[2] for b in boxes), min(b[1] for b in boxes)),
+    ]:
+        dx, dy = ctypes.c_int(), ctypes.c_int()
+        pdfium_c.FPDF_PageToDevice(
+            pdf_page.raw, 0, 0, side, side, 0, x, y, ctypes.byref(dx), ctypes.byref(dy)
+        )
+        corners.append((dx.value / side, dy.value / side))
+    (x0, y0), (x1, y1) = corners
     return {
-        "x": x,
-        "y": y,
-        "width": (right - left) / width * shown["width"],
-        "height": (top - bottom) / height * shown["height"],
+        "x": shown["x"] + min(x0, x1) * shown["width"],
+        "y": shown["y"] + min(y0, y1) * shown["height"],
+        "width": abs(x1 - x0) * shown["width"],
+        "height": abs(y1 - y0) * shown["height"],
     }
 
 
@@ -675,6 +687,30 @@ def test_show_in_document_shows_a_pdf_answer_highlighted_on_its_page(
         assert box is not None and _covers(box, _glyphs_on_screen(booklet_pdf, 3, "1954", image))
         assert _serious(session) == [], "the page view at 390 px"
         session.page.screenshot(path=str(PAGE_PHONE_SCREENSHOT))
+
+
+def test_a_rotated_cropped_page_is_highlighted_over_its_answer(
+    browser: Browser, web_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "turned.pdf"  # A4 with /Rotate 90, its crop box off (0, 0)
+    path.write_bytes(turned(rotate=90, crop=(20.0, 100.0, 500.0, 830.0)))
+    with _opened(browser, web_url, DESKTOP) as session:
+        _upload(session, path)
+        expect(session.page.locator("#cppqa-answering")).to_contain_text(
+            "turned.pdf", timeout=120_000
+        )
+        reply = session.ask(ILLEGAL)
+        expect(reply.locator("p > strong").first).to_have_text("1954")
+        reply.get_by_role("link", name="Show in document").click()
+        image = session.page.locator(".cppqa-page img")
+        expect(image).to_be_visible()
+        hit = session.page.locator('.cppqa-page-hit[data-turn="0"]')
+        expect(hit).to_have_count(1)
+        box = hit.bounding_box()
+        assert box is not None
+        answer = _glyphs_on_screen(path, 1, "1954", image)
+        assert _covers(box, answer), (box, answer)  # over the answer as the page is drawn
+        assert box["width"] < 3 * answer["width"]
 
 
 def test_document_tab_highlights_the_latest_answer(session: Session) -> None:

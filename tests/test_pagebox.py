@@ -7,13 +7,60 @@ from pathlib import Path
 
 import pytest
 
-from booklets import SECTIONS, booklet, hyphenated_lines
+from booklets import SECTIONS, booklet, hyphenated_lines, scanned
+from conftest import make_pdf
 from cppqa.config import Settings
 from cppqa.documents import read_document
 from cppqa.errors import CorpusError
-from cppqa.pagebox import PageHighlight, Rect, highlight, render_highlight
+from cppqa.pagebox import Box, PageHighlight, Rect, highlight, read_places, render_highlight
 
 ON_PAGE_3 = max(SECTIONS[1][1], key=len)  # the longest sentence of page 3
+#: The one line of ``turned``'s page.
+LINE = "In 1954 the party was declared illegal."
+#: Pages shown otherwise than their user space: turned by /Rotate, or cropped away
+#: from (0, 0) (a crop box inside the A4 media box).
+TURNS = {
+    "rotated 90": {"rotate": 90},
+    "rotated 270": {"rotate": 270},
+    "cropped": {"crop": (20.0, 100.0, 500.0, 830.0)},
+    "rotated 90 and cropped": {"rotate": 90, "crop": (20.0, 100.0, 500.0, 830.0)},
+}
+
+
+def turned(rotate: int = 0, crop: tuple[float, float, float, float] | None = None) -> bytes:
+    """An A4 PDF of one page holding ``LINE`` alone, turned by ``/Rotate`` and with its
+    crop box (left, bottom, right, top) set, by PDFium."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(make_pdf([[LINE]], size=(210, 297)))
+    page = pdf[0]
+    if rotate:
+        page.set_rotation(rotate)
+    if crop is not None:
+        page.set_cropbox(*crop)
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def ink(png: bytes) -> Box:
+    """Where the drawn page ``png`` is dark (its text), in shares of it from its top-left
+    corner: an oracle that knows nothing of PDF coordinates."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("L")
+    left, top, right, bottom = image.point(lambda v: 255 if v < 128 else 0).getbbox() or (0,) * 4
+    return Box(left / image.width, top / image.height, right / image.width, bottom / image.height)
+
+
+def covers(box: Box, inner: Box, slack: float = 0.004) -> bool:
+    """Whether ``box`` covers ``inner`` (shares of the page; ``slack``: anti-aliasing)."""
+    return (
+        box.left - slack <= inner.left
+        and inner.right <= box.right + slack
+        and box.top - slack <= inner.top
+        and inner.bottom <= box.bottom + slack
+    )
 
 
 def _written(tmp_path: Path, data: bytes, name: str = "booklet.pdf") -> Path:
@@ -125,16 +172,86 @@ def test_the_page_is_drawn_with_the_answer_marked(tmp_path: Path) -> None:
     margin = image.getpixel((5, 5))
     assert margin == (255, 255, 255)
     assert isinstance(inside, tuple) and inside[2] < 200 < inside[0]  # yellow over it
-    plain = render_highlight(path, PageHighlight(3, (), marked.width, marked.height), scale=1.0)
+    plain = render_highlight(path, PageHighlight(3, (), (), marked.width, marked.height), scale=1.0)
     assert plain != png
     with pytest.raises(CorpusError, match="has no page 9; it has 4 page"):
-        render_highlight(path, PageHighlight(9, (), marked.width, marked.height))
+        render_highlight(path, PageHighlight(9, (), (), marked.width, marked.height))
 
 
-def test_to_json_gives_points_and_the_page() -> None:
-    marked = PageHighlight(3, (Rect(10, 20, 30.123, 40),), 595.276, 841.89)
+@pytest.mark.parametrize("turn", TURNS.values(), ids=TURNS.keys())
+def test_the_boxes_cover_the_words_where_the_page_is_drawn(
+    tmp_path: Path, turn: dict[str, object]
+) -> None:
+    path = _written(tmp_path, turned(**turn))  # type: ignore[arg-type]
+    text = read_document(path, tmp_path, Settings()).text
+    start = text.index(LINE)
+    (marked,) = highlight(path, start, start + len(LINE), quote=LINE)
+    (box,) = marked.boxes
+    plain = render_highlight(path, PageHighlight(1, (), (), marked.width, marked.height))
+    drawn = ink(plain)  # the line's glyphs, where PDFium draws the page
+    assert covers(box, drawn)
+    # and no more than the line: its box within a line's height of its ink
+    assert covers(
+        Box(drawn.left - 0.02, drawn.top - 0.02, drawn.right + 0.02, drawn.bottom + 0.02), box
+    )
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(plain))
+    assert (image.width, image.height) == (round(2 * marked.width), round(2 * marked.height))
+    if turn.get("rotate"):
+        assert marked.height < marked.width  # the page turned on its side
+    # the server's PNG paints the same place yellow (its rects mapped by PDFium)
+    painted = Image.open(io.BytesIO(render_highlight(path, marked))).convert("RGB")
+    yellow = [
+        (x, y)
+        for y in range(0, painted.height, 2)
+        for x in range(0, painted.width, 2)
+        if (lambda r, g, b: r > 200 and b < 200)(*painted.getpixel((x, y)))  # type: ignore[misc]
+    ]
+    assert yellow
+    assert covers(
+        box,
+        Box(
+            min(x for x, _ in yellow) / painted.width,
+            min(y for _, y in yellow) / painted.height,
+            max(x for x, _ in yellow) / painted.width,
+            max(y for _, y in yellow) / painted.height,
+        ),
+    )
+
+
+def test_each_span_of_a_pdf_read_once(tmp_path: Path) -> None:
+    path = _written(tmp_path, booklet())
+    text = read_document(path, tmp_path, Settings()).text
+    places = read_places(path)
+    path.unlink()  # read once: the spans are found without the file
+    start = text.index("Repression")
+    assert places.highlight(start, start + 10, quote="Repression")[0].page == 3
+    start = text.index(ON_PAGE_3)
+    assert places.highlight(start, start + len(ON_PAGE_3))[0].page == 3
+
+
+def test_a_scan_whose_ocr_was_not_kept_is_not_read_with_ocr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cppqa.ocr
+
+    path = _written(tmp_path, scanned(make_pdf([[LINE]]), dpi=100), "scan.pdf")
+    ran: list[list[int]] = []
+    monkeypatch.setattr(cppqa.ocr, "missing_tesseract", lambda: None)
+    monkeypatch.setattr(cppqa.ocr, "ocr_pages", lambda data, numbers, *a, **k: ran.append(numbers))
+    with pytest.raises(CorpusError, match=r"scanned page\(s\) 1 is not kept .* OCR is not run"):
+        highlight(path, 0, 4, settings=Settings(cache_dir=tmp_path / "cache"))
+    assert ran == []
+
+
+def test_to_json_gives_boxes_points_and_the_page() -> None:
+    marked = PageHighlight(
+        3, (Rect(10, 20, 30.123, 40),), (Box(0.1, 0.2, 0.3000004, 0.4),), 595.276, 841.89
+    )
     assert marked.to_json() == {
         "page": 3,
+        "boxes": [[0.1, 0.2, 0.3, 0.4]],
         "rects": [[10, 20, 30.12, 40]],
         "width": 595.28,
         "height": 841.89,

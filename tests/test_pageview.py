@@ -11,14 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from booklets import SECTIONS, booklet
+from booklets import SECTIONS, booklet, scanned
 from conftest import make_pdf
 from cppqa.api import PageRecord, SourceRecord, record_of
 from cppqa.config import Settings
 from cppqa.documents import read_document
-from cppqa.pagebox import Rect
-from cppqa.pageview import PAGE_SCALE, PageImages, highlights, is_pdf, render_pages
+from cppqa.pagebox import Box, Rect
+from cppqa.pageview import (
+    PAGE_SCALE,
+    PageImages,
+    document_path,
+    highlights,
+    is_pdf,
+    render_pages,
+)
 from cppqa.records import Answer, Document, Passage, Source
+from test_pagebox import LINE, TURNS, covers, ink, turned
 
 SENTENCE = "For this reason, in 1954, the party was declared illegal."
 ILLEGAL = "When was the party declared illegal?"
@@ -138,10 +146,10 @@ def test_the_page_view_lays_the_answer_over_its_page(folder: Path, document: Doc
     # each line of the answer a positioned element, in shares of the page, over its glyphs
     (style,) = re.findall(r'<span class="cppqa-page-hit" data-turn="2" style="([^"]+)">', shown)
     share = {k: float(v) for k, v in re.findall(r"(\w+):([\d.]+)%", style)}
-    (rect,) = highlights(answer, Settings(corpus_dir=folder))[0]  # type: ignore[misc]
-    left, top = rect.rects[0].left, rect.rects[0].top
-    assert share["left"] == pytest.approx(100 * left / rect.width, abs=0.001)
-    assert share["top"] == pytest.approx(100 * (rect.height - top) / rect.height, abs=0.001)
+    (marked,) = highlights(answer, Settings(corpus_dir=folder))[0]  # type: ignore[misc]
+    box = marked.boxes[0]
+    assert share["left"] == pytest.approx(100 * box.left, abs=0.001)
+    assert share["top"] == pytest.approx(100 * box.top, abs=0.001)
     # the drawn page is bare where the highlight lies (it is laid over, not painted in)
     x = int((share["left"] + share["width"] / 2) / 100 * image.width)
     y = int((share["top"] + share["height"] / 2) / 100 * image.height)
@@ -184,3 +192,136 @@ def test_no_page_for_a_refusal_or_a_text_file(folder: Path, document: Document) 
     text = Passage("notes.txt", 0, len(SENTENCE), SENTENCE)
     answer = Answer(ILLEGAL, ILLEGAL, "1954", 0.9, (Source(text, 1.0),), SENTENCE.index("1954"))
     assert render_pages(answer, Settings(corpus_dir=folder), PageImages(), "s") == ""
+
+
+def _style_box(style: str) -> Box:
+    share = {k: float(v) / 100 for k, v in re.findall(r"(\w+):([\d.]+)%", style)}
+    return Box(
+        share["left"],
+        share["top"],
+        share["left"] + share["width"],
+        share["top"] + share["height"],
+    )
+
+
+def _line_answer(folder: Path, name: str) -> Answer:
+    """``LINE`` of the one-line PDF ``name`` in ``folder`` as the answer, its source."""
+    text = read_document(folder / name, folder, Settings()).text
+    at = text.index(LINE)
+    passage = Passage(name, at, at + len(LINE), LINE)
+    return Answer(ILLEGAL, ILLEGAL, LINE, 0.9, (Source(passage, 1.0, page=1),), at)
+
+
+@pytest.mark.parametrize("turn", TURNS.values(), ids=TURNS.keys())
+def test_the_overlay_covers_the_answer_where_the_page_image_shows_it(
+    tmp_path: Path, turn: dict[str, object]
+) -> None:
+    (tmp_path / "turned.pdf").write_bytes(turned(**turn))  # type: ignore[arg-type]
+    answer = _line_answer(tmp_path, "turned.pdf")
+    shown = render_pages(answer, Settings(corpus_dir=tmp_path), PageImages(), "s")
+    (source,) = re.findall(r'<img src="data:image/png;base64,([^"]+)"', shown)
+    (style,) = re.findall(r'<span class="cppqa-page-hit" style="([^"]+)">', shown)
+    hit, drawn = _style_box(style), ink(base64.b64decode(source))
+    assert covers(hit, drawn)  # over the line's glyphs in the image shown
+    assert covers(
+        Box(drawn.left - 0.02, drawn.top - 0.02, drawn.right + 0.02, drawn.bottom + 0.02), hit
+    )
+    width, height = (int(v) for v in re.findall(r'(?:width|height)="(\d+)"', shown))
+    if turn.get("rotate"):
+        assert height < width  # the image's size is the page as shown
+    # the API gives the same boxes
+    (page,) = record_of(answer, Settings(corpus_dir=tmp_path))["sources"][0]["highlight"] or []
+    assert covers(Box(*page["boxes"][0]), drawn)
+
+
+def test_a_corpus_of_one_pdf_is_highlighted(tmp_path: Path) -> None:
+    (tmp_path / "report.pdf").write_bytes(turned())
+    answer = _line_answer(tmp_path, "report.pdf")
+    one = Settings(corpus_dir=tmp_path / "report.pdf")  # --corpus report.pdf
+    assert document_path(one, "report.pdf") == tmp_path / "report.pdf"
+    assert document_path(Settings(corpus_dir=tmp_path), "report.pdf") == tmp_path / "report.pdf"
+    assert highlights(answer, one)[0] is not None
+    assert 'class="cppqa-page-hit"' in render_pages(answer, one, PageImages(), "s")
+
+
+@pytest.mark.parametrize("error", [IndexError("list index out of range"), ValueError("bad")])
+def test_the_answer_comes_back_when_highlighting_fails(
+    folder: Path, document: Document, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    import cppqa.pagebox
+    import cppqa.pageview
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise error
+
+    settings = Settings(corpus_dir=folder)
+    monkeypatch.setattr(cppqa.pagebox.Places, "highlight", failing)
+    record = record_of(_answer(document), settings)
+    assert record["answer"] == "1954"
+    assert [s["highlight"] for s in record["sources"]] == [None, None]
+    assert render_pages(_answer(document), settings, PageImages(), "s") == ""
+    monkeypatch.setattr(cppqa.pageview, "read_places", failing)
+    assert [s["highlight"] for s in record_of(_answer(document), settings)["sources"]] == [
+        None,
+        None,
+    ]
+
+
+def test_a_pdf_read_once_for_all_its_sources(
+    folder: Path, document: Document, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cppqa.pageview
+
+    read: list[Path] = []
+    original = cppqa.pageview.read_places
+
+    def counted(path: Path, settings: Settings | None = None):  # type: ignore[no-untyped-def]
+        read.append(path)
+        return original(path, settings)
+
+    monkeypatch.setattr(cppqa.pageview, "read_places", counted)
+    found = highlights(_answer(document), Settings(corpus_dir=folder))
+    assert all(found) and read == [folder / "booklet.pdf"]  # two sources, one reading
+
+
+def test_a_scan_without_its_ocr_kept_has_no_highlight_and_no_ocr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cppqa.ocr
+
+    (tmp_path / "scan.pdf").write_bytes(scanned(make_pdf([[LINE]]), dpi=100))
+    passage = Passage("scan.pdf", 0, len(LINE), LINE)
+    answer = Answer(ILLEGAL, ILLEGAL, "1954", 0.9, (Source(passage, 1.0),), LINE.index("1954"))
+    ran: list[object] = []
+    monkeypatch.setattr(cppqa.ocr, "missing_tesseract", lambda: None)
+    monkeypatch.setattr(cppqa.ocr, "ocr_pages", lambda *a, **k: ran.append(a) or iter(()))
+    settings = Settings(corpus_dir=tmp_path, cache_dir=tmp_path / "cache")
+    assert record_of(answer, settings)["sources"][0]["highlight"] is None
+    assert render_pages(answer, settings, PageImages(), "s") == ""
+    assert ran == []
+
+
+def test_a_page_that_cannot_be_drawn_leaves_the_text_view(
+    tmp_path: Path, document: Document, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cppqa.pageview
+
+    (tmp_path / "booklet.pdf").write_bytes(booklet())
+    settings = Settings(corpus_dir=tmp_path)
+    real = cppqa.pageview.placed
+
+    def then_gone(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = real(*args, **kwargs)
+        (tmp_path / "booklet.pdf").unlink()  # removed while the session was idle
+        return found
+
+    monkeypatch.setattr(cppqa.pageview, "placed", then_gone)
+    assert render_pages(_answer(document), settings, PageImages(), "s") == ""
+    monkeypatch.setattr(cppqa.pageview, "placed", real)
+    (tmp_path / "booklet.pdf").write_bytes(booklet())
+
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("Failed to render page")
+
+    monkeypatch.setattr(cppqa.pageview, "render_highlight", broken)
+    assert render_pages(_answer(document), settings, PageImages(), "s") == ""

@@ -808,6 +808,13 @@ def test_ask_files_highlights_an_answer_on_page_3_within_its_sentence(
     assert on_page["rects"] and all(within(r, boxes) for r in on_page["rects"])
     textpage = pdfium.PdfDocument(path)[2].get_textpage()
     assert [textpage.get_text_bounded(*r).strip() for r in on_page["rects"]] == ["1954"]
+    # what to draw: the same line as shares of the page as shown, from its top-left corner
+    ((left, top, right, bottom),) = on_page["boxes"]
+    ((rect_left, _, rect_right, rect_top),) = on_page["rects"]
+    assert (left, right) == pytest.approx(
+        (rect_left / on_page["width"], rect_right / on_page["width"]), abs=1e-4
+    )
+    assert top == pytest.approx(1 - rect_top / on_page["height"], abs=1e-4) and top < bottom
     others = [s["highlight"] for s in answer["sources"][1:]]
     assert all(h and all(p["rects"] for p in h) for h in others)  # each passage on its page
 

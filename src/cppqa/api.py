@@ -1,7 +1,7 @@
 """The JSON API of the web app: ``/ask``, ``/chat`` and ``/ask_files``.
 
 Each answers with the JSON record of ``cppqa ask --json`` (``AnswerRecord``), each
-source with where a PDF shows it (``highlight``: pages and rectangles in PDF points).
+source with where a PDF shows it (``highlight``: pages, and boxes on each as shown).
 ``/ask`` takes one question; ``/chat`` a question and the earlier turns, which the
 client sends back each time, so any replica can answer; ``/ask_files`` documents and
 questions about them, answered from those documents alone and forgotten after.
@@ -65,10 +65,20 @@ class PassageRecord(TypedDict):
 
 class PageRecord(TypedDict):
     """Where quoted characters stand on one page of a PDF (``PageHighlight.to_json``):
-    the page (from 1), a rectangle per line as ``[left, bottom, right, top]`` in PDF
-    points (y up from the page's foot), and the page's ``width`` and ``height``."""
+    the page (from 1) and a box per line, two ways:
+
+    - ``boxes``: ``[left, top, right, bottom]`` in shares (0 to 1) of the page as it is
+      shown and printed (its crop box, turned by its ``/Rotate``), from its top-left
+      corner, y down: draw a box at ``left * W``, ``top * H`` over an image of the
+      page ``W`` by ``H`` pixels;
+    - ``rects``: ``[left, bottom, right, top]`` in PDF user space (points, y up, as
+      PDFium and PDF tools report character boxes); not the shown page's coordinates
+      where the page is rotated or its crop box does not start at (0, 0).
+
+    ``width`` and ``height``: the page as shown, in points (a rotated page's swapped)."""
 
     page: int
+    boxes: list[list[float]]
     rects: list[list[float]]
     width: float
     height: float
@@ -317,7 +327,8 @@ def _sent_path(file: FileData | dict[str, Any]) -> str | None:
 def record_of(answer: Answer, settings: Settings) -> AnswerRecord:
     """``answer`` as the API returns it: ``Answer.to_json()`` (``cppqa ask --json``)
     with each source's ``highlight`` (``SourceRecord``), its PDF read from
-    ``settings.corpus_dir``."""
+    ``settings.corpus_dir``, once for all its sources; never with OCR, and never failing
+    the answer (a highlight that cannot be found is None: ``pageview.highlights``)."""
     record = answer.to_json()
     for source, placed in zip(record["sources"], highlights(answer, settings), strict=True):
         source["highlight"] = None if placed is None else [p.to_json() for p in placed]

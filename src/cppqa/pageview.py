@@ -2,14 +2,15 @@
 (``cppqa.pagebox``), the page drawn once per session, and the HTML that shows it.
 
 No gradio here. The page is drawn without marks and the highlight is laid over it as
-positioned elements, in shares of the page (the same rectangles the API returns, in
-PDF points), so the browser can find them and the image stays the page as printed.
+positioned elements, in shares of the page as shown (``PageHighlight.boxes``, the
+``boxes`` the API returns), so the browser can find them and the image stays the page
+as printed.
 Pages are drawn when asked for, kept in memory per session (``PageImages``), and
 never written anywhere.
 
 >>> placed = highlights(answer, Settings())              # doctest: +SKIP
->>> placed[0][0].page, placed[0][0].rects                # doctest: +SKIP
-(3, (Rect(left=358.1, bottom=623.7, right=563.8, top=634.5), ...))
+>>> placed[0][0].page, placed[0][0].boxes                # doctest: +SKIP
+(3, (Box(left=0.60155, top=0.24627, right=0.94711, bottom=0.25910), ...))
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from cppqa.config import Settings
 from cppqa.errors import CppqaError
-from cppqa.pagebox import PageHighlight, Rect, highlight, render_highlight
+from cppqa.pagebox import Box, PageHighlight, Places, read_places, render_highlight
 from cppqa.records import Answer, Passage
 from cppqa.render import escape
 
@@ -49,37 +50,77 @@ def is_pdf(doc: str) -> bool:
     return Path(doc).suffix.lower() == ".pdf"
 
 
+def document_path(settings: Settings, doc: str) -> Path:
+    """The file of the corpus document ``doc``: ``settings.corpus_dir / doc``, or the
+    corpus itself where it is one file (``--corpus report.pdf``, whose one document is
+    ``report.pdf``).
+
+    >>> document_path(Settings(corpus_dir=Path("corpus")), "report.pdf")
+    PosixPath('corpus/report.pdf')
+    """
+    corpus = settings.corpus_dir
+    return corpus if corpus.is_file() else corpus / doc
+
+
 def placed(passage: Passage, start: int, end: int, settings: Settings) -> Placed | None:
     """Where characters ``[start, end)`` of ``passage``'s PDF stand on its pages, or None
-    where its document is not a PDF or the file cannot say (it changed since it was
-    read, or is gone: logged, and the text view is the answer's place)."""
-    if not is_pdf(passage.doc):
-        return None
-    quote = passage.text[start - passage.start : end - passage.start]
-    try:
-        found = highlight(
-            settings.corpus_dir / passage.doc, start, end, settings=settings, quote=quote
-        )
-    except (CppqaError, OSError) as exc:
-        log.warning("no highlight for %s [%d, %d): %s", passage.doc, start, end, exc)
-        return None
-    return found or None
+    where its document is not a PDF or the file cannot say (``highlights``)."""
+    return _placed_in(passage.doc, [(passage, start, end)], settings)[0]
 
 
 def highlights(answer: Answer, settings: Settings) -> list[Placed | None]:
     """For each of ``answer``'s sources, where its quoted characters stand on its PDF's
     pages: the answer's own characters for the source that holds it (the first, when
     there is an answer), the whole passage for any other. None for a source that is
-    not in a PDF (or whose file cannot say). The files are read from
-    ``settings.corpus_dir``."""
-    out: list[Placed | None] = []
+    not in a PDF, or whose file cannot say: it changed since it was read, is gone, is a
+    scan whose OCR reading was not kept (OCR is not run for this), or failed in any
+    other way (logged: the highlight never costs the answer). Each file is read once,
+    from ``settings.corpus_dir``."""
+    spans: dict[str, list[tuple[int, tuple[Passage, int, int]]]] = {}
     for number, source in enumerate(answer.sources):
         passage = source.passage
         if number == 0 and answer.start is not None and answer.end is not None:
-            out.append(placed(passage, answer.start, answer.end, settings))
+            span = (passage, answer.start, answer.end)
         else:
-            out.append(placed(passage, passage.start, passage.end, settings))
+            span = (passage, passage.start, passage.end)
+        spans.setdefault(passage.doc, []).append((number, span))
+    out: list[Placed | None] = [None] * len(answer.sources)
+    for doc, numbered in spans.items():
+        found = _placed_in(doc, [span for _, span in numbered], settings)
+        for (number, _), placed_here in zip(numbered, found, strict=True):
+            out[number] = placed_here
     return out
+
+
+def _placed_in(
+    doc: str, spans: list[tuple[Passage, int, int]], settings: Settings
+) -> list[Placed | None]:
+    """Each span ``(passage, start, end)`` of the document ``doc`` on its pages, the
+    file read once; None for each where it is not a PDF or cannot say (logged)."""
+    if not is_pdf(doc):
+        return [None] * len(spans)
+    try:
+        places: Places | None = read_places(document_path(settings, doc), settings)
+    except (CppqaError, OSError) as exc:
+        log.warning("no highlight in %s: %s", doc, exc)
+        places = None
+    except Exception:  # a side feature: whatever fails, the answer is still given
+        log.exception("no highlight in %s: reading it failed", doc)
+        places = None
+    return [None if places is None else _marked(places, *span) for span in spans]
+
+
+def _marked(places: Places, passage: Passage, start: int, end: int) -> Placed | None:
+    quote = passage.text[start - passage.start : end - passage.start]
+    try:
+        found = places.highlight(start, end, quote=quote)
+    except CppqaError as exc:
+        log.warning("no highlight for %s [%d, %d): %s", passage.doc, start, end, exc)
+        return None
+    except Exception:  # a side feature: whatever fails, the answer is still given
+        log.exception("no highlight for %s [%d, %d)", passage.doc, start, end)
+        return None
+    return found or None
 
 
 class PageImages:
@@ -130,24 +171,31 @@ def render_pages(
 ) -> str:
     """``answer``'s page(s) as HTML: each page's image with the answer's lines laid over
     it (``.cppqa-page-hit``), its alt text the answer's sentence; "" where the answer is
-    not from a PDF or its place there cannot be found (the text view then shows it)."""
+    not from a PDF or its place there cannot be found, or the page cannot be drawn (the
+    file went meanwhile: logged; the text view then shows the answer)."""
     if answer.text is None or answer.start is None or answer.end is None or not answer.sources:
         return ""
     passage = answer.sources[0].passage
     found = placed(passage, answer.start, answer.end, settings)
     if not found:
         return ""
-    path = settings.corpus_dir / passage.doc
+    path = document_path(settings, passage.doc)
     data = "" if turn is None else f' data-turn="{turn}"'
     figures = []
-    for marked in found:
-        blank = PageHighlight(marked.page, (), marked.width, marked.height)
-        png = images.get(
-            session,
-            (str(path), path.stat().st_mtime_ns, marked.page),
-            functools.partial(render_highlight, path, blank, scale=PAGE_SCALE, settings=settings),
-        )
-        figures.append(_figure(passage, marked, png, data))
+    try:
+        for marked in found:
+            blank = PageHighlight(marked.page, (), (), marked.width, marked.height)
+            png = images.get(
+                session,
+                (str(path), path.stat().st_mtime_ns, marked.page),
+                functools.partial(
+                    render_highlight, path, blank, scale=PAGE_SCALE, settings=settings
+                ),
+            )
+            figures.append(_figure(passage, marked, png, data))
+    except Exception:  # a side feature: the text view still shows the answer
+        log.exception("page %s of %s cannot be drawn", [m.page for m in found], passage.doc)
+        return ""
     return (
         '<section class="cppqa-pages" aria-label="The answer on its page">'
         + "".join(figures)
@@ -162,8 +210,8 @@ def _figure(passage: Passage, marked: PageHighlight, png: bytes, data: str) -> s
     alt = escape(f"{where}, the answer highlighted in the sentence: “{passage.text}”")
     source = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     hits = "".join(
-        f'<span class="cppqa-page-hit"{data} style="{_box_style(r, marked)}"></span>'
-        for r in marked.rects
+        f'<span class="cppqa-page-hit"{data} style="{_box_style(box)}"></span>'
+        for box in marked.boxes
     )
     return (
         f'<figure class="cppqa-page"><figcaption class="cppqa-meta">{escape(where)}, the '
@@ -173,12 +221,10 @@ def _figure(passage: Passage, marked: PageHighlight, png: bytes, data: str) -> s
     )
 
 
-def _box_style(rect: Rect, marked: PageHighlight) -> str:
-    """A rectangle in PDF points (y up from the page's foot) as CSS shares of the page
-    (y down from its top), so it stays over its words at any displayed size."""
-    left, bottom, right, top = rect.left, rect.bottom, rect.right, rect.top
-    width, height = marked.width, marked.height
+def _box_style(box: Box) -> str:
+    """A box on the page as shown (shares of it from its top-left corner) as CSS shares
+    of the page's image, so it stays over its words at any displayed size."""
     return (
-        f"left:{100 * left / width:.3f}%;top:{100 * (height - top) / height:.3f}%;"
-        f"width:{100 * (right - left) / width:.3f}%;height:{100 * (top - bottom) / height:.3f}%"
+        f"left:{100 * box.left:.3f}%;top:{100 * box.top:.3f}%;"
+        f"width:{100 * (box.right - box.left):.3f}%;height:{100 * (box.bottom - box.top):.3f}%"
     )
