@@ -389,7 +389,10 @@ def train_reader(
             break
     bar.close()
     save_checkpoint()
-    scores = held_out_scores(model, tokenizer, heldout, heldout_real, config.max_tokens)
+    if history and history[-1]["step"] == step:  # the last step was just scored
+        scores = {k: v for k, v in history[-1].items() if k not in ("step", "seen", "loss")}
+    else:
+        scores = held_out_scores(model, tokenizer, heldout, heldout_real, config.max_tokens)
     export(model, tokenizer, out, config, seen, step, total_steps, scores, split, history, adapted)
     return TrainResult(out, seen, step >= total_steps, scores)
 
