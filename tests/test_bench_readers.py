@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from conftest import CORPUS, INDEX, ROOT
@@ -33,24 +31,25 @@ def test_a_reader_compared_with_itself_answers_alike() -> None:
 
 
 def test_quantized_readers_keep_their_own_weights() -> None:
-    """int8 works on a copy: the reader it came from still reads in fp32."""
+    """int8 works on a copy: the reader it came from reads exactly as before."""
+    import numpy as np
     import torch
 
     from cppqa.bench_readers import quantized
     from cppqa.reader import Reader
 
+    question, window = "When was the party declared illegal?", ["It was banned in 1954."]
     reader = Reader.load()
+    [before] = reader.score(question, window)
     int8 = quantized(reader)
+    [after] = reader.score(question, window)
     assert int8.model is not reader.model
-    linears = [m for m in reader.model.modules() if isinstance(m, torch.nn.Linear)]
+    assert np.array_equal(before.start, after.start) and before.null == after.null
+    linears = [m for m in reader.model.modules() if type(m) is torch.nn.Linear]
     assert linears and all(m.weight.dtype == torch.float32 for m in linears)
-    assert not any(
-        isinstance(m, torch.nn.Linear) for m in int8.model.modules() if type(m) is torch.nn.Linear
-    )
-    [a] = reader.score("When was the party declared illegal?", ["It was banned in 1954."])
-    [b] = int8.score("When was the party declared illegal?", ["It was banned in 1954."])
-    assert abs(float(a.start.max()) - float(b.start.max())) < 1.0
-    assert Path(int8.folder) == Path(reader.folder)
+    assert not [m for m in int8.model.modules() if type(m) is torch.nn.Linear]
+    [low] = int8.score(question, window)
+    assert low.start.shape == before.start.shape and low.offsets == before.offsets
 
 
 def test_variants_are_distinct_when_few_windows_are_all_windows() -> None:
