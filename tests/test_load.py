@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from conftest import DOCUMENT, ROOT, app_server
+from cppqa.api import AnswerRecord
 from cppqa.web import EXAMPLES, MAX_REQUEST_BYTES
 from test_reliability import ANSWERED, REFUSED
 
@@ -171,7 +172,7 @@ def test_uploads_over_the_limit_are_refused(server: Server) -> None:
 def test_odd_input_over_http_gets_an_answer(server: Server, question: str) -> None:
     event, answer = server.call("ask", question)
     assert event == "complete", answer
-    assert set(answer) == {"question", "query", "answer", "confidence", "sources"}
+    assert set(answer) == set(AnswerRecord.__annotations__)
     assert "\x00" not in answer["question"]
 
 
