@@ -22,6 +22,7 @@ from cppqa.config import VectorBackend
 from cppqa.errors import CppqaError
 
 if TYPE_CHECKING:
+    from cppqa.bench import SystemReport
     from cppqa.config import Settings
     from cppqa.dialogue import Turn
     from cppqa.examples import Example
@@ -992,12 +993,7 @@ def _bench(args: argparse.Namespace) -> int:
             data=Path(args.data) if args.data else Path("eval"),
             questions=args.questions or 60,
         )
-        print(
-            json.dumps(report.to_json(), ensure_ascii=False, indent=1, allow_nan=False)
-            if args.json
-            else bench.format_system(report)
-        )
-        return 0
+        return _print_report(report, args.json)
     if args.precision:
         from cppqa.bench_precision import run_precision
 
@@ -1006,22 +1002,24 @@ def _bench(args: argparse.Namespace) -> int:
             data=Path(args.data) if args.data else Path("eval"),
             questions=args.questions or 60,
         )
-        print(
-            json.dumps(report.to_json(), ensure_ascii=False, indent=1, allow_nan=False)
-            if args.json
-            else bench.format_system(report)
-        )
-        return 0
+        return _print_report(report, args.json)
     report = bench.run_system(
         _settings(args),
         data=Path(args.data) if args.data else Path("eval"),
         questions=args.questions or 300,
         repeats=args.repeats,
     )
-    if args.json:
+    return _print_report(report, args.json)
+
+
+def _print_report(report: SystemReport, as_json: bool) -> int:
+    """A bench report as JSON (a value not measured is null: JSON has no NaN) or a table."""
+    from cppqa.bench import format_system
+
+    if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=1, allow_nan=False))
     else:
-        print(bench.format_system(report))
+        print(format_system(report))
     return 0
 
 
