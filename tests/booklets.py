@@ -8,8 +8,9 @@ import re
 import textwrap
 from pathlib import Path
 
-from conftest import DOCUMENT
-from cppqa.corpus import split_sentences
+from conftest import DOCUMENT, make_pdf
+from cppqa.documents.corpus import split_sentences
+from cppqa.documents.pagebox import Box
 
 SENTENCES = [s.text for s in split_sentences(DOCUMENT.read_text(encoding="utf-8"))]
 HEADER = "A short history of the Communist Party of Pakistan"
@@ -105,3 +106,51 @@ def scanned(data: bytes, dpi: int = 300) -> bytes:
     finally:
         source.close()
     return bytes(out.output())
+
+
+#: The one line of ``turned``'s page.
+LINE = "In 1954 the party was declared illegal."
+#: Pages shown otherwise than their user space: turned by /Rotate, or cropped away
+#: from (0, 0) (a crop box inside the A4 media box).
+TURNS = {
+    "rotated 90": {"rotate": 90},
+    "rotated 270": {"rotate": 270},
+    "cropped": {"crop": (20.0, 100.0, 500.0, 830.0)},
+    "rotated 90 and cropped": {"rotate": 90, "crop": (20.0, 100.0, 500.0, 830.0)},
+}
+
+
+def turned(rotate: int = 0, crop: tuple[float, float, float, float] | None = None) -> bytes:
+    """An A4 PDF of one page holding ``LINE`` alone, turned by ``/Rotate`` and with its
+    crop box (left, bottom, right, top) set, by PDFium."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(make_pdf([[LINE]], size=(210, 297)))
+    page = pdf[0]
+    if rotate:
+        page.set_rotation(rotate)
+    if crop is not None:
+        page.set_cropbox(*crop)
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def ink(png: bytes) -> Box:
+    """Where the drawn page ``png`` is dark (its text), in shares of it from its top-left
+    corner: an oracle that knows nothing of PDF coordinates."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("L")
+    left, top, right, bottom = image.point(lambda v: 255 if v < 128 else 0).getbbox() or (0,) * 4
+    return Box(left / image.width, top / image.height, right / image.width, bottom / image.height)
+
+
+def covers(box: Box, inner: Box, slack: float = 0.004) -> bool:
+    """Whether ``box`` covers ``inner`` (shares of the page; ``slack``: anti-aliasing)."""
+    return (
+        box.left - slack <= inner.left
+        and inner.right <= box.right + slack
+        and box.top - slack <= inner.top
+        and inner.bottom <= box.bottom + slack
+    )

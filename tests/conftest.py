@@ -25,9 +25,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 # The tests measure the general reader: a reader adapted to the shipped document
 # (`cppqa train-reader --adapt`) left in models/ must not change what they see.
-import cppqa.reader  # noqa: E402
+import cppqa.reading.reader  # noqa: E402
 
-cppqa.reader.ADAPTED_DIR = ROOT / "tests" / "no-adapted-reader"
+cppqa.reading.reader.ADAPTED_DIR = ROOT / "tests" / "no-adapted-reader"
 
 
 class FakeEmbedder:
@@ -42,7 +42,7 @@ class FakeEmbedder:
         self.calls = 0
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        from cppqa.terms import words
+        from cppqa.search.terms import words
 
         self.calls += 1
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

@@ -25,11 +25,10 @@ import httpx
 import pytest
 
 from conftest import DOCUMENT, ROOT
-from cppqa.api import guarded, turns_from_records
 from cppqa.config import Settings
-from cppqa.documents import read_document
+from cppqa.documents.formats import read_document
 from cppqa.errors import CorpusError, QuestionError, UploadError
-from cppqa.sessions import (
+from cppqa.uploads.sessions import (
     FOLDER_PREFIX,
     Uploads,
     accepted,
@@ -37,7 +36,8 @@ from cppqa.sessions import (
     sweep_stale,
     unique_names,
 )
-from cppqa.web import show_user_text_as_typed
+from cppqa.web.api import guarded, turns_from_records
+from cppqa.web.app import show_user_text_as_typed
 
 # --- pathological text: splitting and indexing stay linear ---------------------------------
 
@@ -61,7 +61,7 @@ sys.path.insert(0, {tests!r})
 from pathlib import Path
 from conftest import FakeEmbedder
 from cppqa.config import Settings
-from cppqa.index import Index
+from cppqa.search.index import Index
 from cppqa.records import Document
 PROSE = Path({document!r}).read_text(encoding="utf-8")
 text = {text}
@@ -437,7 +437,7 @@ def test_the_sessions_gradio_keeps_are_bounded(monkeypatch: pytest.MonkeyPatch) 
     """Every API call is a new session to Gradio, which kept 10,000 of them (about 57 KB
     each) on d414d8e: memory grew by gigabytes, refused requests included."""
     from conftest import free_port
-    from cppqa import web
+    from cppqa.web.app import app as web
 
     monkeypatch.setattr(web, "STATE_SESSIONS", 10)
     shipped = _Refusing()

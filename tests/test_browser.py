@@ -20,16 +20,16 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
+from test_pagebox import turned
 
 from booklets import booklet
 from conftest import DOCUMENT, ROOT, make_pdf, served_copy
-from cppqa.cli import NOT_FOUND
-from cppqa.documents import read_document
-from cppqa.feedback import FEEDBACK_FILE
-from cppqa.index import fingerprint
-from cppqa.web import EXAMPLES, FEEDBACK_NOTE
-from cppqa.welcome import SHIPPED
-from test_pagebox import turned
+from cppqa.datasets.feedback import FEEDBACK_FILE
+from cppqa.documents.formats import read_document
+from cppqa.records import NOT_FOUND
+from cppqa.search.index import fingerprint
+from cppqa.web.app import EXAMPLES, FEEDBACK_NOTE
+from cppqa.web.welcome import SHIPPED
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -755,7 +755,7 @@ def voting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         yield url, work / "votes"
 
 
-#: The fingerprint of the shipped corpus (``cppqa.index.fingerprint``).
+#: The fingerprint of the shipped corpus (``cppqa.search.index.fingerprint``).
 SHIPPED_CORPUS = fingerprint(
     [SimpleNamespace(doc=DOCUMENT.name, sha256=hashlib.sha256(DOCUMENT.read_bytes()).hexdigest())]
 )

@@ -22,11 +22,11 @@ import pytest
 
 from conftest import ROOT, FakeEmbedder, run_cli
 from cppqa.config import Settings
-from cppqa.embed import ModelInfo, describe_model
 from cppqa.errors import CorpusError, IndexStateError, ModelError
-from cppqa.index import FILES, Index
 from cppqa.qa import QA
-from cppqa.reader import Reader
+from cppqa.reading.reader import Reader
+from cppqa.search.embed import ModelInfo, describe_model
+from cppqa.search.index import FILES, Index
 
 QUESTIONS = [
     "When was the party declared illegal?",
@@ -72,7 +72,7 @@ def test_a_missing_index_is_built_on_first_use(settings, fake_embedder, caplog) 
     import shutil
 
     shutil.rmtree(settings.index_dir)
-    with caplog.at_level(logging.WARNING, logger="cppqa.index"):
+    with caplog.at_level(logging.WARNING, logger="cppqa.search.index"):
         qa = QA.load(settings, embedder=fake_embedder)
     assert "rebuilding" in caplog.text and "no index" in caplog.text
     assert fake_embedder.calls == 1
@@ -158,7 +158,7 @@ def test_a_damaged_index_is_detected_and_rebuilt(
     damage(built.index_dir)
     with pytest.raises(IndexStateError):
         Index.load(built.index_dir, built, fake_info(fake_embedder))
-    with caplog.at_level(logging.WARNING, logger="cppqa.index"):
+    with caplog.at_level(logging.WARNING, logger="cppqa.search.index"):
         qa = QA.load(built, embedder=fake_embedder)
     assert "rebuilding the index" in caplog.text
     assert fake_embedder.calls == DAMAGE_BEFORE + 1
@@ -204,7 +204,7 @@ def test_a_changed_corpus_makes_the_index_stale(
     change(built)
     with pytest.raises(IndexStateError, match=reason):
         Index.load(built.index_dir, built, fake_info(fake_embedder))
-    with caplog.at_level(logging.WARNING, logger="cppqa.index"):
+    with caplog.at_level(logging.WARNING, logger="cppqa.search.index"):
         qa = QA.load(built, embedder=fake_embedder)
     assert "stale" in caplog.text
     assert any("zebra committee" in s.text for s in qa.index.sentences)
@@ -226,7 +226,7 @@ def test_another_model_makes_the_index_stale(built, fake_embedder, caplog) -> No
     other.weights_sha256 = "1" * 64
     with pytest.raises(IndexStateError, match="another model"):
         Index.load(built.index_dir, built, fake_info(other))
-    with caplog.at_level(logging.WARNING, logger="cppqa.index"):
+    with caplog.at_level(logging.WARNING, logger="cppqa.search.index"):
         QA.load(built, embedder=other)
     assert "another model" in caplog.text and other.calls == 1
     manifest = json.loads((built.index_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -250,7 +250,7 @@ KILLER = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     from conftest import FakeEmbedder
     from cppqa.config import Settings
-    from cppqa.index import Index
+    from cppqa.search.index import Index
 
     step, count = {step!r}, [0]
     def die():
@@ -267,8 +267,8 @@ KILLER = textwrap.dedent(
         return rmtree(path, *a, **k)
     Path.rename, shutil.rmtree = fatal_rename, fatal_rmtree
     if step == "write":
-        import cppqa.index
-        cppqa.index._fsync = lambda path: die()
+        import cppqa.search.index
+        cppqa.search.index._fsync = lambda path: die()
     settings = Settings(corpus_dir=Path({corpus!r}), index_dir=Path({index!r}))
     Index.build(settings, FakeEmbedder()).save(settings.index_dir)
     """

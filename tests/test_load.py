@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from conftest import DOCUMENT, ROOT, app_server
-from cppqa.api import AnswerRecord
-from cppqa.web import EXAMPLES, MAX_REQUEST_BYTES
+from cppqa.web.api import AnswerRecord
+from cppqa.web.app import EXAMPLES, MAX_REQUEST_BYTES
 from test_reliability import ANSWERED, REFUSED
 
 pytestmark = pytest.mark.slow
@@ -120,7 +120,7 @@ def test_the_app_binds_loopback_only_by_default(server: Server) -> None:
 )
 def test_app_py_chooses_the_host(monkeypatch, environ: dict[str, str], host: str) -> None:
     import cppqa.qa
-    import cppqa.web
+    import cppqa.web.app
 
     launched: list[tuple[object, str, int]] = []
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
@@ -128,8 +128,10 @@ def test_app_py_chooses_the_host(monkeypatch, environ: dict[str, str], host: str
     for key, value in environ.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setattr(cppqa.qa.QA, "load", classmethod(lambda cls, *a, **k: "qa"))
-    monkeypatch.setattr(cppqa.web, "build_app", lambda qa: f"app({qa})")
-    monkeypatch.setattr(cppqa.web, "launch", lambda app, h, p, **k: launched.append((app, h, p)))
+    monkeypatch.setattr(cppqa.web.app, "build_app", lambda qa: f"app({qa})")
+    monkeypatch.setattr(
+        cppqa.web.app, "launch", lambda app, h, p, **k: launched.append((app, h, p))
+    )
     spec = importlib.util.spec_from_file_location("cppqa_app_under_test", ROOT / "app.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

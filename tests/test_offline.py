@@ -46,8 +46,8 @@ SCRIPT = textwrap.dedent(
     attempts.clear()
 
     from cppqa.config import Settings
-    from cppqa.embed import load_embedder
-    from cppqa.index import Index
+    from cppqa.search.embed import load_embedder
+    from cppqa.search.index import Index
     from cppqa.qa import QA
 
     settings = Settings(corpus_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2]))

@@ -58,7 +58,7 @@ def test_answers_are_verbatim_at_their_offsets(qa) -> None:  # type: ignore[no-u
 def test_real_answers_hold_the_gold_answer(qa, question: str, gold: str) -> None:  # type: ignore[no-untyped-def]
     """Regression checks on questions the shipped reader answers; the whole set's numbers,
     misses included, are in docs/quality.md."""
-    from cppqa.evaluate import contains
+    from cppqa.evaluation.evaluate import contains
 
     answer = qa.ask(question)
     assert answer.text is not None and contains(answer.text, gold), answer.text

@@ -11,11 +11,13 @@ from typing import Any
 
 from cppqa.errors import CppqaError
 
+#: The folder ``src/`` lies in: in a checkout, where ``models/``, ``data/`` and ``corpus/`` are.
+CHECKOUT = Path(__file__).resolve().parents[2]
+
 
 def _project_root() -> Path:
     """The checkout this package lives in (src layout), else the working directory."""
-    root = Path(__file__).resolve().parents[2]
-    return root if (root / "corpus").is_dir() else Path.cwd()
+    return CHECKOUT if (CHECKOUT / "corpus").is_dir() else Path.cwd()
 
 
 #: ``$XDG_CACHE_HOME/cppqa``, else ``~/.cache/cppqa``.
@@ -51,7 +53,7 @@ class Settings:
     3
     """
 
-    #: A folder of documents, or a single document file (``cppqa.documents.SUFFIXES``).
+    #: A folder of documents, or a single document file (``cppqa.documents.formats.SUFFIXES``).
     corpus_dir: Path = _project_root() / "corpus"
     index_dir: Path = _project_root() / "index"
     #: A local sentence-transformers folder; None means the packaged all-MiniLM-L6-v2.
@@ -98,7 +100,7 @@ class Settings:
     #: Most files one upload may hold.
     max_upload_files: int = 10
     #: Where the web chat keeps readers' thumbs up or down on answers (``feedback.jsonl``,
-    #: see ``cppqa.feedback``); None: the chat offers no votes and keeps nothing.
+    #: see ``cppqa.datasets.feedback``); None: the chat offers no votes and keeps nothing.
     feedback_dir: Path | None = None
     #: Where cppqa keeps what it can rebuild: unpacked base encoders for training, and
     #: the indexes of corpora other than the shipped one.

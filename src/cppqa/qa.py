@@ -21,15 +21,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cppqa.config import Settings
-from cppqa.dialogue import Turn, pronoun_of, resolve
-from cppqa.embed import Embedder, ModelInfo, SentenceTransformerEmbedder, describe_model
-from cppqa.index import Index, ensure_index, fingerprint, vector_precision
-from cppqa.precision import resolve as resolve_precision
-from cppqa.question import clean_question
-from cppqa.reader import Calibration, Reader, adapted_folder
+from cppqa.dialogue.followup import Turn, pronoun_of, resolve
+from cppqa.dialogue.question import clean_question
+from cppqa.reading.reader import Calibration, Reader, adapted_folder
+from cppqa.reading.spans import Span, confidence, strongest, window_spans
 from cppqa.records import Answer, Checked, Passage, Source
-from cppqa.retrieve import Candidate, Retriever
-from cppqa.spans import Span, confidence, strongest, window_spans
+from cppqa.search.embed import Embedder, ModelInfo, SentenceTransformerEmbedder, describe_model
+from cppqa.search.index import Index, ensure_index, fingerprint, vector_precision
+from cppqa.search.precision import resolve as resolve_precision
+from cppqa.search.retrieve import Candidate, Retriever
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +111,9 @@ class QA:
     ) -> QA:
         """Load (or build) the index, the embedding model and the reader named by ``settings``
         (None: ``Settings.from_env()``, a corpus other than the shipped one indexed in the
-        cache unless ``CPPQA_INDEX_DIR`` names a folder: ``cppqa.placement``)."""
+        cache unless ``CPPQA_INDEX_DIR`` names a folder: ``cppqa.search.placement``)."""
         if settings is None:
-            from cppqa.placement import place_index
+            from cppqa.search.placement import place_index
 
             named = bool(os.environ.get("CPPQA_INDEX_DIR"))
             settings = place_index(Settings.from_env(), named=named)

@@ -6,6 +6,9 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
+#: What a reply says when the documents hold no answer (the CLI, the web page, the API).
+NOT_FOUND = "I couldn't find that in the document."
+
 
 @dataclass(frozen=True)
 class Heading:
@@ -24,7 +27,7 @@ class Heading:
 class Document:
     """One corpus file, read whole. ``doc`` is its path relative to the corpus folder.
 
-    ``text`` is what the file's reader extracted (``cppqa.documents``): every
+    ``text`` is what the file's reader extracted (``cppqa.documents.formats``): every
     passage and answer offset refers to it. ``page_starts[i]`` is where page
     ``i + 1`` of a PDF starts in ``text`` (empty for other formats); ``headings``
     are the headings of a Word, HTML or Markdown file, in order.

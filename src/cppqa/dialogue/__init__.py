@@ -1,0 +1,2 @@
+"""Follow-ups: checking a question, and resolving it against the conversation before it is
+searched."""

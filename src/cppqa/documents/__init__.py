@@ -1,0 +1,2 @@
+"""Reading documents: one small reader per format, the sentence splitter, PDF page geometry
+and OCR."""

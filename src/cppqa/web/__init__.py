@@ -1,0 +1,1 @@
+"""Serving: the Gradio app, its page and rendering, the HTTP API, feedback votes."""
