@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from cppqa import __version__
 from cppqa.config import VectorBackend
+from cppqa.datasets.jsonl import read_rows, write_rows
 from cppqa.errors import CppqaError
 from cppqa.records import NOT_FOUND
 
@@ -738,7 +739,7 @@ def _eval_votes(args: argparse.Namespace) -> int:
         raise CppqaError(f"--feedback {args.feedback!r} holds no votes yet")
     report = evaluate_votes(_load(args), votes)
     if args.to_label:
-        _write_records(args.to_label, to_label_rows(report))
+        write_rows(Path(args.to_label), to_label_rows(report))
     print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_votes(report))
     return 0
 
@@ -757,7 +758,9 @@ def _eval_squad(args: argparse.Namespace) -> int:
     if args.from_records:
         if args.squad or args.compare or args.conversations:
             raise CppqaError("--from-records scores records already asked: drop --squad")
-        asked = squad.from_json([r for f in args.from_records for r in _read_records(f)])
+        asked = squad.from_json(
+            [r for f in args.from_records for _, r in read_rows(Path(f), what="--from-records")]
+        )
         records = fitting.as_calibrated_now(asked, settings)  # as the reader now stands
     else:
         articles = squad.load_files([Path(f) for f in args.squad])
@@ -770,7 +773,7 @@ def _eval_squad(args: argparse.Namespace) -> int:
         other = replace(settings, reader=args.compare)
         compared[args.compare] = (_ask_squad(args, articles, other), squad.threshold_of(other))
     if args.records:
-        _write_records(args.records, squad.to_json(records))
+        write_rows(Path(args.records), squad.to_json(records))
     if args.calibrate:
         from cppqa.reading.reader import SHIPPED_DIR, write_calibration
 
@@ -824,24 +827,6 @@ def _ask_squad(args: argparse.Namespace, articles: list[Any], settings: Settings
     return records
 
 
-def _read_records(path: str) -> list[dict[str, Any]]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
-    except (OSError, ValueError) as exc:
-        raise CppqaError(f"cannot read --from-records {path!r}: {exc}") from None
-
-
-def _write_records(path: str, rows: Sequence[dict[str, Any]]) -> None:
-    """``--records`` and ``--to-label``: one JSON object a line."""
-    try:
-        with open(path, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    except OSError as exc:
-        raise CppqaError(f"cannot write {path!r}: {exc}") from None
-
-
 def _eval_conversations(args: argparse.Namespace, articles: list[Any], settings: Settings) -> int:
     from dataclasses import asdict
 
@@ -862,7 +847,7 @@ def _eval_conversations(args: argparse.Namespace, articles: list[Any], settings:
     )
     bar.close()
     if args.records:
-        _write_records(args.records, [asdict(r) for r in readings])
+        write_rows(Path(args.records), [asdict(r) for r in readings])
     result = conversations.summary(readings)
     print(
         json.dumps(result, ensure_ascii=False, indent=1)

@@ -15,14 +15,13 @@ Metrics (answerable = the document holds the answer):
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cppqa.datasets.jsonl import read_rows
 from cppqa.dialogue.followup import Turn
-from cppqa.errors import CppqaError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,16 +35,8 @@ UNANSWERABLE = ("off_topic", "near_topic")
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise CppqaError(f"evaluation file {str(path)!r} does not exist")
-    items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                items.append(json.loads(line))
-            except ValueError as exc:
-                raise CppqaError(f"{path}:{n} is not valid JSON: {exc}") from None
-    return items
+    """The rows of an evaluation file (``eval/qa.jsonl``, ``eval/conversations.jsonl``)."""
+    return [row for _, row in read_rows(path, what="evaluation file")]
 
 
 def normalise(text: str) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cppqa.config import CHECKOUT
+from cppqa.datasets.jsonl import read_rows
 from cppqa.errors import CppqaError
 from cppqa.training.examples import Example
 
@@ -90,7 +91,7 @@ def read_lesson(path: Path, split: str | None = None) -> Lesson:
         )
     taught: list[Taught] = []
     votes: list[tuple[Vote, str]] = []
-    for n, row in _jsonl(path):
+    for n, row in read_rows(path, what="--adapt", cut_short=is_vote):
         where = f"{path.name}:{n}"
         if split and row.get("split", split) != split:
             continue
@@ -123,29 +124,6 @@ def read_lesson(path: Path, split: str | None = None) -> Lesson:
             + (f" in the {split!r} split" if split else "")
         )
     return Lesson(tuple(taught), to_label)
-
-
-def _jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """The rows of a JSON Lines file; a feedback file's last line, cut short when the
-    server stopped mid-write, is skipped (as ``feedback.read_votes`` does)."""
-    from cppqa.datasets.feedback import is_vote
-
-    rows: list[tuple[int, dict[str, Any]]] = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            if n == len(lines) and rows and all(is_vote(r) for _, r in rows):
-                log.warning("%s:%d: a vote cut short, skipped", path.name, n)
-                break
-            raise CppqaError(f"{path.name}:{n} is not valid JSON: {exc}") from None
-        if not isinstance(row, dict):
-            raise CppqaError(f"{path.name}:{n} is not a JSON object")
-        rows.append((n, row))
-    return rows
 
 
 def _answers(row: dict[str, Any], where: str) -> tuple[str, ...]:
