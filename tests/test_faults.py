@@ -26,7 +26,8 @@ from cppqa.errors import CorpusError, IndexStateError, ModelError
 from cppqa.qa import QA
 from cppqa.reading.reader import Reader
 from cppqa.search.embed import ModelInfo, describe_model
-from cppqa.search.index import FILES, Index
+from cppqa.search.index import Index
+from cppqa.search.manifest import FILES
 
 QUESTIONS = [
     "When was the party declared illegal?",

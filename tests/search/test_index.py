@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 
 import cppqa.search.index
+import cppqa.search.manifest
 import cppqa.search.progress
 from conftest import CORPUS, INDEX, FakeEmbedder
 from cppqa.config import Settings
 from cppqa.errors import IndexStateError
 from cppqa.search.embed import ModelInfo, describe_model
-from cppqa.search.index import FILES, Index, ensure_index, staleness
+from cppqa.search.index import Index, ensure_index, staleness
+from cppqa.search.manifest import FILES
 from cppqa.search.progress import Stage, Step
 
 
@@ -102,7 +104,7 @@ def test_manifest_fields(settings: Settings, fake_embedder: FakeEmbedder, built:
     assert manifest["built_at"].endswith("Z")
     assert set(manifest["files"]) == set(FILES)
     for name, digest in manifest["files"].items():
-        assert digest == cppqa.search.index._sha256(settings.index_dir / name)
+        assert digest == cppqa.search.manifest.sha256(settings.index_dir / name)
 
 
 def _edit_corpus(s: Settings) -> None:

@@ -33,18 +33,27 @@ from cppqa.errors import IndexStateError
 from cppqa.records import Document, Passage
 from cppqa.search.dense import FaissStore, VectorStore
 from cppqa.search.embed import Embedder, ModelInfo
+from cppqa.search.manifest import (
+    MILVUS_FILES,
+    PARTS,
+    files_of,
+    read_manifest,
+    sha256,
+    splitting,
+    store_mismatch,
+    vector_precision,
+    write_json,
+)
 from cppqa.search.progress import Progress, encode_told
+from cppqa.search.swap import aside, recover, swap_lock
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Sequence
 
 log = logging.getLogger(__name__)
 
 #: Bump when the files or the splitting change meaning; older indexes are rebuilt.
 FORMAT_VERSION = 2  # 2: the manifest records each FAISS store's kind and parameters
-FILES = ("sentences.faiss", "chunks.faiss", "passages.json")
-MILVUS_FILES = ("sentences.milvus.json", "chunks.milvus.json", "passages.json")
-PARTS = ("sentences", "chunks")
 
 
 def fingerprint(documents: Sequence[Document]) -> str:
@@ -101,7 +110,7 @@ class Index:
                 "precision": embedder.precision,
             },
             "corpus": {d.doc: d.sha256 for d in documents},
-            "splitting": _splitting(settings),
+            "splitting": splitting(settings),
         }
         sentence_vectors: VectorStore
         chunk_vectors: VectorStore
@@ -155,7 +164,7 @@ class Index:
         tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        files = _files(self.manifest)
+        files = files_of(self.manifest)
         try:
             self.sentence_vectors.save(tmp / files[0])
             self.chunk_vectors.save(tmp / files[1])
@@ -163,13 +172,13 @@ class Index:
                 "sentences": [p.to_json() for p in self.sentences],
                 "chunks": [[p.doc, p.start, p.end] for p in self.chunks],
             }
-            _write_json(tmp / "passages.json", records)
-            manifest = {**self.manifest, "files": {n: _sha256(tmp / n) for n in files}}
-            _write_json(tmp / "manifest.json", manifest)
+            write_json(tmp / "passages.json", records)
+            manifest = {**self.manifest, "files": {n: sha256(tmp / n) for n in files}}
+            write_json(tmp / "manifest.json", manifest)
             for name in (*files, "manifest.json"):
                 _fsync(tmp / name)
-            old = _old(folder)
-            with _swap_lock(folder):
+            old = aside(folder)
+            with swap_lock(folder):
                 if folder.exists():
                     folder.rename(old)
                 tmp.rename(folder)
@@ -200,7 +209,7 @@ class Index:
         """
         folder = Path(folder)
         recover(folder)
-        manifest = _read_manifest(folder)
+        manifest = read_manifest(folder)
         documents = tuple(load_corpus(settings.corpus_dir, settings))  # read once: PDFs take time
         problem = staleness(manifest, settings, model, folder, documents)
         if problem:
@@ -284,7 +293,7 @@ def staleness(
             f"index vectors were made in {built_in}, and CPPQA_PRECISION asks for "
             f"{settings.precision.value}"
         )
-    if manifest.get("splitting") != _splitting(settings):
+    if manifest.get("splitting") != splitting(settings):
         return "index was built with other splitting parameters"
     if documents is None:
         documents = load_corpus(settings.corpus_dir, settings)
@@ -295,42 +304,16 @@ def staleness(
             doc for doc in current if current[doc] != built.get(doc)
         )
         return f"index is stale: corpus changed ({', '.join(changed)})"
-    problem = _store_mismatch(manifest, settings)
+    problem = store_mismatch(manifest, settings)
     if problem:
         return problem
     files = manifest.get("files", {})
-    for name in _files(manifest):
+    for name in files_of(manifest):
         path = folder / name
         if not path.is_file():
             return f"index file {name} is missing"
-        if _sha256(path) != files.get(name):
+        if sha256(path) != files.get(name):
             return f"index file {name} is damaged (checksum mismatch)"
-    return None
-
-
-def vector_precision(manifest: dict[str, Any]) -> str:
-    """The precision an index's vectors were made in (indexes before it was recorded: fp32)."""
-    return str(manifest.get("model", {}).get("precision", "fp32"))
-
-
-def _store_mismatch(manifest: dict[str, Any], settings: Settings) -> str | None:
-    """Why the vectors of ``manifest`` are not where ``settings`` look for them, or None."""
-    store = manifest.get("store")
-    built = VectorBackend.MILVUS.value if store else VectorBackend.FAISS.value
-    if built != settings.vector_store.value:
-        return (
-            f"index vectors are in {built}, settings ask for {settings.vector_store.value} "
-            "(CPPQA_VECTOR_STORE)"
-        )
-    if store is None:
-        return None
-    from cppqa.search.milvus import public_uri
-
-    assert settings.milvus_uri is not None  # Settings.validate
-    if store.get("uri") != public_uri(settings.milvus_uri):
-        return f"index vectors are in Milvus at {store.get('uri')}, settings point elsewhere"
-    if store.get("sentences", {}).get("alias") != f"{settings.milvus_alias}_sentences":
-        return "index vectors are under another Milvus alias (CPPQA_MILVUS_ALIAS)"
     return None
 
 
@@ -380,91 +363,6 @@ def _load_milvus(
             )
         stores.append(store)
     return stores[0], stores[1]
-
-
-def _files(manifest: dict[str, Any]) -> tuple[str, ...]:
-    """The files of an index, checksummed in its manifest."""
-    return MILVUS_FILES if "store" in manifest else FILES
-
-
-def recover(folder: Path) -> None:
-    """Finish a swap that a crash interrupted: restore or drop the previous index.
-
-    Waits for a swap in progress in another process, so that its state between
-    two renames is never taken for a crashed one.
-    """
-    old = _old(folder)
-    if old.exists():
-        with _swap_lock(folder):
-            if folder.exists():
-                shutil.rmtree(old, ignore_errors=True)
-            elif old.exists():
-                old.rename(folder)
-    # Half-written folders of builds that were killed (their process is gone).
-    for tmp in folder.parent.glob(f"{folder.name}.tmp-*"):
-        pid = tmp.name.rpartition("-")[2]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _swap_lock(folder: Path) -> Iterator[None]:
-    """An exclusive lock (``flock`` on the parent folder) held while the index is renamed."""
-    import fcntl
-
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder.parent, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
-
-
-def _read_manifest(folder: Path) -> dict[str, Any]:
-    path = folder / "manifest.json"
-    if not path.is_file():
-        raise IndexStateError(f"no index in {str(folder)!r}")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        raise IndexStateError(f"index manifest {str(path)!r} is damaged") from None
-    if not isinstance(manifest, dict):
-        raise IndexStateError(f"index manifest {str(path)!r} is damaged")
-    for key in ("model", "corpus", "splitting", "files"):
-        if not isinstance(manifest.get(key), dict):
-            raise IndexStateError(f"index manifest {str(path)!r} is damaged (bad {key!r})")
-    if "store" in manifest:
-        store = manifest["store"]
-        if not isinstance(store, dict) or not all(isinstance(store.get(p), dict) for p in PARTS):
-            raise IndexStateError(f"index manifest {str(path)!r} is damaged (bad 'store')")
-    return manifest
-
-
-def _splitting(settings: Settings) -> dict[str, Any]:
-    return {"chunk_sentences": settings.chunk_sentences, "chunk_overlap": settings.chunk_overlap}
-
-
-def _old(folder: Path) -> Path:
-    return folder.with_name(f"{folder.name}.old")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def _fsync(path: Path) -> None:
