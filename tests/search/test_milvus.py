@@ -29,7 +29,7 @@ pytest.importorskip("milvus_lite")
 from conftest import ROOT, FakeEmbedder, run_cli
 from cppqa.config import Settings, VectorBackend
 from cppqa.errors import CppqaError, IndexStateError
-from cppqa.evaluation import bench
+from cppqa.evaluation import bench_scale as bench
 from cppqa.search.dense import FaissStore, VectorStoreError
 from cppqa.search.embed import ModelInfo
 from cppqa.search.index import Index, ensure_index

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cppqa.config import Settings
-from cppqa.evaluation.bench import Row, SystemReport, machine, percentile
+from cppqa.evaluation.bench_report import Row, SystemReport, machine, percentile
 
 if TYPE_CHECKING:
     from cppqa.qa import QA

@@ -52,7 +52,7 @@ class ScanRun:
 
 
 class ScanRow(NamedTuple):
-    """One row of the bench's table (``cppqa.evaluation.bench.Row`` without a floor)."""
+    """One row of the bench's table (``cppqa.evaluation.bench_report.Row`` without a floor)."""
 
     name: str
     value: float
