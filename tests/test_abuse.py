@@ -28,16 +28,10 @@ from conftest import DOCUMENT, ROOT
 from cppqa.config import Settings
 from cppqa.documents.formats import read_document
 from cppqa.errors import CorpusError, QuestionError, UploadError
-from cppqa.uploads.sessions import (
-    FOLDER_PREFIX,
-    Uploads,
-    accepted,
-    release,
-    sweep_stale,
-    unique_names,
-)
+from cppqa.uploads.files import FOLDER_PREFIX, accepted, release, sweep_stale, unique_names
+from cppqa.uploads.sessions import Uploads
 from cppqa.web.api import guarded, turns_from_records
-from cppqa.web.app import show_user_text_as_typed
+from cppqa.web.chat import show_user_text_as_typed
 
 # --- pathological text: splitting and indexing stay linear ---------------------------------
 
@@ -437,9 +431,10 @@ def test_the_sessions_gradio_keeps_are_bounded(monkeypatch: pytest.MonkeyPatch) 
     """Every API call is a new session to Gradio, which kept 10,000 of them (about 57 KB
     each) on d414d8e: memory grew by gigabytes, refused requests included."""
     from conftest import free_port
-    from cppqa.web.app import app as web
+    from cppqa.web import app as web
+    from cppqa.web import server
 
-    monkeypatch.setattr(web, "STATE_SESSIONS", 10)
+    monkeypatch.setattr(server, "STATE_SESSIONS", 10)
     shipped = _Refusing()
     app = web.build_app(shipped, Uploads(shipped))  # type: ignore[arg-type]
     port = free_port()

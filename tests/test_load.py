@@ -24,7 +24,8 @@ import pytest
 
 from conftest import DOCUMENT, ROOT, app_server
 from cppqa.web.api import AnswerRecord
-from cppqa.web.app import EXAMPLES, MAX_REQUEST_BYTES
+from cppqa.web.app import EXAMPLES
+from cppqa.web.server import MAX_REQUEST_BYTES
 from test_reliability import ANSWERED, REFUSED
 
 pytestmark = pytest.mark.slow

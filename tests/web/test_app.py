@@ -31,7 +31,8 @@ from cppqa.errors import CorpusError, CppqaError, QuestionError, UploadError
 from cppqa.records import NOT_FOUND, Answer, Checked, Document, Heading, Passage, Source
 from cppqa.search.index import fingerprint
 from cppqa.search.progress import Stage, Step
-from cppqa.uploads.sessions import FOLDER_PREFIX, Uploads, unique_names
+from cppqa.uploads.files import FOLDER_PREFIX
+from cppqa.uploads.sessions import Uploads
 from cppqa.web.api import (
     AnswerRecord,
     CheckedRecord,
@@ -40,17 +41,8 @@ from cppqa.web.api import (
     turns,
     turns_from_records,
 )
-from cppqa.web.app import (
-    ASKED,
-    EXAMPLES,
-    FEEDBACK_NOTE,
-    MAX_REQUEST_BYTES,
-    NOT_SAVED,
-    build_app,
-    keep_vote,
-    reply,
-    show_user_text_as_typed,
-)
+from cppqa.web.app import EXAMPLES, FEEDBACK_NOTE, build_app
+from cppqa.web.chat import ASKED, reply, show_user_text_as_typed
 from cppqa.web.render import (
     SHOWN_QUERY_CHARS,
     escape,
@@ -59,6 +51,8 @@ from cppqa.web.render import (
     render_reply,
     shorten,
 )
+from cppqa.web.server import MAX_REQUEST_BYTES
+from cppqa.web.votes import NOT_SAVED, keep_vote
 
 XSS = "<img src=x onerror=alert(1)>"
 ILLEGAL = "When was the party declared illegal?"
@@ -623,15 +617,6 @@ def test_upload_limits_must_be_positive(name: str) -> None:
         Settings.from_env({f"CPPQA_{name.upper()}": "0"})
 
 
-def test_unique_names_keep_every_file_apart() -> None:
-    assert unique_names(["a.pdf", "a.pdf", "x/a.pdf", "b.md"]) == [
-        "a.pdf",
-        "a (2).pdf",
-        "a (3).pdf",
-        "b.md",
-    ]
-
-
 @pytest.mark.slow
 def test_an_upload_answers_for_its_session_alone(  # type: ignore[no-untyped-def]
     qa, uploads: Uploads, tmp_path: Path, report_pdf: bytes
@@ -961,7 +946,7 @@ def test_a_vote_that_cannot_be_written_is_a_warning_and_the_chat_goes_on(
     blocked.write_text("a file where the folder should be")  # refused even to root
     answers = [GS]
     with (
-        caplog.at_level(logging.WARNING, logger="cppqa.web.app"),
+        caplog.at_level(logging.WARNING, logger="cppqa.web.votes"),
         pytest.warns(UserWarning, match=f"^{re.escape(NOT_SAVED)}$"),  # gr.Warning, no event
     ):
         assert keep_vote(blocked, _chat(1), answers, _like(1, True)) is None

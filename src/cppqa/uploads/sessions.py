@@ -7,13 +7,8 @@ shares its reader (the general one, when the shipped QA's is adapted to its corp
 ``Uploads`` holds at most ``Settings.max_upload_sessions`` of them, and at most
 ``MAX_PER_CLIENT`` for one client (an address); one unused for
 ``Settings.upload_idle_seconds`` is removed, and so is a session's when it ends
-(``drop``) and every one when the server stops (``close``). Folders that an earlier run
-left behind (it was killed) are removed at the next start (``sweep_stale``).
-
-Only regular files reach an upload: never a folder, a link or a device, and, where
-``incoming`` is given (the web app's upload folder), only a file in a folder of its
-own there (``accepted``). File names are cleaned of control and bidirectional
-characters before they are used or shown (``clean_name``).
+(``drop``) and every one when the server stops (``close``). Which files it takes and
+how they are named is ``cppqa.uploads.files``' job (``accepted``, ``unique_names``).
 
 >>> uploads = Uploads(qa)                                            # doctest: +SKIP
 >>> mine = uploads.add("session-1", [(Path("/tmp/in/report.pdf"), "report.pdf")])  # doctest: +SKIP
@@ -23,16 +18,13 @@ characters before they are used or shown (``clean_name``).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import os
 import shutil
-import stat
 import tempfile
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,24 +37,13 @@ from cppqa.reading.reader import Reader
 from cppqa.records import Document
 from cppqa.search.index import Index, fingerprint
 from cppqa.search.progress import Progress, Stage, Step, pages_told
+from cppqa.uploads.files import FOLDER_PREFIX, accepted, unique_names
 
 log = logging.getLogger(__name__)
 
-#: The prefix of every upload's temporary folder; the process id follows it
-#: (``cppqa-upload-1234-x7k2``), so that a later run knows whose it was.
-FOLDER_PREFIX = "cppqa-upload-"
 #: Most sessions of one client (one address) whose uploads the server holds at once:
 #: without it, one client's eight requests took every slot, renewably.
 MAX_PER_CLIENT = 2
-#: Longest file name kept, in bytes of UTF-8 (file systems allow 255).
-MAX_NAME_BYTES = 200
-#: Characters that reorder or hide text (Unicode's bidirectional controls and marks):
-#: "report\u202efdp.exe" shows as "reportexe.pdf".
-BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f"  # the Arabic letter mark, the left-to-right and right-to-left marks
-    "\u202a\u202b\u202c\u202d\u202e"  # embeddings and overrides, and their end
-    "\u2066\u2067\u2068\u2069"  # isolates, and their end
-)
 
 
 @dataclass(frozen=True)
@@ -320,133 +301,6 @@ class Uploads:
             with self._lock:
                 self._general = self._general or general
         return self._general
-
-
-def clean_name(raw: str) -> str:
-    """A file name as it is used and shown: its last path part, without control
-    characters, NUL, bidirectional controls or line separators, cut to
-    ``MAX_NAME_BYTES`` (its suffix kept), and "document" when nothing is left.
-
-    >>> clean_name("../report\\u202efdp.exe"), clean_name("a\\x00b.md"), clean_name("..")
-    ('reportfdp.exe', 'ab.md', 'document')
-    """
-    kept = "".join(
-        ch
-        for ch in raw.replace("\\", "/")
-        if ch not in BIDI_CONTROLS and unicodedata.category(ch) not in ("Cc", "Cs", "Zl", "Zp")
-    )
-    name = Path(kept).name.strip()
-    if name in {"", ".", ".."}:
-        return "document"
-    if len(name.encode()) > MAX_NAME_BYTES:
-        suffix = Path(name).suffix
-        suffix = suffix if len(suffix.encode()) <= 16 else ""
-        stem = name[: len(name) - len(suffix)].encode()[: MAX_NAME_BYTES - len(suffix.encode())]
-        name = stem.decode(errors="ignore").rstrip() + suffix
-    return name
-
-
-def unique_names(names: Sequence[str]) -> list[str]:
-    """Each name cleaned (``clean_name``), the later of two alike numbered.
-
-    >>> unique_names(["a/report.pdf", "report.pdf", "..", ""])
-    ['report.pdf', 'report (2).pdf', 'document', 'document (2)']
-    """
-    out: list[str] = []
-    for raw in names:
-        name = clean_name(raw)
-        stem, suffix = Path(name).stem, Path(name).suffix
-        candidate, number = name, 1
-        while candidate in out:
-            number += 1
-            candidate = f"{stem} ({number}){suffix}"
-        out.append(candidate)
-    return out
-
-
-def accepted(path: Path, name: str, incoming: Path | None = None) -> Path:
-    """``path`` when it is a regular file (not a folder, a link or a device) and, with
-    ``incoming``, in a real folder of its own right inside ``incoming`` (as Gradio keeps
-    each upload; ``incoming`` itself may be reached through a link); else
-    ``UploadError``.
-
-    A folder given as a file once made the server move other sessions' pending uploads
-    and then delete them.
-    """
-    refused = UploadError(
-        f"{clean_name(name)!r} is not a file uploaded to this server: upload it again"
-    )
-    path = Path(path)
-    try:
-        regular = stat.S_ISREG(os.lstat(path).st_mode)
-        inside = incoming is None or (
-            not path.parent.is_symlink()
-            and path.parent.resolve(strict=True).parent == Path(incoming).resolve()
-        )
-    except (OSError, ValueError):  # missing, a NUL in the path, a loop of links
-        raise refused from None
-    if not (regular and inside):
-        raise refused
-    return path
-
-
-def sweep_stale(root: Path | None = None) -> list[Path]:
-    """Remove the upload folders in ``root`` (default: the system's temporary folder)
-    that an earlier run left behind: ours (``FOLDER_PREFIX``), owned by this user, real
-    folders (not links), and made by a process that is gone, or before folders were
-    named by process. The folders removed.
-
-    Run at start-up: a server killed (``kill -9``, a crash) never removed its own.
-    """
-    root = Path(root or tempfile.gettempdir())
-    removed = []
-    for folder in root.glob(FOLDER_PREFIX + "*"):
-        try:
-            status = os.lstat(folder)
-        except OSError:
-            continue
-        if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():
-            continue
-        if _running(_maker(folder.name)):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        log.info("removed %s, left by an earlier run", folder)
-        removed.append(folder)
-    return removed
-
-
-def _maker(name: str) -> int | None:
-    """The process that made an upload folder, by its name (None: named before that)."""
-    pid = name[len(FOLDER_PREFIX) :].split("-", 1)[0]
-    return int(pid) if pid.isdigit() and "-" in name[len(FOLDER_PREFIX) :] else None
-
-
-def _running(pid: int | None) -> bool:
-    """Whether process ``pid`` runs (None: unknown, taken as gone)."""
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's: running
-        return True
-    return True
-
-
-def release(files: Sequence[tuple[Path, str]]) -> None:
-    """Remove what is left of files handed to ``Uploads.add``: a regular file it did not
-    move (it was refused), and the folder it came in once that is empty. Anything else
-    (a folder, a link) is left alone."""
-    for path, _ in files:
-        try:
-            if not stat.S_ISREG(os.lstat(path).st_mode):
-                continue
-            path.unlink()
-        except (OSError, ValueError):  # gone already, or no path at all (a NUL in it)
-            continue
-        with contextlib.suppress(OSError):  # not empty (another session's copy?) or gone
-            path.parent.rmdir()
 
 
 def _quiet(step: Step) -> None:

@@ -35,7 +35,8 @@ from cppqa.dialogue.followup import Turn
 from cppqa.errors import CppqaError, UploadError
 from cppqa.qa import QA
 from cppqa.records import Answer
-from cppqa.uploads.sessions import Uploads, accepted, clean_name, release
+from cppqa.uploads.files import accepted, clean_name, release
+from cppqa.uploads.sessions import Uploads
 from cppqa.web.pageview import highlights
 
 log = logging.getLogger(__name__)
