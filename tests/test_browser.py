@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
-from test_pagebox import turned
+from booklets import turned
 
 from booklets import booklet
 from conftest import DOCUMENT, ROOT, make_pdf, served_copy
