@@ -20,9 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
-from booklets import turned
 
-from booklets import booklet
+from booklets import booklet, turned
 from conftest import DOCUMENT, ROOT, make_pdf, served_copy
 from cppqa.datasets.feedback import FEEDBACK_FILE
 from cppqa.documents.formats import read_document
