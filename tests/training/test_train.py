@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import itertools
 import json
-import random
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cppqa.datasets.squad import ABSTENTION_ARTICLES, Article, load_squad
+from cppqa.datasets.squad import ABSTENTION_ARTICLES, load_squad
 from cppqa.errors import CppqaError
 from cppqa.search.terms import content_stems
-from cppqa.training.examples import (
-    example_stream,
-    make_example,
-    make_group,
-    near_window,
-    perturb_entity,
-    split_articles,
-    swap_entity,
-    windows_of,
-)
+from cppqa.training.examples import example_stream, make_example, make_group, split_articles
 from cppqa.training.hyperparameters import TrainConfig, resolve_config
 from cppqa.training.train import shared_loss
+from cppqa.training.windows import windows_of
 
 SLICE = Path(__file__).resolve().parents[1] / "data" / "squad-slice.json"
 
@@ -55,88 +45,6 @@ def test_examples_hold_their_answer_or_none() -> None:
     assert kinds == {"answer", "window", "near", "article", "swap", "perturb"}
     again = [make_example(articles, i, config, seed=5) for i in range(50)]
     assert again == [make_example(articles, i, config, seed=5) for i in range(50)]
-
-
-def test_windows_cover_consecutive_sentences() -> None:
-    text = "One is here. Two is there. Three is near. Four is far."
-    windows = windows_of(text, 3)
-    assert [text[a:b] for a, b in windows] == [
-        "One is here. Two is there. Three is near.",
-        "Two is there. Three is near. Four is far.",
-    ]
-    assert windows_of("Only one.", 3) == [(0, 9)]
-
-
-def test_a_swapped_question_names_something_else_of_the_article() -> None:
-    rng = random.Random(1)
-    swapped = swap_entity(
-        "When did Napoleon invade Russia?", "Napoleon met Wellington at Waterloo.", rng
-    )
-    assert swapped is not None and swapped != "When did Napoleon invade Russia?"
-    assert "Wellington" in swapped or "Waterloo" in swapped
-    assert swap_entity("what is it?", "Paris is big.", rng) is None
-
-
-@pytest.mark.parametrize(
-    ("question", "window", "changed", "kept"),
-    [
-        # a year moves by a little, to one the window does not say
-        (
-            "What was revealed in December 2014?",
-            "In December 2014 the cast was revealed.",
-            r"December (?!2014)\d{4}\?",
-            "December",
-        ),
-        # an ordinal word becomes a nearby other one
-        (
-            "What is the twenty-fourth film?",
-            "Spectre is the twenty-fourth film.",
-            r"the \w+-(?!fourth)\w+ film|the (?!twenty)\w+-fourth film|the \w+ film",
-            "film",
-        ),
-        (
-            "Who first sold a million copies?",
-            "Elvis first sold a million copies.",
-            r"^Who (?!first)\w+ sold",
-            "sold",
-        ),
-        # one word of a name of many words becomes another capitalised word of the article
-        (
-            "Alyssa Rosenberg of The Washington Post said what?",
-            "Alyssa Rosenberg of The Washington Post called it conventional.",
-            r"(?!.*Alyssa Rosenberg of The Washington Post)",
-            "said what?",
-        ),
-    ],
-)
-def test_a_perturbed_question_asks_after_what_the_window_does_not_say(
-    question: str, window: str, changed: str, kept: str
-) -> None:
-    article = window + " Critics in London and Paris praised Craig. Mendes directed it."
-    for seed in range(20):
-        new = perturb_entity(question, window, article, random.Random(seed))
-        assert new is not None and new != question
-        assert re.search(changed, new), new
-        assert kept in new
-
-
-def test_a_question_with_nothing_to_perturb_is_left_to_the_swap() -> None:
-    rng = random.Random(2)
-    assert perturb_entity("what is it?", "Paris is big.", "Paris is big.", rng) is None
-    article = "Paris is big. Rome too."
-    assert perturb_entity("Where is Paris?", "Paris is big.", article, rng) is None
-
-
-def test_a_near_window_shares_the_questions_words_but_not_its_answer() -> None:
-    text = (
-        "The castle was built in 1120. Its walls are stone. Its gate faces north. "
-        "The castle towers were built by Norman masons. They used local stone. "
-        "The river floods in spring."
-    )
-    article = Article("Castle", ((text, ()),))
-    near = near_window(article, "When was the castle built?", "1120", 1, random.Random(0))
-    assert near == "The castle towers were built by Norman masons."
-    assert near_window(article, "Who sang?", "1120", 1, random.Random(0)) is None
 
 
 def test_bad_settings_are_refused() -> None:

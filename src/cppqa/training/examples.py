@@ -33,20 +33,26 @@ much as retrieval gives them: the window holding the answer and those sharing mo
 words with the question that lack it (or only those, or the question perturbed or
 swapped, or windows of another article: then no window answers); see ``train.py``
 for the loss shared across them.
+
+The windows are chosen in ``windows.py``, the questions changed in ``negatives.py``.
 """
 
 from __future__ import annotations
 
-import functools
 import random
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cppqa.datasets.squad import ABSTENTION_ARTICLES, Article
-from cppqa.documents.corpus import split_sentences
-from cppqa.search.terms import content_stems
+from cppqa.training.negatives import perturb_entity, swap_entity
+from cppqa.training.windows import (
+    answer_window,
+    closest_window,
+    closest_windows,
+    near_window,
+    windows_of,
+)
 
 if TYPE_CHECKING:
     from cppqa.training.hyperparameters import TrainConfig
@@ -81,139 +87,6 @@ def split_articles(articles: list[Article], holdout: int, seed: int) -> Split:
         held_out=[a for a in articles if a.title in held],
         titles_held_out=sorted(held),
     )
-
-
-def windows_of(context: str, size: int) -> list[tuple[int, int]]:
-    """Character ranges of every window of ``size`` consecutive sentences."""
-    sentences = split_sentences(context)
-    if not sentences:
-        return []
-    return [
-        (sentences[i].start, sentences[min(i + size, len(sentences)) - 1].end)
-        for i in range(max(len(sentences) - size + 1, 1))
-    ]
-
-
-def answer_window(
-    context: str, start: int, answer: str, size: int, rng: random.Random
-) -> tuple[int, int]:
-    """A random window of ``size`` sentences that holds the answer at ``start``."""
-    holding = [
-        (a, b) for a, b in windows_of(context, size) if a <= start and start + len(answer) <= b
-    ]
-    if holding:
-        return rng.choice(holding)
-    return 0, len(context)  # the answer crosses a split the splitter made; keep it whole
-
-
-@functools.cache
-def _article_windows(article: Article, size: int) -> tuple[tuple[str, frozenset[str]], ...]:
-    """Every window of the article, in order, with its content words (cached: the stream
-    ranks an article's windows again and again)."""
-    return tuple(
-        (paragraph[a:b], frozenset(content_stems(paragraph[a:b])))
-        for paragraph, _ in article.paragraphs
-        for a, b in windows_of(paragraph, size)
-    )
-
-
-def near_window(
-    article: Article, question: str, answer: str, size: int, rng: random.Random
-) -> str | None:
-    """The window of ``article`` that shares most content words with ``question`` yet
-    lacks the answer text (a random one of the best); None when none shares any."""
-    asked = set(content_stems(question))
-    best, ties = 0, []
-    for text, words in _article_windows(article, size):
-        if answer.lower() in text.lower():
-            continue
-        shared = len(asked & words)
-        if shared > best:
-            best, ties = shared, [text]
-        elif shared == best and best:
-            ties.append(text)
-    return rng.choice(ties) if ties else None
-
-
-_NAME = re.compile(r"\b(?:[A-Z][\w'’-]+(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’-]+)*|\d[\d,.]*)\b")
-
-
-def swap_entity(question: str, article_text: str, rng: random.Random) -> str | None:
-    """The question with a name or number (not its first word) swapped for another one."""
-    mine = [m for m in _NAME.finditer(question) if m.start() > 0]
-    if not mine:
-        return None
-    target = rng.choice(mine)
-    numeric = target.group()[0].isdigit()
-    pool = sorted(
-        {
-            m.group()
-            for m in _NAME.finditer(article_text)
-            if m.group()[0].isdigit() == numeric and m.group().lower() not in question.lower()
-        }
-    )
-    if not pool:
-        return None
-    return question[: target.start()] + rng.choice(pool) + question[target.end() :]
-
-
-_ORDINALS = (
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
-).split()
-_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\b\d+(?:st|nd|rd|th)?\b")
-_MANY_WORD_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+\b")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z][\w'’-]+\b")
-
-
-def _ordinal_suffix(n: int) -> str:
-    if n % 100 in (11, 12, 13):
-        return "th"
-    return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-
-
-def _changed_number(token: str, rng: random.Random) -> str:
-    """A different number of the same shape: a year moves by 1-15, a count by a little."""
-    digits = token.rstrip("stndrh")
-    value = int(digits)
-    if 1000 <= value <= 2100:
-        new = value + rng.choice([-1, 1]) * rng.randint(1, 15)
-    else:
-        new = value + rng.choice([-1, 1]) * rng.randint(1, max(2, value // 2))
-        if new < 1:
-            new = value + 1
-    suffix = _ordinal_suffix(new) if len(digits) < len(token) else ""
-    return f"{new}{suffix}"
-
-
-def perturb_entity(question: str, window: str, article_text: str, rng: random.Random) -> str | None:
-    """The question with a number, an ordinal or one word of a many-word name changed
-    into something ``window`` does not say; None when it has none to change."""
-    edits: list[tuple[int, int, str]] = []
-    for m in _NUMBER.finditer(question):
-        edits.append((m.start(), m.end(), _changed_number(m.group(), rng)))
-    for m in _ORDINAL.finditer(question):
-        at = _ORDINALS.index(m.group().lower())
-        other = rng.choice([o for i, o in enumerate(_ORDINALS) if abs(i - at) <= 3 and i != at])
-        edits.append((m.start(), m.end(), other if m.group().islower() else other.title()))
-    names = [m for m in _MANY_WORD_NAME.finditer(question) if m.start() > 0]
-    # the article's capitalised words, scanned only when there is a name to change
-    words = sorted({w.group() for w in _CAPITALISED.finditer(article_text)}) if names else []
-    for m in names:
-        parts = list(re.finditer(r"\S+", m.group()))
-        part = rng.choice(parts)
-        pool = [w for w in words if w not in m.group() and w.lower() not in question.lower()]
-        if pool:
-            a, b = m.start() + part.start(), m.start() + part.end()
-            edits.append((a, b, rng.choice(pool)))
-    rng.shuffle(edits)
-    for a, b, new in edits:
-        changed = question[:a] + new + question[b:]
-        # the new words must not be in the window: else it may still answer the question
-        if new.lower() not in window.lower():
-            return changed
-    return None
 
 
 def _draw_question(
@@ -275,19 +148,6 @@ def make_example(
     return Example(question, context[a:b], start - a, answer, "answer")
 
 
-def _closest_windows(article: Article, question: str, answer: str, n: int, size: int) -> list[str]:
-    """The ``n`` windows of ``article`` sharing most content words with ``question`` that
-    lack the answer text, best first (ties in the article's order)."""
-    asked = set(content_stems(question))
-    lacking = [
-        (len(asked & words), i, text)
-        for i, (text, words) in enumerate(_article_windows(article, size))
-        if not answer or answer.lower() not in text.lower()
-    ]
-    lacking.sort(key=lambda t: (-t[0], t[1]))
-    return [text for _, _, text in lacking[:n]]
-
-
 def make_group(
     articles: list[Article], index: int, config: TrainConfig, seed: int
 ) -> list[Example] | None:
@@ -304,13 +164,13 @@ def make_group(
     roll = rng.random()
     if changed <= roll < changed + config.neg_article:  # another article's windows
         other = rng.choice(articles)
-        texts = _closest_windows(other, question, "", k, size)
+        texts = closest_windows(other, question, "", k, size)
         if other.title == article.title or len(texts) < k:
             return None
         group = [Example(question, t, None, "", "article") for t in texts]
     else:
         n = k if roll < missing else k - 1
-        texts = _closest_windows(article, question, answer, n, size)
+        texts = closest_windows(article, question, answer, n, size)
         if len(texts) < n:
             return None
         group = [Example(question, t, None, "", "near") for t in texts]
@@ -328,17 +188,6 @@ def make_group(
                 group = [Example(new, e.context, None, "", "perturb") for e in group]
     rng.shuffle(group)
     return group
-
-
-def closest_window(paragraph: str, question: str, size: int, rng: random.Random) -> str:
-    """The window of ``paragraph`` that shares most content words with ``question`` (a
-    random one of the best): the window retrieval would give the question."""
-    asked = set(content_stems(question))
-    spans = windows_of(paragraph, size) or [(0, len(paragraph))]
-    scored = [(len(asked & set(content_stems(paragraph[a:b]))), a, b) for a, b in spans]
-    best = max(n for n, _, _ in scored)
-    _, a, b = rng.choice([t for t in scored if t[0] == best])
-    return paragraph[a:b]
 
 
 def real_example(
