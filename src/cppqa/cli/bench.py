@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from cppqa.cli.settings import quiet_libraries, read_settings
 from cppqa.config import VectorBackend
 
 if TYPE_CHECKING:
-    from cppqa.evaluation.bench import SystemReport
+    from cppqa.evaluation.bench_report import SystemReport
 
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -99,19 +100,19 @@ def _sizes(text: str) -> list[int]:
 def run_bench(args: argparse.Namespace) -> int:
     """``cppqa bench``: the system run, or the one its flags name instead."""
     quiet_libraries()
-    from cppqa.evaluation import bench
+    from cppqa.evaluation import bench, bench_scale
 
     if args.scale:
-        results = bench.run_scale(
+        results = bench_scale.run_scale(
             args.sizes,
             store=VectorBackend(args.store),
             milvus_uri=read_settings(args).milvus_uri,
         )
-        plotted = bench.plot_scale(results, Path(args.plot))
+        plotted = bench_scale.plot_scale(results, Path(args.plot))
         if args.json:
-            print(json.dumps([bench.asdict(r) for r in results], indent=1))
+            print(json.dumps([asdict(r) for r in results], indent=1))
         else:
-            print(bench.format_scale(results))
+            print(bench_scale.format_scale(results))
         if plotted:
             print(f"cppqa: plot written to {args.plot}", file=sys.stderr)
         else:
@@ -150,7 +151,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
 def _print_report(report: SystemReport, as_json: bool) -> int:
     """A bench report as JSON (a value not measured is null: JSON has no NaN) or a table."""
-    from cppqa.evaluation.bench import format_system
+    from cppqa.evaluation.bench_report import format_system
 
     if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=1, allow_nan=False))

@@ -29,7 +29,7 @@ import logging
 import statistics
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,63 +45,19 @@ from cppqa.evaluation.bench_process import (
     ColdStart,
     measure_cold_start,
     measure_help,
-    measure_process,
 )
 from cppqa.evaluation.bench_report import (
     Row,
     SystemReport,
     eval_questions,
-    format_system,
     machine,
     percentile,
     timed,
-)
-from cppqa.evaluation.bench_scale import (
-    SCALE_MEMORY_MB,
-    SCALE_P95_MS,
-    SCALE_RECALL,
-    ScaleResult,
-    format_scale,
-    overlap,
-    plot_scale,
-    run_scale,
-    synthetic_vectors,
 )
 from cppqa.evaluation.bench_scan import SCAN_PAGES, scan_notes, scan_rows
 
 if TYPE_CHECKING:
     from cppqa.qa import QA
-
-#: What ``cppqa bench`` and its tests reach through this module. The report, process and
-#: scale names live in their own modules; ``asdict`` is how the CLI writes a ScaleResult.
-__all__ = [
-    "BUILD_TARGET",
-    "COLD_TARGET",
-    "GROWTH_COPIES",
-    "GROWTH_TARGET",
-    "HELP_TARGET",
-    "QUESTION",
-    "SCALE_MEMORY_MB",
-    "SCALE_P95_MS",
-    "SCALE_RECALL",
-    "SEARCH_DEPTH",
-    "WARM_TARGET",
-    "Row",
-    "ScaleResult",
-    "SystemReport",
-    "asdict",
-    "eval_questions",
-    "format_scale",
-    "format_system",
-    "machine",
-    "measure_process",
-    "overlap",
-    "percentile",
-    "plot_scale",
-    "run_scale",
-    "run_system",
-    "synthetic_vectors",
-]
 
 log = logging.getLogger(__name__)
 

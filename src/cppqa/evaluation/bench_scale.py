@@ -305,7 +305,7 @@ def plot_scale(results: list[ScaleResult], path: Path) -> bool:
 def format_scale(results: list[ScaleResult]) -> str:
     """The results as a Markdown table, each size's stores with the targets they met."""
     lines = [
-        "vectors are SYNTHETIC (clustered 384-d unit vectors, see bench.synthetic_vectors)",
+        "vectors are SYNTHETIC (clustered 384-d unit vectors, see bench_scale.synthetic_vectors)",
         "",
         "| passages | store | build (s) | disk (MB) | memory (MB) | search p50 (ms) "
         "| search p95 (ms) | exact p50 (ms) | recall@10 | top-10 overlap with FAISS "
