@@ -28,21 +28,29 @@ def test_the_layers_hold() -> None:
     assert "BROKEN" not in done.stdout
 
 
-def test_an_upward_import_breaks_them(tmp_path: Path) -> None:
+def _with_import(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` over a scratch copy of the package where ``module`` (a path under
+    src/cppqa) ends with ``line``."""
     shutil.copytree(ROOT / "src" / "cppqa", tmp_path / "src" / "cppqa")
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    splitter = tmp_path / "src" / "cppqa" / "documents" / "corpus.py"
-    splitter.write_text(splitter.read_text() + "\nfrom cppqa.qa import QA  # upward\n")
-    done = _lint(tmp_path / "src", tmp_path)
+    changed = tmp_path / "src" / "cppqa" / module
+    changed.write_text(changed.read_text() + f"\n{line}\n")
+    return _lint(tmp_path / "src", tmp_path)
+
+
+def test_an_upward_import_breaks_them(tmp_path: Path) -> None:
+    done = _with_import(tmp_path, "documents/corpus.py", "from cppqa.qa import QA  # upward")
     assert done.returncode != 0
     assert "cppqa.documents.corpus -> cppqa.qa" in done.stdout, done.stdout
 
 
 def test_training_stays_out_of_answering(tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "src" / "cppqa", tmp_path / "src" / "cppqa")
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    api = tmp_path / "src" / "cppqa" / "web" / "api.py"
-    api.write_text(api.read_text() + "\nimport cppqa.training.adapt  # the answer path\n")
-    done = _lint(tmp_path / "src", tmp_path)
+    done = _with_import(tmp_path, "web/api.py", "import cppqa.training.adapt  # the answer path")
     assert done.returncode != 0
     assert "Answering never imports training BROKEN" in done.stdout, done.stdout
+
+
+def test_a_loop_inside_a_package_breaks_them(tmp_path: Path) -> None:
+    done = _with_import(tmp_path, "search/fusion.py", "import cppqa.search.retrieve  # a loop")
+    assert done.returncode != 0
+    assert "No import loops between the modules of a package BROKEN" in done.stdout, done.stdout
