@@ -27,7 +27,8 @@ def main() -> None:
     logging.getLogger("cppqa").setLevel(logging.INFO)
 
     from cppqa.qa import QA
-    from cppqa.web.app import build_app, launch
+    from cppqa.web.app import build_app
+    from cppqa.web.server import launch
 
     host = os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = int(os.environ.get("GRADIO_SERVER_PORT") or 7860)

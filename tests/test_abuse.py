@@ -438,7 +438,7 @@ def test_the_sessions_gradio_keeps_are_bounded(monkeypatch: pytest.MonkeyPatch) 
     shipped = _Refusing()
     app = web.build_app(shipped, Uploads(shipped))  # type: ignore[arg-type]
     port = free_port()
-    web.launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    server.launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
         url = f"http://127.0.0.1:{port}/"
         for _ in range(25):

@@ -122,6 +122,7 @@ def test_the_app_binds_loopback_only_by_default(server: Server) -> None:
 def test_app_py_chooses_the_host(monkeypatch, environ: dict[str, str], host: str) -> None:
     import cppqa.qa
     import cppqa.web.app
+    import cppqa.web.server
 
     launched: list[tuple[object, str, int]] = []
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
@@ -131,7 +132,7 @@ def test_app_py_chooses_the_host(monkeypatch, environ: dict[str, str], host: str
     monkeypatch.setattr(cppqa.qa.QA, "load", classmethod(lambda cls, *a, **k: "qa"))
     monkeypatch.setattr(cppqa.web.app, "build_app", lambda qa: f"app({qa})")
     monkeypatch.setattr(
-        cppqa.web.app, "launch", lambda app, h, p, **k: launched.append((app, h, p))
+        cppqa.web.server, "launch", lambda app, h, p, **k: launched.append((app, h, p))
     )
     spec = importlib.util.spec_from_file_location("cppqa_app_under_test", ROOT / "app.py")
     assert spec and spec.loader

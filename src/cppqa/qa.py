@@ -27,7 +27,8 @@ from cppqa.reading.reader import Calibration, Reader, adapted_folder
 from cppqa.reading.spans import Span, confidence, strongest, window_spans
 from cppqa.records import Answer, Checked, Passage, Source
 from cppqa.search.embed import Embedder, ModelInfo, SentenceTransformerEmbedder, describe_model
-from cppqa.search.index import Index, ensure_index, fingerprint, vector_precision
+from cppqa.search.index import Index, ensure_index, fingerprint
+from cppqa.search.manifest import vector_precision
 from cppqa.search.precision import resolve as resolve_precision
 from cppqa.search.retrieve import Candidate, Retriever
 

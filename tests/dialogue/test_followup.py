@@ -1,4 +1,4 @@
-"""dialogue.py: follow-up questions resolved against the conversation."""
+"""dialogue/followup.py: follow-up questions resolved against the conversation."""
 
 from __future__ import annotations
 

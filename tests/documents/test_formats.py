@@ -1,4 +1,4 @@
-"""documents.py: PDF, Word, HTML, Markdown and text files read into the text answers quote.
+"""documents/formats.py: PDF, Word, HTML, Markdown and text files read into the text answers quote.
 
 Every test file is made here: PDFs with fpdf2 (``conftest.make_pdf``), Word files
 with python-docx, web pages by hand.

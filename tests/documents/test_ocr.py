@@ -330,7 +330,7 @@ def test_threads_keeping_the_same_scan_do_not_collide(
     import threading
 
     from cppqa.documents.ocr import keep_pages, kept_pages
-    from cppqa.documents.pdf import Rect
+    from cppqa.documents.pdfium import Rect
 
     pages = {0: ("two words", (Rect(1, 2, 3, 4),) * 9)}
     both_written = threading.Barrier(2, timeout=10)

@@ -1,4 +1,5 @@
-"""squad.py: SQuAD data and scoring, and the whole pipeline in document mode on a held-out slice."""
+"""SQuAD data and scoring (datasets/squad.py), and the whole pipeline in document mode
+(evaluation/squad.py, calibration.py, squad_report.py) on a held-out slice."""
 
 from __future__ import annotations
 

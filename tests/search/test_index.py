@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cppqa.search.embed
 import cppqa.search.index
 import cppqa.search.manifest
 import cppqa.search.progress
@@ -104,7 +105,7 @@ def test_manifest_fields(settings: Settings, fake_embedder: FakeEmbedder, built:
     assert manifest["built_at"].endswith("Z")
     assert set(manifest["files"]) == set(FILES)
     for name, digest in manifest["files"].items():
-        assert digest == cppqa.search.manifest.sha256(settings.index_dir / name)
+        assert digest == cppqa.search.embed.sha256_file(settings.index_dir / name)
 
 
 def _edit_corpus(s: Settings) -> None:

@@ -1,4 +1,4 @@
-"""milvus.py and the Milvus paths of index.py, config.py and bench.py, on Milvus Lite.
+"""search/milvus.py and the Milvus paths of index.py, config.py and bench_scale.py, on Milvus Lite.
 
 Milvus Lite runs in this process (a ``.db`` folder per test) and lets one
 process at a time open a file, so other processes get the file only after

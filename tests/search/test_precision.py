@@ -12,7 +12,8 @@ from cppqa.config import Precision, Settings
 from cppqa.errors import CppqaError, IndexStateError
 from cppqa.search import precision
 from cppqa.search.embed import ModelInfo
-from cppqa.search.index import Index, vector_precision
+from cppqa.search.index import Index
+from cppqa.search.manifest import vector_precision
 
 
 def _info(embedder: FakeEmbedder) -> ModelInfo:

@@ -15,7 +15,8 @@ from booklets import LINE, SECTIONS, TURNS, booklet, covers, ink, scanned, turne
 from conftest import make_pdf
 from cppqa.config import Settings
 from cppqa.documents.formats import read_document
-from cppqa.documents.pagebox import Box, Rect
+from cppqa.documents.pagebox import Box
+from cppqa.documents.pdfium import Rect
 from cppqa.records import Answer, Document, Passage, Source
 from cppqa.web.api import PageRecord, SourceRecord, record_of
 from cppqa.web.pageview import (

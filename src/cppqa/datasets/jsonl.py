@@ -38,7 +38,9 @@ def read_rows(
     if not path.is_file():
         raise CppqaError(f"cannot read {what} {str(path)!r}: it does not exist")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # "\n" alone ends a line: str.splitlines would also split at U+2028, U+2029 and
+        # U+0085, which json.dumps(ensure_ascii=False) leaves unescaped inside strings.
+        lines = [line.removesuffix("\r") for line in path.read_text(encoding="utf-8").split("\n")]
     except (OSError, UnicodeDecodeError) as exc:
         raise CppqaError(f"cannot read {what} {str(path)!r}: {exc}") from None
     rows: list[tuple[int, dict[str, Any]]] = []

@@ -10,7 +10,7 @@ from typing import Any
 
 from cppqa.config import Settings
 from cppqa.errors import CppqaError
-from cppqa.evaluation.squad import Record, _reader_meta, best_threshold
+from cppqa.evaluation.squad import Record, best_threshold, reader_meta
 
 
 def fit_platt(margins: Sequence[float], right: Sequence[bool]) -> tuple[float, float]:
@@ -63,7 +63,7 @@ def as_calibrated_now(records: Sequence[Record], settings: Settings) -> list[Rec
     the reader's current curve gives their margins."""
     from cppqa.reading.reader import Calibration
 
-    now = Calibration.of(_reader_meta(settings))
+    now = Calibration.of(reader_meta(settings))
     return recalibrated(records, now.scale, now.bias)
 
 

@@ -269,7 +269,7 @@ def load_files(paths: Sequence[Path]) -> list[Article]:
 def held_out_titles(settings: Settings) -> list[str]:
     """The articles the reader was not trained on, as its ``reader.json`` lists them."""
     try:
-        return [str(t) for t in _reader_meta(settings)["held_out_articles"]]
+        return [str(t) for t in reader_meta(settings)["held_out_articles"]]
     except (KeyError, TypeError) as exc:
         raise CppqaError(f"the reader's reader.json lists no held-out articles: {exc}") from None
 
@@ -282,10 +282,10 @@ def threshold_of(settings: Settings) -> float:
 
     if settings.min_confidence is not None:  # no need to read the reader's file
         return settings.min_confidence
-    return threshold(settings, Calibration.of(_reader_meta(settings)))
+    return threshold(settings, Calibration.of(reader_meta(settings)))
 
 
-def _reader_meta(settings: Settings) -> dict[str, Any]:
+def reader_meta(settings: Settings) -> dict[str, Any]:
     from cppqa.reading.reader import READER_FILE, SHIPPED_DIR
 
     folder = Path(settings.reader) if settings.reader else SHIPPED_DIR

@@ -32,13 +32,12 @@ from cppqa.documents.corpus import corpus_passages, load_corpus
 from cppqa.errors import IndexStateError
 from cppqa.records import Document, Passage
 from cppqa.search.dense import FaissStore, VectorStore
-from cppqa.search.embed import Embedder, ModelInfo
+from cppqa.search.embed import Embedder, ModelInfo, sha256_file
 from cppqa.search.manifest import (
     MILVUS_FILES,
     PARTS,
     files_of,
     read_manifest,
-    sha256,
     splitting,
     store_mismatch,
     vector_precision,
@@ -173,7 +172,7 @@ class Index:
                 "chunks": [[p.doc, p.start, p.end] for p in self.chunks],
             }
             write_json(tmp / "passages.json", records)
-            manifest = {**self.manifest, "files": {n: sha256(tmp / n) for n in files}}
+            manifest = {**self.manifest, "files": {n: sha256_file(tmp / n) for n in files}}
             write_json(tmp / "manifest.json", manifest)
             for name in (*files, "manifest.json"):
                 _fsync(tmp / name)
@@ -312,7 +311,7 @@ def staleness(
         path = folder / name
         if not path.is_file():
             return f"index file {name} is missing"
-        if sha256(path) != files.get(name):
+        if sha256_file(path) != files.get(name):
             return f"index file {name} is damaged (checksum mismatch)"
     return None
 

@@ -4,7 +4,6 @@ file, read back with every field checked so a damaged one is rebuilt, not truste
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,10 +77,6 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 def splitting(settings: Settings) -> dict[str, Any]:
     return {"chunk_sentences": settings.chunk_sentences, "chunk_overlap": settings.chunk_overlap}
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -37,7 +37,8 @@ def export(
     An adapted reader's ``reader.json`` also says what it was adapted on (``adapted``),
     keeps the confidence curve of the reader it started from, and its scores are of the
     questions it was taught, not held-out ones."""
-    from cppqa.reading.reader import READER_FILE, WEIGHTS_FILE, sha256_file
+    from cppqa.reading.reader import READER_FILE, WEIGHTS_FILE
+    from cppqa.search.embed import sha256_file
     from cppqa.training.bases import BASES
 
     tmp = out.with_name(out.name + ".tmp")

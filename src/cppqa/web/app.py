@@ -32,11 +32,8 @@ from cppqa.web.chat import show_user_text_as_typed
 from cppqa.web.events import PageEvents
 from cppqa.web.front import invitation, render_header
 from cppqa.web.render import escape, render_answering, render_document
-from cppqa.web.server import launch
 from cppqa.web.votes import voting
 from cppqa.web.welcome import SHIPPED, idle_time
-
-__all__ = ["build_app", "launch"]
 
 #: The shipped document's example questions (an upload's are made from its text).
 EXAMPLES = SHIPPED.examples
