@@ -351,6 +351,9 @@ def test_messages_are_named_in_plain_text(session: Session) -> None:
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280x900", "390x844"])
 def test_axe_finds_nothing_serious(browser: Browser, web_url: str, size: dict[str, int]) -> None:
     with _opened(browser, web_url, size) as session:
+        # the page gives Gradio's examples their role as they appear (page.py): check
+        # the page once it has, not in the moment between
+        expect(session.page.locator("#chatbot .examples")).to_have_attribute("role", "group")
         assert _serious(session) == [], "the empty chat"
         session.ask(SECRETARY)
         session.ask("What is his title?")
@@ -908,18 +911,34 @@ def test_the_clear_button_never_covers_a_message(
         assert session.page.evaluate(COVERED) == []
 
 
+def _settled(session: Session) -> dict[str, float] | None:
+    """The question box's bounding box once it has stopped changing (the same twice,
+    250 ms apart; at most 5 s): Gradio sizes it, and the page lays out around it, on
+    later frames than the change that caused it."""
+    box = session.box.bounding_box()
+    for _ in range(20):
+        session.page.wait_for_timeout(250)
+        now = session.box.bounding_box()
+        if now == box:
+            break
+        box = now
+    return box
+
+
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280x900", "390x844"])
 def test_a_long_question_keeps_the_ask_button_and_the_counter_in_view(
     browser: Browser, web_url: str, size: dict[str, int]
 ) -> None:
     with _opened(browser, web_url, size) as session:
         session.ask(SECRETARY)
-        empty = session.box.bounding_box()
+        # the empty box as Gradio sizes it (its placeholder may take two lines on a
+        # phone), once the page around it has settled after the answer
+        session.box.fill("")
+        empty = _settled(session)
         session.box.fill("Who " + "really " * 125 + "is he?")  # 885 characters: the counter
         counter = session.page.locator("#cppqa-count")
         expect(counter).to_have_text("885 / 1,000 characters")
-        session.page.wait_for_timeout(300)  # the chat gives up its height
-        grown = session.box.bounding_box()
+        grown = _settled(session)  # and the chat gives up its height
         assert empty is not None and grown is not None
         assert grown["height"] > empty["height"] * 2  # it grew, to a few lines
         assert grown["height"] < size["height"] / 4  # and no further: it scrolls
@@ -927,8 +946,7 @@ def test_a_long_question_keeps_the_ask_button_and_the_counter_in_view(
         assert session.page.evaluate("window.scrollY") == 0
         assert session.in_view(ask) and session.in_view(counter)
         session.box.fill("")  # back to one line, and the chat to its height
-        session.page.wait_for_timeout(300)
-        assert session.box.bounding_box() == empty
+        assert _settled(session) == empty
 
 
 # --- screenshots for the docs ----------------------------------------------------
