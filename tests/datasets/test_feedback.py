@@ -94,3 +94,10 @@ def test_eval_feedback_writes_the_questions_to_label(tmp_path: Path) -> None:
 def test_eval_feedback_errors(args: list[str], message: str) -> None:
     done = run_cli("eval", *args)
     assert done.returncode != 0 and message in done.stderr
+
+
+def test_a_vote_holding_a_line_separator_reads_back(tmp_path: Path) -> None:
+    vote = Vote("When\u2028was it?", "When\u2028was it?", "in\u20291954\x85", True)
+    path = record(tmp_path, vote)
+    record(tmp_path, Vote("Where?", "Where?", "Karachi", False))
+    assert [v.question for v in read_votes(path)] == ["When\u2028was it?", "Where?"]

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from cppqa.datasets.jsonl import lines_of
 from cppqa.errors import CppqaError
 
 FEEDBACK_FILE = "feedback.jsonl"
@@ -111,7 +112,7 @@ def read_votes(path: Path) -> list[Vote]:
     """The votes in a feedback file, oldest first, each answer's last vote only (see
     ``final``); a last line cut short by a crash is skipped."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = lines_of(path)
     except OSError as exc:
         raise CppqaError(f"cannot read the feedback file {str(path)!r}: {exc}") from None
     votes = []

@@ -23,6 +23,16 @@ from cppqa.errors import CppqaError
 log = logging.getLogger(__name__)
 
 
+def lines_of(path: Path) -> list[str]:
+    """The lines of a JSON Lines file, the last one whether or not a newline ends it.
+
+    "\n" alone ends a line: ``str.splitlines`` would also split at U+2028, U+2029 and
+    U+0085, which ``json.dumps(ensure_ascii=False)`` leaves unescaped inside strings.
+    Raises ``OSError`` or ``UnicodeDecodeError`` as reading the file does.
+    """
+    return [line.removesuffix("\r") for line in path.read_text(encoding="utf-8").split("\n")]
+
+
 def read_rows(
     path: Path,
     *,
@@ -38,9 +48,7 @@ def read_rows(
     if not path.is_file():
         raise CppqaError(f"cannot read {what} {str(path)!r}: it does not exist")
     try:
-        # "\n" alone ends a line: str.splitlines would also split at U+2028, U+2029 and
-        # U+0085, which json.dumps(ensure_ascii=False) leaves unescaped inside strings.
-        lines = [line.removesuffix("\r") for line in path.read_text(encoding="utf-8").split("\n")]
+        lines = lines_of(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise CppqaError(f"cannot read {what} {str(path)!r}: {exc}") from None
     rows: list[tuple[int, dict[str, Any]]] = []

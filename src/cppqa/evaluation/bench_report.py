@@ -12,7 +12,6 @@ few measuring steps the system, precision and reader benchmarks have in common.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -21,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from cppqa.datasets.jsonl import read_rows
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,7 @@ def timed(call: Callable[..., object], *args: Any, **kwargs: Any) -> float:
 
 def eval_questions(data: Path, count: int) -> list[str]:
     """``count`` questions: those of ``data/qa.jsonl`` repeated in order."""
-    lines = (data / "qa.jsonl").read_text(encoding="utf-8").splitlines()
-    base = [json.loads(line)["question"] for line in lines if line.strip()]
+    base = [row["question"] for _, row in read_rows(data / "qa.jsonl", what="evaluation file")]
     return [base[i % len(base)] for i in range(count)]
 
 
